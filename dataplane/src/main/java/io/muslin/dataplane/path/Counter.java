@@ -11,6 +11,7 @@ public enum Counter {
     TUN_TX_PACKETS("tunTxPackets"),
     TUN_TX_BYTES("tunTxBytes"),
     ARP_REPLIES("arpReplies"),
+    ARP_IGNORED("arpIgnored"),
     TX_STALLS("txStalls"),
     DROP_MALFORMED("dropMalformed"),
     DROP_NO_ROUTE("dropNoRoute"),

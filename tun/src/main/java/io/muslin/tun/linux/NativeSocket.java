@@ -1,0 +1,105 @@
+package io.muslin.tun.linux;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A non-blocking socket owned by muslin, used with batched sendmmsg / recvmmsg from one
+ * event-loop thread. Factories: {@link #udp} (underlay receive) and {@link #rawIpv4}
+ * (underlay send: muslin writes the outer IPv4 header itself, so it picks the outer UDP
+ * source port per flow and sets DF/TOS/TTL as it wants).
+ */
+public final class NativeSocket implements AutoCloseable {
+    private final int fd;
+    private final String description;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private NativeSocket(int fd, String description) {
+        this.fd = fd;
+        this.description = description;
+    }
+
+    /** A UDP socket bound to {@code ipv4:port} (0 = any address) with a receive buffer of {@code rcvbuf} bytes. */
+    public static NativeSocket udp(int ipv4, int port, int rcvbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
+        String what = "udp " + formatIpv4(ipv4) + ":" + port;
+        try {
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            try (Arena arena = Arena.ofConfined()) {
+                Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, port), what);
+            }
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /** A raw IPv4 socket (IPPROTO_RAW: the caller writes the IP header) with a send buffer of {@code sndbuf} bytes. */
+    public static NativeSocket rawIpv4(int sndbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_RAW);
+        try {
+            setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, "raw ipv4");
+            return new NativeSocket(fd, "raw ipv4");
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    private static void setBuffer(int fd, int forced, int plain, int bytes, String what) throws LinuxException {
+        if (bytes <= 0) {
+            return;
+        }
+        try {
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, forced, bytes, what); // root may exceed rmem_max
+        } catch (LinuxException e) {
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, plain, bytes, what);
+        }
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /**
+     * Sends messages {@code from .. from+count-1} of {@code batch}. Returns how many were sent
+     * (0 when the socket buffer is full), or {@code -errno} when the first message failed.
+     */
+    public int send(MessageBatch batch, int from, int count, MemorySegment errno) {
+        int n;
+        do {
+            n = Libc.sendmmsg(errno, fd, batch.address(from), count);
+        } while (n == -Libc.EINTR);
+        if (n == -Libc.EAGAIN || n == -Libc.ENOBUFS) {
+            return 0;
+        }
+        return n;
+    }
+
+    /** Receives up to {@code count} messages into {@code batch}; 0 when none is waiting, {@code -errno} on failure. */
+    public int receive(MessageBatch batch, int count, MemorySegment errno) {
+        int n;
+        do {
+            n = Libc.recvmmsg(errno, fd, batch.address(0), count);
+        } while (n == -Libc.EINTR);
+        return n == -Libc.EAGAIN ? 0 : n;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            Libc.close(fd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+
+    static String formatIpv4(int a) {
+        return ((a >>> 24) & 0xFF) + "." + ((a >>> 16) & 0xFF) + "." + ((a >>> 8) & 0xFF) + "." + (a & 0xFF);
+    }
+}
