@@ -1,0 +1,232 @@
+package io.muslin.dataplane.vxlan;
+
+import static io.muslin.dataplane.packet.Packets.buffer;
+import static io.muslin.dataplane.packet.Packets.bytes;
+import static io.muslin.dataplane.packet.Packets.hex;
+import static io.muslin.dataplane.packet.Packets.ipv4Udp;
+import static io.muslin.dataplane.packet.Packets.ipv6Udp;
+import static io.muslin.dataplane.packet.Packets.putShort;
+import static io.muslin.dataplane.packet.Packets.referenceChecksum;
+import static io.muslin.dataplane.packet.Packets.squash;
+import static io.muslin.dataplane.vxlan.KernelFrames.NODE_A_IP;
+import static io.muslin.dataplane.vxlan.KernelFrames.NODE_A_MAC;
+import static io.muslin.dataplane.vxlan.KernelFrames.NODE_B_IP;
+import static io.muslin.dataplane.vxlan.KernelFrames.NODE_B_MAC;
+import static io.muslin.dataplane.vxlan.KernelFrames.VNI;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.dataplane.packet.FlowHash;
+import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.MacAddress;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class VxlanEncapsulatorTest {
+    private static final int POD_A = Ipv4Address.parse("10.244.1.5");
+    private static final int POD_B = Ipv4Address.parse("10.244.2.7");
+    private static final int HEADROOM = 64;
+    private static final int OUTER = HEADROOM - VxlanEncapsulator.OVERHEAD;
+
+    private final VxlanEncapsulator encapsulator =
+        new VxlanEncapsulator(NODE_A_IP, NODE_A_MAC, VNI, VxlanHeader.DEFAULT_PORT);
+
+    static Stream<Arguments> kernelFrames() {
+        return Stream.of(
+            Arguments.of("ICMP_ECHO", KernelFrames.ICMP_ECHO),
+            Arguments.of("UDP_EF", KernelFrames.UDP_EF),
+            Arguments.of("UDP6", KernelFrames.UDP6));
+    }
+
+    /**
+     * The inner packets of frames the Linux vxlan driver sent, encapsulated by us: byte for
+     * byte the kernel's frame except where the kernel chose differently. It picks a non-zero
+     * IP ID (we send 0, which a raw socket fills in), its own source port from its own hash,
+     * a UDP checksum ({@code udpcsum}) and outer TOS 0 (we copy the inner TOS).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernelFrames")
+    void matchesTheKernelFrameApartFromItsChoices(String name, String kernelFrame) {
+        byte[] kernel = bytes(kernelFrame);
+        byte[] inner = Arrays.copyOfRange(kernel, VxlanEncapsulator.OVERHEAD, kernel.length);
+        ByteBuf buf = buffer(HEADROOM, inner);
+        int sourcePort = FlowHash.sourcePort(FlowHash.hash(buf, HEADROOM));
+
+        encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
+
+        byte[] expected = kernel.clone();
+        expected[1] = (byte) innerTos(inner);
+        putShort(expected, 4, 0);                                   // IP ID
+        putShort(expected, 10, 0);
+        putShort(expected, 10, referenceChecksum(expected, 0, 20)); // IP checksum
+        putShort(expected, 20, sourcePort);                         // UDP source port
+        putShort(expected, 26, 0);                                  // UDP checksum
+        assertEquals(ByteBufUtil.hexDump(expected), hex(buf), name);
+        assertEquals(OUTER, buf.readerIndex());
+        assertEquals(HEADROOM + inner.length, buf.writerIndex());
+        assertTrue(buf.release());
+    }
+
+    private static int innerTos(byte[] inner) {
+        return (inner[0] & 0xF0) == 0x40 ? inner[1] & 0xFF : ((inner[0] & 0x0F) << 4) | ((inner[1] & 0xF0) >>> 4);
+    }
+
+    /**
+     * Every outer field for a 32-byte inner IPv4 packet, in wire order (RFC 791, RFC 768,
+     * RFC 7348 §5, Ethernet II). SPORT and CSUM are filled in from the flow hash and an
+     * independent checksum.
+     */
+    @Test
+    void writesEveryOuterField() {
+        byte[] inner = ipv4Udp(0, POD_A, POD_B, 40000, 53, 4);
+        ByteBuf buf = buffer(HEADROOM, inner);
+        int sourcePort = FlowHash.sourcePort(FlowHash.hash(buf, HEADROOM));
+
+        encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
+
+        String expected = squash("""
+            45 00 0052 0000 0000 40 11 CSUM c0a84d01 c0a84d02
+            SPORT 2118 003e 0000
+            08 000000 000001 00
+            02bb00000002 02aa00000001 0800
+            """)
+            .replace("sport", String.format("%04x", sourcePort))
+            .replace("csum", String.format("%04x", headerChecksumOf(buf)))
+            + ByteBufUtil.hexDump(inner);
+        assertEquals(expected, hex(buf));
+        assertTrue(sourcePort >= FlowHash.SOURCE_PORT_MIN && sourcePort <= FlowHash.SOURCE_PORT_MAX);
+        assertTrue(buf.release());
+    }
+
+    private static int headerChecksumOf(ByteBuf buf) {
+        byte[] header = new byte[Ipv4.MIN_HEADER];
+        buf.getBytes(buf.readerIndex(), header);
+        putShort(header, Ipv4.CHECKSUM, 0);
+        return referenceChecksum(header, 0, header.length);
+    }
+
+    /** The outer TOS is the inner IPv4 TOS or IPv6 traffic class; the EtherType follows the family. */
+    @ParameterizedTest(name = "IPv{0} TOS {1} -> EtherType {2}")
+    @CsvSource({
+        "4, 0x00, 0x0800",
+        "4, 0xb8, 0x0800",
+        "4, 0x03, 0x0800",
+        "6, 0x00, 0x86dd",
+        "6, 0xb8, 0x86dd",
+        "6, 0x01, 0x86dd",
+    })
+    void copiesTosAndChoosesEtherType(int family, String tos, String etherType) {
+        int tosByte = Integer.decode(tos);
+        byte[] inner = family == 4 ? ipv4Udp(tosByte, POD_A, POD_B, 40000, 53, 8) : ipv6Udp(tosByte, 1, 2, 40000, 53, 8);
+        ByteBuf buf = buffer(HEADROOM, inner);
+
+        encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
+
+        assertEquals(tosByte, Ipv4.tos(buf, OUTER));
+        assertEquals((int) Integer.decode(etherType), buf.getUnsignedShort(OUTER + 48));
+        assertEquals(0, Ipv4.checksum(buf, OUTER, Ipv4.MIN_HEADER));
+        assertTrue(buf.release());
+    }
+
+    /** Lengths at the edges: the smallest IPv4 packet up to the largest that fits in 65535. */
+    @ParameterizedTest(name = "inner {0} bytes -> IPv4 total {1}, UDP length {2}")
+    @CsvSource({
+        "20,    70,    50",
+        "28,    78,    58",
+        "1400,  1450,  1430",
+        "1450,  1500,  1480",
+        "65485, 65535, 65515",
+    })
+    void lengths(int innerLength, int totalLength, int udpLength) {
+        byte[] inner = ipv4Udp(0, POD_A, POD_B, 40000, 53, Math.max(0, innerLength - 28));
+        inner = Arrays.copyOf(inner, innerLength);
+        ByteBuf buf = buffer(HEADROOM, inner);
+
+        encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
+
+        assertEquals(totalLength, buf.readableBytes());
+        assertEquals(totalLength, Ipv4.totalLength(buf, OUTER));
+        assertEquals(udpLength, buf.getUnsignedShort(OUTER + 24));
+        assertEquals(0, Ipv4.checksum(buf, OUTER, Ipv4.MIN_HEADER));
+        assertTrue(buf.release());
+    }
+
+    @Test
+    void touchesOnlyTheFiftyBytesBeforeThePacket() {
+        byte[] inner = ipv4Udp(0, POD_A, POD_B, 40000, 53, 8);
+        ByteBuf buf = Unpooled.directBuffer(HEADROOM + inner.length);
+        for (int i = 0; i < HEADROOM; i++) {
+            buf.writeByte(0xEE);
+        }
+        buf.writeBytes(inner).readerIndex(HEADROOM);
+
+        encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
+
+        assertEquals("ee".repeat(OUTER), hex(buf, 0, OUTER));
+        assertEquals(ByteBufUtil.hexDump(inner), hex(buf, HEADROOM, inner.length));
+        assertTrue(buf.release());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "headroom 49         | 49 | 45 | 28    | VXLAN headroom too short: 49 bytes (expected: 50+)",
+        "headroom 0          | 0  | 45 | 28    | VXLAN headroom too short: 0 bytes (expected: 50+)",
+        "empty packet        | 50 | 45 | 0     | inner packet length out of range: 0 (expected: 1-65485)",
+        "65486 bytes         | 50 | 45 | 65486 | inner packet length out of range: 65486 (expected: 1-65485)",
+        "version 5           | 50 | 55 | 28    | inner packet is neither IPv4 nor IPv6: version 5",
+        "version 0           | 50 | 00 | 28    | inner packet is neither IPv4 nor IPv6: version 0",
+    })
+    void rejectsWhatItCannotEncapsulate(String name, int headroom, String firstByte, int length, String message) {
+        byte[] inner = new byte[length];
+        if (length > 0) {
+            inner[0] = (byte) Integer.parseInt(firstByte, 16);
+        }
+        ByteBuf buf = buffer(headroom, inner);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC));
+
+        assertEquals(message, e.getMessage());
+        assertEquals(headroom, buf.readerIndex(), "indices unchanged");
+        assertEquals(headroom + length, buf.writerIndex());
+        assertTrue(buf.release());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "VNI -1          | 02:aa:00:00:00:01 | -1       | 8472  | VNI out of range: -1 (expected: 0-16777215)",
+        "VNI 2^24        | 02:aa:00:00:00:01 | 16777216 | 8472  | VNI out of range: 16777216 (expected: 0-16777215)",
+        "port 0          | 02:aa:00:00:00:01 | 1        | 0     | VXLAN UDP port out of range: 0 (expected: 1-65535)",
+        "port 65536      | 02:aa:00:00:00:01 | 1        | 65536 | VXLAN UDP port out of range: 65536 (expected: 1-65535)",
+        "multicast MAC   | 01:00:5e:00:00:01 | 1        | 8472  | VTEP MAC must be a 48-bit unicast address, not 0x1005e000001",
+        "broadcast MAC   | ff:ff:ff:ff:ff:ff | 1        | 8472  | VTEP MAC must be a 48-bit unicast address, not 0xffffffffffff",
+    })
+    void rejectsBadSettings(String name, String mac, int vni, int port, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> new VxlanEncapsulator(NODE_A_IP, MacAddress.parse(mac), vni, port));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void rejectsAMacWiderThan48Bits() {
+        assertThrows(IllegalArgumentException.class, () -> new VxlanEncapsulator(NODE_A_IP, MacAddress.NONE, 1, 8472));
+        assertThrows(IllegalArgumentException.class, () -> new VxlanEncapsulator(NODE_A_IP, 1L << 48, 1, 8472));
+    }
+
+    @Test
+    void overheadIsFiftyBytes() {
+        assertEquals(50, VxlanEncapsulator.OVERHEAD);
+        assertEquals(VNI, encapsulator.vni());
+        assertEquals(8472, encapsulator.dstPort());
+    }
+}
