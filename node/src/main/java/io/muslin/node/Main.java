@@ -1,0 +1,56 @@
+package io.muslin.node;
+
+import io.muslin.node.admin.AdminCommand;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code muslin} command line (main class of {@code muslin.jar}):
+ * <pre>
+ *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
+ *   muslin routes|neigh|fdb|stats [--admin-socket PATH | --interface NAME]
+ * </pre>
+ */
+@Command(name = "muslin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "A userspace VXLAN overlay dataplane, wire-compatible with flannel's VXLAN backend.",
+    subcommands = RunCommand.class)
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with every subcommand; tests call {@code execute} on it in-process. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        for (AdminCommand c : AdminCommand.values()) {
+            CommandLine sub = new CommandLine(new QueryCommand(c));
+            sub.getCommandSpec().usageMessage().description(c.description());
+            cl.addSubcommand(c.word(), sub);
+        }
+        return cl;
+    }
+
+    /** Without a subcommand: usage on stderr, exit 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().getErr().println("muslin: missing command");
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return RunCommand.EXIT_CONFIG_ERROR;
+    }
+
+    /** The version from the jar's manifest, when there is one. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"muslin " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

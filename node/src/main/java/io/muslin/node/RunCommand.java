@@ -1,0 +1,83 @@
+package io.muslin.node;
+
+import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.node.admin.AdminServer;
+import io.muslin.node.config.ConfigException;
+import io.muslin.node.config.ConfigLoader;
+import io.muslin.node.config.NodeConfig;
+import io.muslin.node.state.VtepMacStore;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code muslin run --config FILE}: validates the configuration, resolves the VTEP MAC and the
+ * MTU, and runs the {@link Daemon} until SIGTERM/SIGINT.
+ *
+ * <p>Exit codes: 0 after a clean stop; 1 when the node could not start (nothing is left
+ * installed); 2 for a configuration error (one line {@code muslin: config error: <message>},
+ * nothing touched).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run the node daemon until SIGTERM or SIGINT.")
+final class RunCommand implements Callable<Integer> {
+    static final int EXIT_START_FAILED = 1;
+    static final int EXIT_CONFIG_ERROR = 2;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The node's JSON configuration.")
+    Path config;
+
+    @Option(names = "--subnet-file", paramLabel = "PATH", defaultValue = SubnetEnv.DEFAULT_FILE,
+        description = "Where to write flannel's subnet.env (default: ${DEFAULT-VALUE}).")
+    Path subnetFile;
+
+    @Option(names = "--admin-socket", paramLabel = "PATH",
+        description = "The admin socket (default: " + AdminServer.DEFAULT_DIR + "/<Interface>.sock).")
+    Path adminSocket;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = VtepMacStore.DEFAULT_DIR,
+        description = "Where the generated VTEP MAC is kept (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        NodeConfig cfg;
+        try {
+            cfg = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            err.println("muslin: config error: " + e.getMessage());
+            err.flush();
+            return EXIT_CONFIG_ERROR;
+        }
+        VxlanSettings settings;
+        try {
+            settings = settings(cfg, stateDir);
+        } catch (IOException e) {
+            err.println("muslin: " + e.getMessage());
+            err.flush();
+            return EXIT_START_FAILED;
+        }
+        Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
+        Daemon daemon = new Daemon(cfg.node().name(), settings, cfg.peers(), socket, subnetFile, err);
+        daemon.stopOnSignals();
+        return daemon.run();
+    }
+
+    /** The dataplane settings: the configured MAC or the persisted one, the configured or underlay MTU. */
+    static VxlanSettings settings(NodeConfig cfg, Path stateDir) throws IOException {
+        NodeConfig.Node node = cfg.node();
+        int mtu = cfg.backend().autoMtu() ? UnderlayMtu.tunnelMtu(node.publicIp()) : cfg.backend().mtu();
+        long mac = node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
+        return new VxlanSettings(node.interfaceName(), cfg.network(), node.subnet(), node.publicIp(), mac,
+            cfg.backend().vni(), cfg.backend().port(), mtu);
+    }
+}

@@ -1,0 +1,107 @@
+package io.muslin.node.admin;
+
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.table.FdbEntry;
+import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Tables;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The admin socket's commands and their replies. Table output is modeled on iproute2, so it
+ * reads like the {@code ip}/{@code bridge} output for flannel's {@code flannel.1}:
+ * <pre>
+ *   routes   10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink             (ip route show dev flannel.1)
+ *   neigh    10.244.2.0 dev muslin0 lladdr 6e:75:73:00:00:02 PERMANENT    (ip neigh show dev flannel.1)
+ *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
+ *   stats    "name value" lines: device, vni, mtu, peers, then every counter
+ * </pre>
+ * Every line ends with a newline; an empty table is an empty reply.
+ */
+public enum AdminCommand {
+    ROUTES("routes", "Show the routes to peer subnets (like ip route).") {
+        @Override
+        String reply(AdminView view) {
+            StringBuilder sb = new StringBuilder();
+            for (Route r : view.snapshot().routes()) {
+                sb.append(r.prefix()).append(" via ").append(Ipv4Address.format(r.nextHop()))
+                    .append(" dev ").append(view.deviceName()).append(" onlink\n");
+            }
+            return sb.toString();
+        }
+    },
+    NEIGH("neigh", "Show the ARP entries of peer VTEPs (like ip neigh).") {
+        @Override
+        String reply(AdminView view) {
+            StringBuilder sb = new StringBuilder();
+            for (long[] n : view.snapshot().neighbors()) {
+                sb.append(Ipv4Address.format((int) n[0])).append(" dev ").append(view.deviceName())
+                    .append(" lladdr ").append(MacAddress.format(n[1])).append(" PERMANENT\n");
+            }
+            return sb.toString();
+        }
+    },
+    FDB("fdb", "Show the forwarding database: VTEP MAC to underlay IP (like bridge fdb).") {
+        @Override
+        String reply(AdminView view) {
+            StringBuilder sb = new StringBuilder();
+            for (FdbEntry e : view.snapshot().fdbEntries()) {
+                sb.append(MacAddress.format(e.mac())).append(" dev ").append(view.deviceName())
+                    .append(" dst ").append(Ipv4Address.format(e.underlay())).append(" self permanent\n");
+            }
+            return sb.toString();
+        }
+    },
+    STATS("stats", "Show the device, VNI, MTU, peer count and packet counters.") {
+        @Override
+        String reply(AdminView view) {
+            Tables.Snapshot snapshot = view.snapshot();
+            StringBuilder sb = new StringBuilder()
+                .append("device ").append(view.deviceName()).append('\n')
+                .append("vni ").append(view.vni()).append('\n')
+                .append("mtu ").append(view.mtu()).append('\n')
+                // One route per peer (flannel's model), so the route count is the peer count.
+                .append("peers ").append(snapshot.routes().size()).append('\n');
+            for (Map.Entry<String, Long> c : view.counters().snapshot().entrySet()) {
+                sb.append(c.getKey()).append(' ').append(c.getValue()).append('\n');
+            }
+            return sb.toString();
+        }
+    };
+
+    private final String word;
+    private final String description;
+
+    AdminCommand(String word, String description) {
+        this.word = word;
+        this.description = description;
+    }
+
+    /** The word sent over the socket and used as the CLI subcommand. */
+    public String word() {
+        return word;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    abstract String reply(AdminView view);
+
+    /** The reply to one request line: a command's output, or an {@code error: ...} line. */
+    public static String handle(String line, AdminView view) {
+        for (AdminCommand c : values()) {
+            if (c.word.equals(line)) {
+                return c.reply(view);
+            }
+        }
+        return "error: unknown command \"" + line + "\" (accepted: " + accepted() + ")\n";
+    }
+
+    /** {@code routes, neigh, fdb, stats}. */
+    public static String accepted() {
+        return Arrays.stream(values()).map(AdminCommand::word).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,24 @@
+package io.muslin.node.admin;
+
+import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.table.Tables;
+
+/**
+ * What the admin socket shows: a read-only view of a running dataplane. Every method may be
+ * called from the admin thread at any time and must not block. {@code FakeAdminView} in the
+ * tests is the reference fake.
+ */
+public interface AdminView {
+    /** The current route, ARP and FDB tables. */
+    Tables.Snapshot snapshot();
+
+    /** The packet path's counters. */
+    Counters counters();
+
+    /** The TUN device's name, e.g. {@code muslin0}. */
+    String deviceName();
+
+    int vni();
+
+    int mtu();
+}

@@ -1,0 +1,202 @@
+package io.muslin.node.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.muslin.control.json.JsonFieldException;
+import io.muslin.control.json.JsonFields;
+import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.LeaseJson;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.node.config.NodeConfig.Backend;
+import io.muslin.node.config.NodeConfig.Node;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Loads and validates a node's JSON configuration:
+ * <pre>
+ * {"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472},
+ *  "Node":{"Name":"node1","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","VtepMAC":"6e:75:73:00:00:01","Interface":"muslin0"},
+ *  "Peers":[{"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"6e:75:73:00:00:02"}}]}
+ * </pre>
+ * Every failure is a {@link ConfigException} whose message names the field's JSON path and what
+ * is accepted; unknown fields are errors (a misspelt optional field would otherwise silently
+ * take its default). The first failure is reported.
+ */
+public final class ConfigLoader {
+    static final String NETWORK = "Network";
+    static final String SUBNET_LEN = "SubnetLen";
+    static final String BACKEND = "Backend";
+    static final String NODE = "Node";
+    static final String PEERS = "Peers";
+    static final String TYPE = "Type";
+    static final String NAME = "Name";
+    static final String PUBLIC_IP = "PublicIP";
+    static final String SUBNET = "Subnet";
+    static final String VTEP_MAC = "VtepMAC";
+    static final String INTERFACE = "Interface";
+
+    private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
+    private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
+
+    private ConfigLoader() {
+    }
+
+    /** Reads and validates {@code file}. */
+    public static NodeConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + file + ": " + describe(e), e);
+        }
+        return parse(text);
+    }
+
+    /** Validates a configuration given as JSON text. */
+    public static NodeConfig parse(String json) throws ConfigException {
+        try {
+            return read(LeaseJson.readTree(json));
+        } catch (JsonFieldException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+    }
+
+    private static NodeConfig read(JsonNode tree) {
+        JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, BACKEND, NODE, PEERS);
+
+        Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
+        if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
+            throw root.error(NETWORK, network + " has prefix length " + network.length() + " (accepted: "
+                + NodeConfig.MIN_NETWORK_LEN + "-" + NodeConfig.MAX_NETWORK_LEN + ", to leave room for node subnets)");
+        }
+        int subnetLen = subnetLen(root, network);
+        Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
+            Backend.MTU.name()));
+        Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen);
+        List<Lease> peers = peers(root, network, subnetLen, node);
+        return new NodeConfig(network, subnetLen, backend, node, peers);
+    }
+
+    private static int subnetLen(JsonFields root, Ipv4Prefix network) {
+        IntSetting s = NodeConfig.SUBNET_LEN;
+        int min = Math.max(s.min(), network.length() + 1);
+        String accepted = min + "-" + s.max() + " for Network " + network;
+        if (!root.has(SUBNET_LEN) && s.defaultValue() < min) {
+            throw root.error(SUBNET_LEN, "missing, and the default " + s.defaultValue()
+                + " does not fit (accepted: " + accepted + ")");
+        }
+        return root.optionalInt(SUBNET_LEN, s.defaultValue(), min, s.max(), accepted);
+    }
+
+    private static Backend backend(JsonFields b) {
+        String type = b.optionalString(TYPE, Backend.DEFAULT_TYPE, "a backend name such as \"vxlan\"");
+        if (!Backend.TYPES.contains(type)) {
+            throw b.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Backend.TYPES) + ")");
+        }
+        int vni = Backend.VNI.read(b);
+        int port = Backend.PORT.read(b);
+        IntSetting m = Backend.MTU;
+        String mtuAccepted = Backend.AUTO_MTU + " for auto, or " + Backend.MIN_MTU + "-" + m.max();
+        int mtu = b.optionalInt(m.name(), m.defaultValue(), m.min(), m.max(), mtuAccepted);
+        if (mtu != Backend.AUTO_MTU && mtu < Backend.MIN_MTU) {
+            throw b.error(m.name(), mtu + " is out of range (accepted: " + mtuAccepted + ")");
+        }
+        return new Backend(type, vni, port, mtu);
+    }
+
+    private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen) {
+        String name = n.requiredString(NAME, "the node's name, e.g. \"node1\"");
+        if (name.isBlank()) {
+            throw n.error(NAME, "empty (expected: the node's name, e.g. \"node1\")");
+        }
+        int publicIp = n.required(PUBLIC_IP, ADDRESS_EXAMPLE, Ipv4Address::parse);
+        checkUnderlayAddress(n.pathOf(PUBLIC_IP), publicIp, network);
+        Ipv4Prefix subnet = n.required(SUBNET, "an IPv4 prefix such as 10.244.1.0/24", Ipv4Prefix::parse);
+        checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
+        long vtepMac = n.optional(VTEP_MAC, MacAddress.NONE, "aa:bb:cc:dd:ee:ff", LeaseJson::parseVtepMac);
+        String iface = n.optionalString(INTERFACE, Node.DEFAULT_INTERFACE, "an interface name such as \"muslin0\"");
+        if (!iface.matches(Node.INTERFACE_PATTERN) || iface.equals(".") || iface.equals("..")) {
+            throw n.error(INTERFACE, "\"" + iface + "\" is not a valid interface name (accepted: 1-"
+                + Node.MAX_INTERFACE_LEN + " characters from A-Z a-z 0-9 _ . -, not \".\" or \"..\")");
+        }
+        return new Node(name, publicIp, subnet, vtepMac, iface);
+    }
+
+    private static List<Lease> peers(JsonFields root, Ipv4Prefix network, int subnetLen, Node node) {
+        List<JsonNode> items = root.optionalArray(PEERS);
+        List<Lease> peers = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            String path = root.pathOf(PEERS, i);
+            Lease lease = LeaseJson.fromTree(items.get(i), path);
+            String subnetPath = path + "." + LeaseJson.SUBNET;
+            checkSubnet(subnetPath, lease.subnet(), network, subnetLen);
+            if (overlaps(lease.subnet(), node.subnet())) {
+                throw new JsonFieldException(subnetPath, lease.subnet() + " overlaps Node.Subnet " + node.subnet()
+                    + " (expected: another node's subnet)");
+            }
+            for (int j = 0; j < i; j++) {
+                if (overlaps(lease.subnet(), peers.get(j).subnet())) {
+                    throw new JsonFieldException(subnetPath, lease.subnet() + " overlaps " + root.pathOf(PEERS, j)
+                        + ".Subnet " + peers.get(j).subnet() + " (expected: one entry per node subnet)");
+                }
+            }
+            String publicIpPath = path + "." + LeaseJson.PUBLIC_IP;
+            checkUnderlayAddress(publicIpPath, lease.publicIp(), network);
+            if (lease.publicIp() == node.publicIp()) {
+                throw new JsonFieldException(publicIpPath, Ipv4Address.format(lease.publicIp())
+                    + " is this node's Node.PublicIP (expected: another node's address)");
+            }
+            if (node.hasVtepMac() && lease.vtepMac() == node.vtepMac()) {
+                throw new JsonFieldException(path + "." + LeaseJson.BACKEND_DATA + "." + LeaseJson.VTEP_MAC,
+                    MacAddress.format(lease.vtepMac()) + " is this node's Node.VtepMAC (expected: the peer's own MAC)");
+            }
+            peers.add(lease);
+        }
+        return peers;
+    }
+
+    private static void checkSubnet(String path, Ipv4Prefix subnet, Ipv4Prefix network, int subnetLen) {
+        if (subnet.length() != subnetLen) {
+            throw new JsonFieldException(path, subnet + " has prefix length " + subnet.length() + " (accepted: "
+                + subnetLen + ", the SubnetLen)");
+        }
+        if (!network.contains(subnet)) {
+            throw new JsonFieldException(path, subnet + " is outside Network " + network);
+        }
+    }
+
+    /** The underlay address must be a unicast host address outside the overlay (else packets loop). */
+    private static void checkUnderlayAddress(String path, int ip, Ipv4Prefix network) {
+        String text = Ipv4Address.format(ip);
+        int first = ip >>> 24;
+        if (first == 0 || first >= 224) {
+            throw new JsonFieldException(path, text + " is not a unicast host address (expected: " + ADDRESS_EXAMPLE + ")");
+        }
+        if (network.contains(ip)) {
+            throw new JsonFieldException(path, text + " is inside Network " + network
+                + " (expected: the node's underlay address)");
+        }
+    }
+
+    private static boolean overlaps(Ipv4Prefix a, Ipv4Prefix b) {
+        return a.contains(b) || b.contains(a);
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

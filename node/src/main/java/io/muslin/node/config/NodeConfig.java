@@ -1,0 +1,79 @@
+package io.muslin.node.config;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import java.util.List;
+
+/**
+ * A node's validated configuration: flannel's net-conf fields ({@code Network},
+ * {@code SubnetLen}, {@code Backend}), this node's lease ({@code Node}) and the static peer
+ * leases ({@code Peers}). One record per JSON section; every default and range is declared
+ * here once and read by {@link ConfigLoader}.
+ *
+ * @param network   the cluster pod network, e.g. {@code 10.244.0.0/16}
+ * @param subnetLen the length of every node subnet
+ * @param backend   the {@code Backend} section
+ * @param node      the {@code Node} section
+ * @param peers     the static peer leases, each inside {@code network} with length {@code subnetLen}
+ */
+public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers) {
+    /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
+    public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
+    /** {@code Network} prefix lengths that leave room for node subnets. */
+    public static final int MIN_NETWORK_LEN = 1;
+    public static final int MAX_NETWORK_LEN = SUBNET_LEN.max() - 1;
+
+    public NodeConfig {
+        peers = List.copyOf(peers);
+    }
+
+    /**
+     * The {@code Backend} section.
+     *
+     * @param type flannel backend name; only {@code "vxlan"} for now
+     * @param vni  VXLAN network identifier
+     * @param port UDP port we listen on and send to
+     * @param mtu  tunnel MTU, or {@link #AUTO_MTU} for the underlay MTU minus the VXLAN overhead
+     */
+    public record Backend(String type, int vni, int port, int mtu) {
+        public static final String DEFAULT_TYPE = Lease.VXLAN;
+        public static final List<String> TYPES = List.of(Lease.VXLAN);
+        public static final IntSetting VNI = new IntSetting("VNI", 1, 0, Lease.MAX_VNI);
+        /** The Linux default (flannel's too); IANA's VXLAN port is 4789. */
+        public static final IntSetting PORT = new IntSetting("Port", 8472, 1, 65535);
+        /** 0 means auto; otherwise {@link #MIN_MTU}..max. */
+        public static final IntSetting MTU = new IntSetting("MTU", 0, 0, 65535);
+        public static final int AUTO_MTU = 0;
+        /** The smallest MTU every IPv4 host must accept (RFC 791). */
+        public static final int MIN_MTU = 576;
+
+        public static final Backend DEFAULTS = new Backend(DEFAULT_TYPE, VNI.defaultValue(), PORT.defaultValue(),
+            MTU.defaultValue());
+
+        public boolean autoMtu() {
+            return mtu == AUTO_MTU;
+        }
+    }
+
+    /**
+     * The {@code Node} section: this node's lease and device.
+     *
+     * @param name          the node's name (logs, admin output)
+     * @param publicIp      underlay IPv4 address (outer source, what peers send to)
+     * @param subnet        this node's subnet, inside {@code Network}, length {@code SubnetLen}
+     * @param vtepMac       VTEP MAC, or {@link MacAddress#NONE} to use the persisted generated one
+     * @param interfaceName TUN device name
+     */
+    public record Node(String name, int publicIp, Ipv4Prefix subnet, long vtepMac, String interfaceName) {
+        public static final String DEFAULT_INTERFACE = "muslin0";
+        /** Linux IFNAMSIZ (16) less the terminating NUL. */
+        public static final int MAX_INTERFACE_LEN = 15;
+        /** What Linux accepts and a file name can hold safely (the name is used in state paths). */
+        public static final String INTERFACE_PATTERN = "[A-Za-z0-9_.-]{1," + MAX_INTERFACE_LEN + "}";
+
+        public boolean hasVtepMac() {
+            return vtepMac != MacAddress.NONE;
+        }
+    }
+}

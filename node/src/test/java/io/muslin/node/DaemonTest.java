@@ -1,0 +1,142 @@
+package io.muslin.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.table.Tables;
+import io.muslin.node.admin.AdminClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The daemon's start/stop order with a fake dataplane (no device is created). */
+class DaemonTest {
+    private static final VxlanSettings SETTINGS = new VxlanSettings("muslin0", Ipv4Prefix.parse("10.244.0.0/16"),
+        Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"),
+        1, 8472, 1450);
+    private static final List<Lease> PEERS = List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"),
+        Ipv4Address.parse("192.168.50.2"), 1, MacAddress.parse("6e:75:73:00:00:02")));
+
+    @TempDir
+    Path dir;
+    final StringWriter err = new StringWriter();
+
+    /** Records its lifecycle; tables and counters are real. */
+    static final class FakeDataplane implements Daemon.Dataplane {
+        final Tables tables = new Tables();
+        final Counters counters = new Counters();
+        volatile boolean closed;
+
+        @Override
+        public Tables tables() {
+            return tables;
+        }
+
+        @Override
+        public Counters counters() {
+            return counters;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    private Daemon daemon(Path socket, Path subnetFile, Daemon.DataplaneStarter starter) {
+        return new Daemon("node1", SETTINGS, PEERS, socket, subnetFile, new PrintWriter(err, true), starter);
+    }
+
+    @Test
+    void startsServesAndTearsDownInOrder() throws Exception {
+        Path socket = dir.resolve("muslin0.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        FakeDataplane dataplane = new FakeDataplane();
+        Daemon daemon = daemon(socket, subnetFile, settings -> dataplane);
+
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        awaitFile(subnetFile); // the readiness signal
+
+        assertEquals("10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink\n", AdminClient.request(socket, "routes"));
+        assertEquals(MacAddress.parse("6e:75:73:00:00:02"),
+            dataplane.tables.snapshot().lookupArp(Ipv4Address.parse("10.244.2.0")));
+        assertEquals("""
+            FLANNEL_NETWORK=10.244.0.0/16
+            FLANNEL_SUBNET=10.244.1.1/24
+            FLANNEL_MTU=1450
+            FLANNEL_IPMASQ=false
+            """, Files.readString(subnetFile));
+
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertFalse(Files.exists(subnetFile));
+        assertFalse(Files.exists(socket));
+        assertTrue(dataplane.closed);
+        assertEquals("", err.toString());
+    }
+
+    @Test
+    void staleSubnetEnvIsRemovedBeforeStart() throws Exception {
+        Path subnetFile = dir.resolve("subnet.env");
+        Files.writeString(subnetFile, "FLANNEL_SUBNET=stale\n");
+        int code = daemon(dir.resolve("s.sock"), subnetFile, settings -> {
+            assertFalse(Files.exists(subnetFile), "a stale file must not signal readiness during start");
+            throw new IOException("cannot create muslin0: Operation not permitted");
+        }).run();
+        assertEquals(1, code);
+    }
+
+    @Test
+    void dataplaneFailureExits1WithOneLineAndLeavesNothing() {
+        Path socket = dir.resolve("muslin0.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        int code = daemon(socket, subnetFile, settings -> {
+            throw new IOException("cannot create muslin0: Operation not permitted");
+        }).run();
+
+        assertEquals(1, code);
+        assertEquals("muslin: start failed: cannot create muslin0: Operation not permitted\n", err.toString());
+        assertFalse(Files.exists(socket));
+        assertFalse(Files.exists(subnetFile));
+    }
+
+    @Test
+    void laterFailureUndoesTheDataplane() throws IOException {
+        Path socket = dir.resolve("muslin0.sock");
+        Files.writeString(socket, "not a socket");
+        Path subnetFile = dir.resolve("subnet.env");
+        FakeDataplane dataplane = new FakeDataplane();
+
+        int code = daemon(socket, subnetFile, settings -> dataplane).run();
+
+        assertEquals(1, code);
+        assertTrue(dataplane.closed, "the dataplane started before the failure is closed");
+        assertFalse(Files.exists(subnetFile));
+        assertEquals("muslin: start failed: admin socket path " + socket + " exists and is not a socket\n",
+            err.toString());
+    }
+
+    private static void awaitFile(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(file + " was not written");
+            }
+            Thread.sleep(10);
+        }
+    }
+}

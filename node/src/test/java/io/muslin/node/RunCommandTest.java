@@ -1,0 +1,59 @@
+package io.muslin.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.dataplane.EncapOverhead;
+import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.node.config.ConfigLoader;
+import io.muslin.node.config.ExampleConfig;
+import io.muslin.node.config.NodeConfig;
+import io.muslin.node.state.VtepMacStore;
+import java.io.IOException;
+import java.net.NetworkInterface;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Turning a configuration into dataplane settings: MAC and MTU resolution. */
+class RunCommandTest {
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void configuredMacAndMtuAreUsedAsIs() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Backend/MTU", "1400"));
+        VxlanSettings s = RunCommand.settings(cfg, stateDir);
+        assertEquals(new VxlanSettings("muslin0", Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
+            Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400), s);
+    }
+
+    @Test
+    void absentMacIsGeneratedOnceAndKept() throws Exception {
+        String json = ExampleConfig.mutate("/Backend/MTU", "1400");
+        NodeConfig cfg = ConfigLoader.parse(json.replace("\"VtepMAC\":\"6e:75:73:00:00:01\",", ""));
+        long mac = RunCommand.settings(cfg, stateDir).vtepMac();
+        assertEquals(mac, RunCommand.settings(cfg, stateDir).vtepMac());
+        assertEquals(mac, new VtepMacStore(stateDir).loadOrCreate("muslin0"));
+        assertTrue(!MacAddress.isMulticast(mac));
+    }
+
+    @Test
+    void autoMtuIsTheUnderlayMtuLessVxlanOverhead() throws IOException {
+        int loopback = Ipv4Address.parse("127.0.0.1");
+        int underlay = NetworkInterface.getByInetAddress(Ipv4Address.toInet(loopback)).getMTU();
+        assertEquals(Math.min(underlay - EncapOverhead.VXLAN.bytes(4), 65535), UnderlayMtu.tunnelMtu(loopback));
+    }
+
+    @Test
+    void autoMtuNeedsPublicIpOnALocalInterface() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Node/PublicIP", "\"192.0.2.77\""));
+        IOException e = assertThrows(IOException.class, () -> RunCommand.settings(cfg, stateDir));
+        assertEquals("Node.PublicIP 192.0.2.77 is not assigned to any local interface "
+            + "(needed to compute the MTU; or set Backend.MTU)", e.getMessage());
+    }
+}

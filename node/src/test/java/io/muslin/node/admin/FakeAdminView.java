@@ -1,0 +1,35 @@
+package io.muslin.node.admin;
+
+import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.table.Tables;
+
+/** An {@link AdminView} over tables and counters the test fills in. */
+public final class FakeAdminView implements AdminView {
+    public final Tables tables = new Tables();
+    public final Counters counters = new Counters();
+
+    @Override
+    public Tables.Snapshot snapshot() {
+        return tables.snapshot();
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public String deviceName() {
+        return "muslin0";
+    }
+
+    @Override
+    public int vni() {
+        return 1;
+    }
+
+    @Override
+    public int mtu() {
+        return 1450;
+    }
+}

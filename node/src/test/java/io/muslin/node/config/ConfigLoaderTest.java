@@ -1,0 +1,176 @@
+package io.muslin.node.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.node.config.NodeConfig.Backend;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    @Test
+    void loadsTheExample() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse(ExampleConfig.text());
+
+        assertEquals(Ipv4Prefix.parse("10.244.0.0/16"), cfg.network());
+        assertEquals(24, cfg.subnetLen());
+        assertEquals(new Backend("vxlan", 1, 8472, Backend.AUTO_MTU), cfg.backend());
+        assertEquals(new NodeConfig.Node("node1", Ipv4Address.parse("192.168.50.1"), Ipv4Prefix.parse("10.244.1.0/24"),
+            MacAddress.parse("6e:75:73:00:00:01"), "muslin0"), cfg.node());
+        assertEquals(List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"), 1,
+            MacAddress.parse("6e:75:73:00:00:02"))), cfg.peers());
+    }
+
+    @Test
+    void loadsFromFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("node1.json");
+        Files.writeString(file, ExampleConfig.text());
+        assertEquals("node1", ConfigLoader.load(file).node().name());
+    }
+
+    @Test
+    void defaults() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16",
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24"}}
+            """);
+        assertEquals(24, cfg.subnetLen());
+        assertEquals(Backend.DEFAULTS, cfg.backend());
+        assertEquals(new Backend("vxlan", 1, 8472, 0), cfg.backend());
+        assertTrue(cfg.backend().autoMtu());
+        assertEquals("muslin0", cfg.node().interfaceName());
+        assertEquals(MacAddress.NONE, cfg.node().vtepMac());
+        assertEquals(List.of(), cfg.peers());
+    }
+
+    @Test
+    void explicitValues() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse("""
+            {"Network":"10.0.0.0/8","SubnetLen":20,"Backend":{"Type":"vxlan","VNI":16777215,"Port":4789,"MTU":9000},
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.1.16.0/20","Interface":"vx_1.a-b"}}
+            """);
+        assertEquals(20, cfg.subnetLen());
+        assertEquals(new Backend("vxlan", 16777215, 4789, 9000), cfg.backend());
+        assertEquals("vx_1.a-b", cfg.node().interfaceName());
+    }
+
+    @Test
+    void vniMessageIsExact() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(ExampleConfig.mutate("/Backend/VNI", "16777216")));
+        assertEquals("Backend.VNI: 16777216 is out of range (accepted: 0-16777215)", e.getMessage());
+    }
+
+    /** Each bad field: the message names its JSON path and what is accepted. */
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+        /Network                      | REMOVE                | Network: missing                                | IPv4 prefix such as 10.244.0.0/16
+        /Network                      | "10.244.0.1/16"       | Network: host bits set in 10.244.0.1/16         | 10.244.0.0
+        /Network                      | "10.244.0.0/30"       | Network: 10.244.0.0/30 has prefix length 30     | accepted: 1-29
+        /Network                      | 5                     | Network: not a string: 5                        | IPv4 prefix
+        /SubnetLen                    | 16                    | SubnetLen: 16 is out of range                   | accepted: 17-30 for Network 10.244.0.0/16
+        /SubnetLen                    | 31                    | SubnetLen: 31 is out of range                   | accepted: 17-30
+        /SubnetLen                    | "24"                  | SubnetLen: not an integer: "24"                 | accepted: 17-30
+        /Backend                      | []                    | Backend: not a JSON object: an array            | Backend
+        /Backend/Type                 | "host-gw"             | Backend.Type: "host-gw" is not supported        | accepted: vxlan
+        /Backend/VNI                  | 16777216              | Backend.VNI: 16777216 is out of range           | accepted: 0-16777215
+        /Backend/VNI                  | -1                    | Backend.VNI: -1 is out of range                 | accepted: 0-16777215
+        /Backend/VNI                  | 99999999999999999999  | Backend.VNI: 99999999999999999999 is out of range | accepted: 0-16777215
+        /Backend/VNI                  | "1"                   | Backend.VNI: not an integer: "1"                | accepted: 0-16777215
+        /Backend/Port                 | 0                     | Backend.Port: 0 is out of range                 | accepted: 1-65535
+        /Backend/Port                 | 65536                 | Backend.Port: 65536 is out of range             | accepted: 1-65535
+        /Backend/MTU                  | 575                   | Backend.MTU: 575 is out of range                | accepted: 0 for auto, or 576-65535
+        /Backend/MTU                  | 65536                 | Backend.MTU: 65536 is out of range              | accepted: 0 for auto, or 576-65535
+        /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
+        /Backend/DirectRouting        | true                  | Backend.DirectRouting: unknown field            | accepted: Type, VNI, Port, MTU
+        /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU
+        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, Backend, Node, Peers
+        /Node                         | REMOVE                | Node: missing                                   | JSON object
+        /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name
+        /Node/Name                    | " "                   | Node.Name: empty                                | node's name
+        /Node/PublicIP                | REMOVE                | Node.PublicIP: missing                          | IPv4 address
+        /Node/PublicIP                | "192.168.50"          | Node.PublicIP: not an IPv4 address              | a.b.c.d
+        /Node/PublicIP                | "10.244.9.9"          | Node.PublicIP: 10.244.9.9 is inside Network 10.244.0.0/16 | underlay address
+        /Node/PublicIP                | "224.0.0.1"           | Node.PublicIP: 224.0.0.1 is not a unicast host address | IPv4 address
+        /Node/Subnet                  | REMOVE                | Node.Subnet: missing                            | IPv4 prefix
+        /Node/Subnet                  | "10.244.1.0/25"       | Node.Subnet: 10.244.1.0/25 has prefix length 25 | accepted: 24, the SubnetLen
+        /Node/Subnet                  | "10.245.1.0/24"       | Node.Subnet: 10.245.1.0/24 is outside Network 10.244.0.0/16 | Network
+        /Node/VtepMAC                 | "zz"                  | Node.VtepMAC: not a MAC address: "zz"           | expected: aa:bb:cc:dd:ee:ff
+        /Node/VtepMAC                 | "01:00:5e:00:00:01"   | Node.VtepMAC: not a unicast MAC address         | even first octet
+        /Node/Interface               | "muslin0-is-too-long" | Node.Interface: "muslin0-is-too-long" is not a valid interface name | accepted: 1-15 characters
+        /Node/Interface               | "a/b"                 | Node.Interface: "a/b" is not a valid interface name | A-Z a-z 0-9 _ . -
+        /Node/Interface               | ""                    | Node.Interface: "" is not a valid interface name | accepted: 1-15 characters
+        /Node/interface               | "x"                   | Node.interface: unknown field (did you mean "Interface"? | accepted: Name, PublicIP, Subnet, VtepMAC, Interface
+        /Peers                        | {}                    | Peers: not a JSON array                         | Peers
+        /Peers/0                      | 1                     | Peers[0]: not a JSON object                     | Peers[0]
+        /Peers/0/Subnet               | "10.245.2.0/24"       | Peers[0].Subnet: 10.245.2.0/24 is outside Network 10.244.0.0/16 | Network
+        /Peers/0/Subnet               | "10.244.2.0/23"       | Peers[0].Subnet: 10.244.2.0/23 has prefix length 23 | accepted: 24
+        /Peers/0/Subnet               | "10.244.1.0/24"       | Peers[0].Subnet: 10.244.1.0/24 overlaps Node.Subnet 10.244.1.0/24 | another node's subnet
+        /Peers/0/PublicIP             | "192.168.50.1"        | Peers[0].PublicIP: 192.168.50.1 is this node's Node.PublicIP | another node's address
+        /Peers/0/PublicIP             | "10.244.2.1"          | Peers[0].PublicIP: 10.244.2.1 is inside Network | underlay address
+        /Peers/0/BackendType          | REMOVE                | Peers[0].BackendType: missing                   | vxlan
+        /Peers/0/BackendData/VtepMAC  | "zz"                  | Peers[0].BackendData.VtepMAC: not a MAC address: "zz" (expected: aa:bb:cc:dd:ee:ff) | Peers[0]
+        /Peers/0/BackendData/VtepMAC  | "6e:75:73:00:00:01"   | Peers[0].BackendData.VtepMAC: 6e:75:73:00:00:01 is this node's Node.VtepMAC | peer's own MAC
+        /Peers/0/BackendData/VNI      | 16777216              | Peers[0].BackendData.VNI: 16777216 is out of range | accepted: 0-16777215
+        /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, PublicIP
+        /Peers/1                      | {"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.3","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"6e:75:73:00:00:03"}} | Peers[1].Subnet: 10.244.2.0/24 overlaps Peers[0].Subnet 10.244.2.0/24 | one entry per node subnet
+        """)
+    void rejectsBadField(String pointer, String value, String messageStart, String accepted) throws Exception {
+        String json = ExampleConfig.mutate(pointer, value);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json));
+        assertTrue(e.getMessage().startsWith(messageStart), () -> "message was: " + e.getMessage());
+        assertTrue(e.getMessage().contains(accepted), () -> "message was: " + e.getMessage());
+    }
+
+    @Test
+    void defaultSubnetLenThatDoesNotFitNamesTheRange() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+            {"Network":"10.244.0.0/24","Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.0.0/26"}}
+            """));
+        assertEquals("SubnetLen: missing, and the default 24 does not fit (accepted: 25-30 for Network 10.244.0.0/24)",
+            e.getMessage());
+    }
+
+    @Test
+    void malformedJsonNamesLineAndColumn() {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse("{\"Network\":\"10.244.0.0/16\",\n \"SubnetLen\": 24,,\n}"));
+        assertTrue(e.getMessage().startsWith("malformed JSON at line 2, column 18: "), e.getMessage());
+    }
+
+    @Test
+    void trailingContentIsMalformed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("{} {}"));
+        assertTrue(e.getMessage().startsWith("malformed JSON at line 1, column "), e.getMessage());
+    }
+
+    @Test
+    void topLevelMustBeAnObject() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("[]"));
+        assertEquals("not a JSON object: an array", e.getMessage());
+    }
+
+    @Test
+    void missingFileNamesTheFile(@TempDir Path dir) {
+        Path file = dir.resolve("absent.json");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals("cannot read " + file + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void peersOfAnotherBackendAreKeptForTheProgrammerToIgnore() throws Exception {
+        String json = ExampleConfig.mutate("/Peers/0", """
+            {"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"host-gw"}""");
+        assertEquals("host-gw", ConfigLoader.parse(json).peers().get(0).backendType());
+    }
+}
