@@ -1,0 +1,482 @@
+package io.muslin.node.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * One network-namespace lab ({@code scripts/lab.sh}) for one test class.
+ *
+ * <p>Each instance has its own prefix ({@code mt} + 6 hex digits), so test classes, and test
+ * runs of other people on the same machine, never share namespaces. The lab's files (configs,
+ * daemon logs, pid files, captures, the output of every command run here) live in
+ * {@code node/target/e2e/<prefix>}. {@link #close()} runs {@code lab.sh down}; it is also
+ * registered as a shutdown hook, so a JVM that is told to stop still cleans up.
+ *
+ * <p>Every command runs with a deadline; waits poll a condition a bounded number of times.
+ * Nothing here asserts on time.
+ */
+final class Lab implements AutoCloseable {
+    static final String SKIP_MESSAGE =
+            "skipped: needs root, iproute2 and /dev/net/tun (run scripts/test.sh as root)";
+
+    static final Path ROOT = findRoot();
+    static final Path LAB_SH = ROOT.resolve("scripts/lab.sh");
+    static final Path MUSLIN = ROOT.resolve("bin/muslin");
+    static final int VXLAN_PORT = 8472;
+    static final String OVERLAY_DEVICE = "muslin0";
+    static final String CLUSTER_NETWORK = "10.244.0.0/16";
+    /** OpenBSD netcat (for -N); Debian's "nc" may point at another netcat. */
+    static final String NETCAT = findExecutable("nc.openbsd") != null ? "nc.openbsd" : "nc";
+
+    private static final Duration LAB_UP_TIMEOUT = Duration.ofMinutes(4);
+    private static final Duration LAB_DOWN_TIMEOUT = Duration.ofMinutes(2);
+    private static final Pattern COUNTER = Pattern.compile("\"?([A-Za-z][A-Za-z0-9_.]*)\"?\\s*[:=]?\\s*(-?\\d+)\\b");
+
+    final String prefix;
+    final Path dir;
+    private final AtomicInteger commandSeq = new AtomicInteger();
+    private final List<Process> spawned = new ArrayList<>();
+    private final Thread shutdownHook;
+    private volatile boolean up;
+
+    private Lab(String prefix) {
+        this.prefix = prefix;
+        this.dir = ROOT.resolve("node/target/e2e").resolve(prefix);
+        this.shutdownHook = new Thread(this::downQuietly, "lab-down-" + prefix);
+    }
+
+    /** Skips the calling test class unless this machine can run the lab. */
+    static void assumeLabCapable() {
+        Assumptions.assumeTrue(isRoot() && findExecutable("ip") != null && Files.exists(Path.of("/dev/net/tun")),
+                SKIP_MESSAGE);
+    }
+
+    /** Skips unless every tool is on the PATH (scripts/test.sh installs them). */
+    static void assumeTools(String... tools) {
+        for (String tool : tools) {
+            Assumptions.assumeTrue(findExecutable(tool) != null,
+                    "skipped: " + tool + " is not installed (scripts/test.sh installs it)");
+        }
+    }
+
+    /** A lab object with a fresh prefix; nothing exists until {@link #up}. */
+    static Lab create() {
+        String id = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+        return new Lab("mt" + id);
+    }
+
+    /** {@code lab.sh up --nodes N <args>}: fails the test with lab.sh's output when it fails. */
+    Lab up(int nodes, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB_SH.toString(), "up", "--nodes", Integer.toString(nodes),
+                "--prefix", prefix, "--dir", dir.toString()));
+        cmd.addAll(Arrays.asList(args));
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        up = true;
+        Result r = run(LAB_UP_TIMEOUT, cmd);
+        if (r.exitCode() != 0) {
+            fail("lab.sh up failed (exit " + r.exitCode() + "):\n" + r.output());
+        }
+        return this;
+    }
+
+    /** {@code lab.sh down}: stops everything this lab started. Safe to call twice. */
+    @Override
+    public void close() {
+        for (Process p : spawned) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        spawned.clear();
+        if (!up) {
+            return;
+        }
+        Result r = run(LAB_DOWN_TIMEOUT, List.of(LAB_SH.toString(), "down", "--prefix", prefix, "--dir", dir.toString()));
+        up = false;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // called from the hook itself
+        }
+        assertEquals(0, r.exitCode(), () -> "lab.sh down failed:\n" + r.output());
+    }
+
+    private void downQuietly() {
+        try {
+            close();
+        } catch (Throwable ignored) {
+            // best effort while the JVM stops
+        }
+    }
+
+    // ------------------------------------------------------------------ names
+
+    String nodeNs(int i) {
+        return prefix + "-n" + i;
+    }
+
+    String podNs(int i) {
+        return prefix + "-p" + i;
+    }
+
+    static String podIp(int i) {
+        return "10.244." + i + ".2";
+    }
+
+    static String nodeIp(int i) {
+        return "192.168.50." + i;
+    }
+
+    static String vtepMac(int i) {
+        return String.format("6e:75:73:00:00:%02x", i);
+    }
+
+    Path nodeDir(int i) {
+        return dir.resolve("n" + i);
+    }
+
+    Path config(int i) {
+        return dir.resolve("n" + i + ".json");
+    }
+
+    Path adminSocket(int i) {
+        return nodeDir(i).resolve("admin.sock");
+    }
+
+    Path subnetEnv(int i) {
+        return nodeDir(i).resolve("subnet.env");
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    record Result(int exitCode, String stdout, String stderr) {
+        String output() {
+            return stdout + (stderr.isEmpty() ? "" : "\n[stderr]\n" + stderr);
+        }
+    }
+
+    /** Runs {@code cmd} in namespace {@code ns} and waits for it (at most {@code timeout}). */
+    Result exec(String ns, Duration timeout, String... cmd) {
+        return run(timeout, inNs(ns, cmd));
+    }
+
+    /** Like {@link #exec}, but fails the test unless the command exits 0. */
+    Result execOk(String ns, Duration timeout, String... cmd) {
+        Result r = exec(ns, timeout, cmd);
+        if (r.exitCode() != 0) {
+            fail("`" + String.join(" ", cmd) + "` in " + ns + " exited " + r.exitCode() + ":\n" + r.output());
+        }
+        return r;
+    }
+
+    static List<String> inNs(String ns, String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        full.addAll(Arrays.asList(cmd));
+        return full;
+    }
+
+    /** Runs a command with its output in files (no pipe to fill up), killing it at the deadline. */
+    Result run(Duration timeout, List<String> cmd) {
+        Path out = logFile("out");
+        Path err = logFile("err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail("`" + String.join(" ", cmd) + "` did not finish within " + timeout + ":\n"
+                        + new Result(-1, read(out), read(err)).output());
+            }
+            return new Result(p.exitValue(), read(out), read(err));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** A background process: its output goes to {@code <name>.out} and {@code <name>.err} in the lab dir. */
+    record Spawned(Process process, Path stdout, Path stderr) {
+        String output() {
+            return read(stdout) + "\n[stderr]\n" + read(stderr);
+        }
+
+        /** Waits for it to exit; fails the test at the deadline. */
+        int await(Duration timeout) {
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    fail("background process " + process.info().commandLine().orElse("?")
+                            + " did not exit within " + timeout + ":\n" + output());
+                }
+                return process.exitValue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+
+    /** Starts {@code cmd} in the background; {@link #close()} kills it if it is still running. */
+    Spawned spawn(String name, Path stdin, List<String> cmd) {
+        Path out = dir.resolve(name + ".out");
+        Path err = dir.resolve(name + ".err");
+        try {
+            Files.createDirectories(dir);
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new File("/dev/null"))
+                    : ProcessBuilder.Redirect.from(stdin.toFile()));
+            Process p = pb.start();
+            synchronized (spawned) {
+                spawned.add(p);
+            }
+            return new Spawned(p, out, err);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Path logFile(String kind) {
+        try {
+            Path cmdDir = dir.resolve("cmd");
+            Files.createDirectories(cmdDir);
+            return cmdDir.resolve(String.format("%04d.%s", commandSeq.incrementAndGet(), kind));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "<" + e + ">";
+        }
+    }
+
+    // ------------------------------------------------------------------ waits and checks
+
+    /** Polls {@code condition} every 200 ms, up to {@code attempts} times. */
+    static boolean waitFor(int attempts, BooleanSupplier condition) {
+        for (int i = 0; i < attempts; i++) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            sleep(200);
+        }
+        return condition.getAsBoolean();
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** {@code ping -c 3 -W 2} from pod {@code from} to pod {@code to}, up to three tries. */
+    void assertPing(int from, int to) {
+        Result last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            last = exec(podNs(from), Duration.ofSeconds(30), "ping", "-n", "-c", "3", "-W", "2", podIp(to));
+            if (last.exitCode() == 0) {
+                return;
+            }
+        }
+        fail("ping pod" + from + " -> pod" + to + " (" + podIp(to) + ") failed 3 times:\n" + last.output()
+                + "\n" + diagnostics());
+    }
+
+    /** Waits until something listens on TCP {@code port} in namespace {@code ns}. */
+    void awaitListening(String ns, int port) {
+        boolean listening = waitFor(100, () -> exec(ns, Duration.ofSeconds(10), "ss", "-Hltn", "sport = :" + port)
+                .stdout().contains("LISTEN"));
+        if (!listening) {
+            fail("nothing listens on TCP port " + port + " in " + ns);
+        }
+    }
+
+    /**
+     * Sends {@code file} from pod {@code from} to pod {@code to} over TCP with netcat and returns
+     * the file the receiver wrote.
+     */
+    Path transfer(Path file, int from, int to, int port, Duration timeout) {
+        Path received = dir.resolve("recv-" + from + "-" + to + "-" + port + ".bin");
+        String name = "nc-" + from + "-" + to + "-" + port;
+        Spawned server = spawn(name + "-server", null,
+                inNs(podNs(to), "sh", "-c", "exec " + NETCAT + " -l " + port + " > '" + received + "'"));
+        awaitListening(podNs(to), port);
+        Result client = exec(podNs(from), timeout, "sh", "-c", "exec " + NETCAT + " -N " + podIp(to) + " " + port + " < '" + file + "'");
+        if (client.exitCode() != 0) {
+            fail("nc client pod" + from + " -> pod" + to + " exited " + client.exitCode() + ":\n" + client.output()
+                    + "\nserver:\n" + server.output() + "\n" + diagnostics());
+        }
+        int serverExit = server.await(Duration.ofSeconds(60));
+        assertEquals(0, serverExit, () -> "nc server in pod" + to + ":\n" + server.output());
+        return received;
+    }
+
+    /** Writes {@code bytes} of pseudo-random data (seeded) to a file in the lab dir. */
+    Path randomFile(String name, long bytes) {
+        Path f = dir.resolve(name);
+        byte[] block = new byte[1 << 20];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(bytes * 31 + name.hashCode());
+        try (var out = Files.newOutputStream(f)) {
+            for (long left = bytes; left > 0; left -= block.length) {
+                for (int i = 0; i < block.length; i += 8) {
+                    long v = random.nextLong();
+                    for (int b = 0; b < 8; b++) {
+                        block[i + b] = (byte) (v >>> (8 * b));
+                    }
+                }
+                out.write(block, 0, (int) Math.min(left, block.length));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return f;
+    }
+
+    static String sha256(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            var md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ the daemon's CLI
+
+    /** {@code muslin <verb> --admin-socket ...} for node {@code i}, run in the node's namespace. */
+    Result muslin(int i, String verb) {
+        return exec(nodeNs(i), Duration.ofSeconds(60), MUSLIN.toString(), verb, "--admin-socket",
+                adminSocket(i).toString());
+    }
+
+    /** The counters printed by {@code muslin stats}: lines like {@code name value}, {@code name: value} or JSON. */
+    Map<String, Long> stats(int i) {
+        Result r = muslin(i, "stats");
+        if (r.exitCode() != 0) {
+            fail("muslin stats on node " + i + " exited " + r.exitCode() + ":\n" + r.output());
+        }
+        Map<String, Long> counters = parseCounters(r.stdout());
+        if (counters.isEmpty()) {
+            fail("muslin stats on node " + i + " printed no counters:\n" + r.output());
+        }
+        return counters;
+    }
+
+    static Map<String, Long> parseCounters(String text) {
+        Map<String, Long> counters = new LinkedHashMap<>();
+        Matcher m = COUNTER.matcher(text);
+        while (m.find()) {
+            counters.putIfAbsent(m.group(1), Long.parseLong(m.group(2)));
+        }
+        return counters;
+    }
+
+    /** What a failing test prints: routes, links and daemon logs of every node. */
+    String diagnostics() {
+        StringBuilder sb = new StringBuilder("--- lab ").append(prefix).append(" diagnostics ---\n");
+        for (int i = 1; Files.isDirectory(dir) && i <= 9; i++) {
+            if (!Files.exists(config(i)) && !Files.isDirectory(nodeDir(i))) {
+                continue;
+            }
+            sb.append("node ").append(i).append(" links:\n")
+                    .append(exec(nodeNs(i), Duration.ofSeconds(10), "ip", "-br", "link").output())
+                    .append("node ").append(i).append(" routes:\n")
+                    .append(exec(nodeNs(i), Duration.ofSeconds(10), "ip", "route").output());
+            Path log = nodeDir(i).resolve("muslin.log");
+            if (Files.exists(log)) {
+                List<String> lines = read(log).lines().toList();
+                sb.append("node ").append(i).append(" muslin.log (last 30 lines):\n")
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())))
+                        .append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ environment
+
+    static boolean isRoot() {
+        try {
+            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static Path findExecutable(String name) {
+        List<String> dirs = new ArrayList<>(Arrays.asList(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String d : dirs) {
+            if (d.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The java binary running this test (used to run helpers such as {@link UdpSend} in a namespace). */
+    static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** The test classes directory (or jar) that holds this class. */
+    static String testClasspath() {
+        try {
+            return Path.of(Lab.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static Path findRoot() {
+        String prop = System.getProperty("muslin.root");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("scripts/lab.sh")) && Files.isRegularFile(p.resolve("bin/muslin"))) {
+                return p;
+            }
+        }
+        return Path.of("").toAbsolutePath();
+    }
+}

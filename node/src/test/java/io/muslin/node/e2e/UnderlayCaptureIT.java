@@ -1,0 +1,166 @@
+package io.muslin.node.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What muslin puts on the wire, checked by Wireshark's dissectors (independent of our code):
+ * tcpdump on node 1's eth0 while pods ping and talk TCP, then tshark decodes UDP 8472 as VXLAN.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class UnderlayCaptureIT {
+    private static final String[] FIELDS = {
+        "frame.number", "udp.srcport", "udp.dstport", "vxlan.flags", "vxlan.vni",
+        "eth.src", "eth.dst", "ip.src", "ip.dst", "ip.proto", "tcp.srcport", "tcp.dstport",
+    };
+    private static final String PROBLEMS = "_ws.malformed || _ws.expert.severity >= warning";
+    private static final int PINGS = 3;
+
+    private static Lab lab;
+
+    @BeforeAll
+    static void up() {
+        Lab.assumeLabCapable();
+        Lab.assumeTools("tcpdump", "tshark", Lab.NETCAT, "ping", "ss");
+        lab = Lab.create();
+        lab.up(2, "--mode", "muslin");
+    }
+
+    @AfterAll
+    static void down() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void underlayIsWellFormedVxlanBetweenTheTwoVteps() {
+        lab.assertPing(1, 2); // warm up: nothing below is about the first packet
+        Path pcap = null;
+        for (int attempt = 1; attempt <= 3 && pcap == null; attempt++) {
+            pcap = capture(attempt);
+        }
+        assertTrue(pcap != null, "tcpdump dropped packets in all 3 captures");
+
+        List<String[]> frames = decode(pcap);
+        assertTrue(frames.size() >= 2 * PINGS, () -> "too few frames captured: " + frames.size());
+
+        Map<String, Set<String>> outerPortsByFlow = new TreeMap<>();
+        for (String[] f : frames) {
+            String where = "frame " + f[0] + ": " + String.join(" | ", f);
+            assertEquals(Integer.toString(Lab.VXLAN_PORT), f[2], () -> "outer UDP dst port, " + where);
+            assertTrue(f[3].startsWith("0x") && (Integer.decode(f[3]) & 0x0800) != 0, () -> "VXLAN I flag, " + where);
+            assertEquals("1", f[4], () -> "VNI, " + where);
+            String[] ethSrc = f[5].split(",");
+            String[] ethDst = f[6].split(",");
+            String[] ipSrc = f[7].split(",");
+            String[] ipDst = f[8].split(",");
+            assertEquals(2, ethSrc.length, () -> "an inner Ethernet frame, " + where);
+            assertEquals(2, ipSrc.length, () -> "an inner IPv4 packet, " + where);
+            int from = ipSrc[0].equals(Lab.nodeIp(1)) ? 1 : 2;
+            int to = 3 - from;
+            assertEquals(Lab.nodeIp(from), ipSrc[0], () -> "outer source, " + where);
+            assertEquals(Lab.nodeIp(to), ipDst[0], () -> "outer destination, " + where);
+            assertEquals(Lab.vtepMac(from), ethSrc[1], () -> "inner source MAC = sender's VTEP MAC, " + where);
+            assertEquals(Lab.vtepMac(to), ethDst[1], () -> "inner destination MAC = receiver's VTEP MAC, " + where);
+            assertEquals(Lab.podIp(from), ipSrc[1], () -> "inner source = sender's pod, " + where);
+            assertEquals(Lab.podIp(to), ipDst[1], () -> "inner destination = receiver's pod, " + where);
+            if (from == 1) {
+                String proto = f[9].split(",")[1];
+                String flow = proto + " " + ipSrc[1] + ":" + f[10] + " > " + ipDst[1] + ":" + f[11];
+                outerPortsByFlow.computeIfAbsent(flow, k -> new TreeSet<>()).add(f[1]);
+            }
+        }
+
+        assertTrue(outerPortsByFlow.size() >= 3, () -> "ICMP and two TCP flows from node 1: " + outerPortsByFlow);
+        outerPortsByFlow.forEach((flow, ports) -> assertEquals(1, ports.size(),
+                () -> "one outer UDP source port per inner flow (RFC 7348 §5): " + flow + " used " + ports));
+        Set<String> distinct = new HashSet<>();
+        outerPortsByFlow.values().forEach(distinct::addAll);
+        assertTrue(distinct.size() >= 2,
+                () -> "different inner flows should get different outer UDP source ports: " + outerPortsByFlow);
+
+        Lab.Result problems = tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan",
+                "-Y", PROBLEMS);
+        assertEquals(0, problems.exitCode(), problems::output);
+        assertEquals("", problems.stdout().strip(), "frames Wireshark finds malformed or warns about");
+    }
+
+    /**
+     * Captures node 1's underlay while pod 1 sends three flows: ICMP echo and two TCP connections
+     * (different source ports). Returns the pcap, or null when tcpdump reports dropped packets.
+     */
+    private static Path capture(int attempt) {
+        Path pcap = lab.dir.resolve("underlay-" + attempt + ".pcap");
+        // A 64 MiB ring: in immediate mode each slot holds a whole snapshot (256 KiB).
+        Lab.Spawned tcpdump = lab.spawn("tcpdump-" + attempt, null, Lab.inNs(lab.nodeNs(1),
+                "tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-B", "65536", "-w", pcap.toString(),
+                "udp", "port", Integer.toString(Lab.VXLAN_PORT)));
+        if (!Lab.waitFor(150, () -> Lab.read(tcpdump.stderr()).contains("listening on"))) {
+            fail("tcpdump did not start:\n" + tcpdump.output());
+        }
+        lab.execOk(lab.podNs(1), Duration.ofSeconds(30), "ping", "-n", "-c", Integer.toString(PINGS), "-i", "0.2",
+                "-W", "2", Lab.podIp(2));
+        Path data = lab.randomFile("data-64k.bin", 64 << 10);
+        lab.transfer(data, 1, 2, 5001, Duration.ofSeconds(60));
+        lab.transfer(data, 1, 2, 5002, Duration.ofSeconds(60));
+
+        // tcpdump writes each packet as it sees it; wait until the echo replies are in the file.
+        Lab.waitFor(25, () -> countIcmp(pcap) >= 2 * PINGS);
+        tcpdump.process().destroy(); // SIGTERM: tcpdump closes the file and exits
+        tcpdump.await(Duration.ofSeconds(30));
+        String stats = Lab.read(tcpdump.stderr());
+        if (stats.lines().noneMatch(l -> l.strip().equals("0 packets dropped by kernel"))) {
+            System.err.println("capture " + attempt + " lost packets, capturing again:\n" + stats);
+            return null;
+        }
+        return pcap;
+    }
+
+    private static List<String[]> decode(Path pcap) {
+        List<String> cmd = new ArrayList<>(List.of("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan",
+                "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"));
+        for (String field : FIELDS) {
+            cmd.add("-e");
+            cmd.add(field);
+        }
+        Lab.Result r = tshark(cmd.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r::output);
+        List<String[]> frames = new ArrayList<>();
+        r.stdout().lines().filter(l -> !l.isBlank()).forEach(l -> frames.add(l.split("\t", -1)));
+        return frames;
+    }
+
+    private static long countIcmp(Path pcap) {
+        if (!Files.exists(pcap)) {
+            return 0;
+        }
+        Lab.Result r = tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan", "-Y", "icmp",
+                "-T", "fields", "-e", "frame.number");
+        // The file is still being written: tshark may complain about a cut-short last packet.
+        return r.stdout().lines().filter(l -> !l.isBlank()).count();
+    }
+
+    private static Lab.Result tshark(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("tshark"));
+        cmd.addAll(List.of(args));
+        return lab.run(Duration.ofSeconds(60), cmd);
+    }
+}

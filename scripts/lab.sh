@@ -1,0 +1,513 @@
+#!/usr/bin/env bash
+# lab.sh — an N-node overlay lab on Linux network namespaces (see docs/lab.md).
+#
+#   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
+#                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
+#   lab.sh down   [--prefix P] [--dir D]
+#   lab.sh config --nodes N [--kernel-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
+#   lab.sh start  NODE [--prefix P] [--dir D] [--timeout SECONDS]   (muslin daemon on node NODE)
+#   lab.sh stop   NODE [--prefix P] [--dir D]
+#   lab.sh status [--prefix P] [--dir D]
+#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, n1, p1, ...)
+#
+# Layout (prefix P, default mlab; $D defaults to <repo>/.lab/P):
+#   P-ul        the underlay: bridge br0, one port n$i per node
+#   P-n$i       node i: eth0 192.168.50.$i/24 on br0, pod0 10.244.$i.1/24 to its pod,
+#               ip_forward=1, rp_filter=0, and its overlay (per --mode):
+#                 muslin   bin/muslin run with $D/n$i.json; device muslin0
+#                 kernel   flannel.1, a kernel VXLAN device programmed as flannel does
+#                 routing  10.244.$j.0/24 via 192.168.50.$j (no overlay: the baseline)
+#                 bare     nothing: the test starts its own daemon
+#   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1
+# Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode.
+set -euo pipefail
+
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
+
+# ---------------------------------------------------------------- constants
+
+readonly UNDERLAY_NET=192.168.50      # node i: 192.168.50.i/24
+readonly CLUSTER_NET=10.244.0.0/16    # node i leases 10.244.i.0/24
+readonly UNDERLAY_MTU=1500
+readonly VXLAN_OVERHEAD=50            # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
+readonly MAX_NODES=99
+
+PREFIX=mlab
+DIR=''
+NODES=''
+MODE=muslin
+KERNEL_NODES=''
+VNI=1
+PORT=8472
+TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
+
+usage() {
+    sed -n '2,12p' "$(readlink -f "${BASH_SOURCE[0]}")" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# ---------------------------------------------------------------- naming
+
+ns_ul()   { printf '%s-ul' "$PREFIX"; }
+ns_node() { printf '%s-n%s' "$PREFIX" "$1"; }
+ns_pod()  { printf '%s-p%s' "$PREFIX" "$1"; }
+pub_ip()  { printf '%s.%s' "$UNDERLAY_NET" "$1"; }
+vtep_mac() { printf '6e:75:73:00:00:%02x' "$1"; }
+node_dir() { printf '%s/n%s' "$DIR" "$1"; }
+
+# The mode of node $1: kernel when listed in --kernel-nodes, else --mode.
+node_mode() {
+    local k
+    for k in ${KERNEL_NODES//,/ }; do
+        [[ "$k" == "$1" ]] && { echo kernel; return; }
+    done
+    echo "$MODE"
+}
+
+# The namespaces of this prefix that exist now.
+lab_namespaces() {
+    ip netns list 2>/dev/null | awk '{print $1}' \
+        | grep -E "^${PREFIX//./\\.}-(ul|n[0-9]+|p[0-9]+)$" || true
+}
+
+nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
+
+# ---------------------------------------------------------------- arguments
+
+parse_args() {
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --nodes) NODES="${2:?--nodes needs a number}"; shift 2 ;;
+            --mode) MODE="${2:?--mode needs a value}"; shift 2 ;;
+            --kernel-nodes) KERNEL_NODES="${2:?--kernel-nodes needs a list}"; shift 2 ;;
+            --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
+            --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
+            --vni) VNI="${2:?--vni needs a number}"; shift 2 ;;
+            --port) PORT="${2:?--port needs a number}"; shift 2 ;;
+            --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
+            -h|--help) usage ;;
+            *) die "unknown argument: $1 (see lab.sh --help)" ;;
+        esac
+    done
+    [[ "$PREFIX" =~ ^[A-Za-z][A-Za-z0-9_]{0,9}$ ]] \
+        || die "--prefix: '$PREFIX' must be a letter then up to 9 letters, digits or _"
+    [[ -n "$DIR" ]] || DIR="$MUSLIN_ROOT/.lab/$PREFIX"
+    DIR="$(readlink -m "$DIR")"
+    [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout: '$TIMEOUT' is not a number of seconds"
+}
+
+# Restores NODES, MODE, KERNEL_NODES, VNI, PORT saved by `up` (for start/stop/status).
+load_lab_env() {
+    local f="$DIR/lab.env"
+    [[ -r "$f" ]] || return 1
+    local key val
+    while IFS='=' read -r key val; do
+        case "$key" in
+            NODES) NODES="$val" ;; MODE) MODE="$val" ;; KERNEL_NODES) KERNEL_NODES="$val" ;;
+            VNI) VNI="$val" ;; PORT) PORT="$val" ;;
+        esac
+    done <"$f"
+}
+
+validate_topology() {
+    [[ "$NODES" =~ ^[0-9]+$ && "$NODES" -ge 1 && "$NODES" -le $MAX_NODES ]] \
+        || die "--nodes: '${NODES}' must be 1..$MAX_NODES"
+    case "$MODE" in muslin|kernel|routing|bare) ;; *) die "--mode: '$MODE' must be muslin, kernel, routing or bare" ;; esac
+    [[ "$VNI" =~ ^[0-9]+$ && "$VNI" -ge 0 && "$VNI" -le 16777215 ]] || die "--vni: '$VNI' must be 0..16777215"
+    [[ "$PORT" =~ ^[0-9]+$ && "$PORT" -ge 1 && "$PORT" -le 65535 ]] || die "--port: '$PORT' must be 1..65535"
+    local k
+    for k in ${KERNEL_NODES//,/ }; do
+        [[ "$k" =~ ^[0-9]+$ && "$k" -ge 1 && "$k" -le "$NODES" ]] \
+            || die "--kernel-nodes: '$k' is not a node of 1..$NODES"
+    done
+    if [[ -n "$KERNEL_NODES" && "$MODE" == routing ]]; then
+        die "--kernel-nodes makes VXLAN nodes: it cannot be mixed with --mode routing"
+    fi
+}
+
+# ---------------------------------------------------------------- config
+
+# Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
+write_config() {
+    local i="$1" j peers='' sep=''
+    for ((j = 1; j <= NODES; j++)); do
+        [[ $j -eq $i ]] && continue
+        peers+="${sep}
+    {\"Subnet\":\"10.244.$j.0/24\",\"PublicIP\":\"$(pub_ip "$j")\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":$VNI,\"VtepMAC\":\"$(vtep_mac "$j")\"}}"
+        sep=','
+    done
+    mkdir -p "$DIR"
+    cat >"$DIR/n$i.json" <<EOF
+{
+  "Network": "$CLUSTER_NET",
+  "SubnetLen": 24,
+  "Backend": {"Type": "vxlan", "VNI": $VNI, "Port": $PORT},
+  "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},
+  "Peers": [$peers
+  ]
+}
+EOF
+}
+
+cmd_config() {
+    validate_topology
+    local i
+    for ((i = 1; i <= NODES; i++)); do
+        write_config "$i"
+        printf '%s\n' "$DIR/n$i.json"
+    done
+}
+
+# ---------------------------------------------------------------- underlay and pods
+
+setup_sysctls() {
+    local ns="$1" forward="$2"
+    nsx "$ns" sysctl -qw net.ipv4.ip_forward="$forward" \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+}
+
+setup_underlay() {
+    local ul
+    ul="$(ns_ul)"
+    ip netns add "$ul"
+    nsx "$ul" ip link set lo up
+    setup_sysctls "$ul" 0
+    nsx "$ul" ip link add br0 type bridge
+    nsx "$ul" ip link set br0 up
+}
+
+# Node i: namespace, eth0 on the underlay bridge, pod i behind pod0.
+setup_node() {
+    local i="$1" pod_mtu="$2" ul node pod
+    ul="$(ns_ul)" node="$(ns_node "$i")" pod="$(ns_pod "$i")"
+    ip netns add "$node"
+    setup_sysctls "$node" 1
+    nsx "$node" ip link set lo up
+    ip -n "$node" link add eth0 mtu "$UNDERLAY_MTU" type veth peer name "n$i" netns "$ul"
+    ip -n "$ul" link set "n$i" mtu "$UNDERLAY_MTU" master br0 up
+    ip -n "$node" addr add "$(pub_ip "$i")/24" dev eth0
+    ip -n "$node" link set eth0 up
+
+    ip netns add "$pod"
+    setup_sysctls "$pod" 0
+    nsx "$pod" ip link set lo up
+    ip -n "$pod" link add eth0 mtu "$pod_mtu" type veth peer name pod0 netns "$node"
+    ip -n "$node" link set pod0 mtu "$pod_mtu"
+    ip -n "$node" addr add "10.244.$i.1/24" dev pod0
+    ip -n "$node" link set pod0 up
+    ip -n "$pod" addr add "10.244.$i.2/24" dev eth0
+    ip -n "$pod" link set eth0 up
+    ip -n "$pod" route add default via "10.244.$i.1"
+    # Interfaces that existed before default.rp_filter was set keep their own value.
+    nsx "$node" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+}
+
+# ---------------------------------------------------------------- overlays
+
+# flannel.1 exactly as flannel's VXLAN backend programs it (DESIGN.md §4):
+# the device, then for each remote node ARP, FDB and route, in that order.
+setup_kernel_vxlan() {
+    local i="$1" node j
+    node="$(ns_node "$i")"
+    ip -n "$node" link add flannel.1 address "$(vtep_mac "$i")" type vxlan id "$VNI" \
+        local "$(pub_ip "$i")" dev eth0 nolearning dstport "$PORT"
+    ip -n "$node" addr add "10.244.$i.0/32" dev flannel.1
+    ip -n "$node" link set flannel.1 mtu $((UNDERLAY_MTU - VXLAN_OVERHEAD)) up
+    for ((j = 1; j <= NODES; j++)); do
+        [[ $j -eq $i ]] && continue
+        ip -n "$node" neigh add "10.244.$j.0" lladdr "$(vtep_mac "$j")" dev flannel.1 nud permanent
+        nsx "$node" bridge fdb append "$(vtep_mac "$j")" dev flannel.1 dst "$(pub_ip "$j")"
+        ip -n "$node" route add "10.244.$j.0/24" via "10.244.$j.0" dev flannel.1 onlink
+    done
+}
+
+setup_routing() {
+    local i="$1" node j
+    node="$(ns_node "$i")"
+    for ((j = 1; j <= NODES; j++)); do
+        [[ $j -eq $i ]] && continue
+        ip -n "$node" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+    done
+}
+
+# The underlay is veth + bridge, and a veth carries a packet's "checksum not done yet" state
+# (CHECKSUM_PARTIAL) to the receiving kernel instead of a finished checksum. The kernel's VXLAN
+# therefore sends inner TCP/UDP checksums that are never completed (a NIC would complete them
+# on a real wire). A kernel receiver trusts that state; a userspace receiver reads the bytes and
+# hands the kernel a packet with a bad checksum, which it drops. So in a lab that mixes kernel
+# and muslin nodes, the bridge ports towards muslin nodes complete checksums (and segment GSO
+# packets) in software, as a NIC would. Kernel-only and routing labs keep every offload.
+wire_like_ports_to_muslin() {
+    local i m any_kernel='' ul
+    ul="$(ns_ul)"
+    for ((i = 1; i <= NODES; i++)); do [[ "$(node_mode "$i")" == kernel ]] && any_kernel=1; done
+    [[ -n "$any_kernel" ]] || return 0
+    command -v ethtool >/dev/null 2>&1 || ensure_packages ethtool
+    for ((i = 1; i <= NODES; i++)); do
+        m="$(node_mode "$i")"
+        if [[ "$m" == muslin || "$m" == bare ]]; then
+            nsx "$ul" ethtool -K "n$i" tx off >/dev/null
+        fi
+    done
+}
+
+# Starts the muslin daemon of node $1 in the background; does not wait.
+start_daemon() {
+    local i="$1" nd
+    nd="$(node_dir "$i")"
+    [[ -f "$DIR/n$i.json" ]] || write_config "$i"
+    mkdir -p "$nd"
+    rm -f "$nd/subnet.env" "$nd/muslin.pid"
+    ip netns exec "$(ns_node "$i")" "$MUSLIN_ROOT/bin/muslin" run --config "$DIR/n$i.json" \
+        --subnet-file "$nd/subnet.env" --admin-socket "$nd/admin.sock" --state-dir "$nd" \
+        </dev/null >"$nd/muslin.log" 2>&1 &
+    # `ip netns exec` and bin/muslin both exec: $! is the JVM's pid.
+    echo $! >"$nd/muslin.pid"
+}
+
+# Waits until node $1's daemon has written subnet.env (its readiness signal).
+wait_daemon() {
+    local i="$1" nd pid deadline
+    nd="$(node_dir "$i")"
+    pid="$(cat "$nd/muslin.pid")"
+    deadline=$((SECONDS + TIMEOUT))
+    while [[ ! -s "$nd/subnet.env" ]]; do
+        if ! pid_alive "$pid"; then
+            log "muslin on node $i exited before it was ready; last lines of $nd/muslin.log:"
+            tail -n 20 "$nd/muslin.log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "muslin on node $i not ready after ${TIMEOUT}s (no $nd/subnet.env); last lines of $nd/muslin.log:"
+            tail -n 20 "$nd/muslin.log" >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------- processes
+
+# True while $1 is a live (not zombie) process.
+pid_alive() {
+    local pid="$1" state
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [[ -r "/proc/$pid/stat" ]] || return 1
+    state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || echo X)"
+    [[ "$state" != Z && "$state" != X ]]
+}
+
+# The pid in node $1's pid file if that process is still a muslin JVM.
+daemon_pid() {
+    local f pid
+    f="$(node_dir "$1")/muslin.pid"
+    [[ -r "$f" ]] || return 1
+    pid="$(cat "$f")"
+    pid_alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'muslin.jar' || return 1
+    echo "$pid"
+}
+
+# Sends SIGTERM to the given pids, waits up to $1 seconds, then SIGKILLs what is left.
+terminate() {
+    local grace="$1" pid deadline left
+    shift
+    [[ $# -eq 0 ]] && return 0
+    kill -TERM "$@" 2>/dev/null || true
+    deadline=$((SECONDS + grace))
+    while :; do
+        left=()
+        for pid in "$@"; do pid_alive "$pid" && left+=("$pid"); done
+        [[ ${#left[@]} -eq 0 ]] && return 0
+        if ((SECONDS >= deadline)); then
+            warn "still running after ${grace}s, sending SIGKILL: ${left[*]}"
+            kill -KILL "${left[@]}" 2>/dev/null || true
+            sleep 0.5
+            return 0
+        fi
+        sleep 0.2
+    done
+}
+
+cmd_stop() {
+    local i="$1" pid
+    if pid="$(daemon_pid "$i")"; then
+        terminate 15 "$pid"
+        log "stopped muslin on node $i (pid $pid)"
+    else
+        log "no muslin running on node $i"
+    fi
+    rm -f "$(node_dir "$i")/muslin.pid"
+}
+
+cmd_start() {
+    local i="$1"
+    load_lab_env || die "no lab '$PREFIX' in $DIR (run lab.sh up first)"
+    [[ "$i" =~ ^[0-9]+$ && "$i" -ge 1 && "$i" -le "$NODES" ]] || die "node '$i' is not one of 1..$NODES"
+    ip netns list | awk '{print $1}' | grep -qx "$(ns_node "$i")" || die "namespace $(ns_node "$i") does not exist"
+    if daemon_pid "$i" >/dev/null; then die "muslin already runs on node $i"; fi
+    ensure_muslin_jar
+    start_daemon "$i"
+    wait_daemon "$i" || exit 1
+    log "muslin on node $i is ready"
+}
+
+# ---------------------------------------------------------------- up / down
+
+cmd_up() {
+    [[ -n "$NODES" ]] || die "up needs --nodes N"
+    validate_topology
+    is_root || die "lab.sh up needs root (network namespaces)"
+    if ! command -v ip >/dev/null 2>&1 || ! command -v bridge >/dev/null 2>&1; then ensure_packages iproute2; fi
+    command -v sysctl >/dev/null 2>&1 || ensure_packages procps
+    [[ -z "$(lab_namespaces)" ]] || die "lab '$PREFIX' is up already (lab.sh down --prefix $PREFIX)"
+
+    local i m any_muslin='' any_vxlan='' pod_mtu=$UNDERLAY_MTU
+    for ((i = 1; i <= NODES; i++)); do
+        m="$(node_mode "$i")"
+        [[ "$m" == muslin ]] && any_muslin=1
+        [[ "$m" == muslin || "$m" == kernel ]] && any_vxlan=1
+    done
+    if [[ -n "$any_muslin" ]]; then
+        [[ -e /dev/net/tun ]] || die "muslin nodes need /dev/net/tun"
+        ensure_muslin_jar         # build once, before the nodes start
+    fi
+    # Pods get the overlay's MTU, as flannel's CNI plugin gives them FLANNEL_MTU.
+    [[ -n "$any_vxlan" ]] && pod_mtu=$((UNDERLAY_MTU - VXLAN_OVERHEAD))
+
+    # A failure half way leaves nothing behind.
+    # shellcheck disable=SC2154  # rc is assigned inside the trap
+    trap 'rc=$?; if [[ $rc -ne 0 ]]; then log "up failed; tearing the lab down"; cmd_down >/dev/null 2>&1 || true; fi' EXIT
+
+    mkdir -p "$DIR"
+    printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
+        "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
+
+    step "lab $PREFIX: $NODES node(s), mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}, dir $DIR"
+    setup_underlay
+    for ((i = 1; i <= NODES; i++)); do
+        setup_node "$i" "$pod_mtu"
+    done
+    wire_like_ports_to_muslin
+    for ((i = 1; i <= NODES; i++)); do
+        case "$(node_mode "$i")" in
+            kernel) setup_kernel_vxlan "$i" ;;
+            routing) setup_routing "$i" ;;
+            muslin) write_config "$i"; start_daemon "$i" ;;
+            bare) write_config "$i" ;;
+        esac
+    done
+    for ((i = 1; i <= NODES; i++)); do
+        if [[ "$(node_mode "$i")" == muslin ]]; then
+            wait_daemon "$i"
+        fi
+    done
+    trap - EXIT
+    for ((i = 1; i <= NODES; i++)); do
+        log "node $i ($(node_mode "$i")): ns $(ns_node "$i") $(pub_ip "$i"), pod ns $(ns_pod "$i") 10.244.$i.2"
+    done
+    step "lab $PREFIX is up"
+}
+
+cmd_down() {
+    local namespaces ns pids=() pid f i
+    mapfile -t namespaces < <(lab_namespaces)
+
+    # 1. The daemons we recorded (also those whose namespace is already gone), then
+    #    whatever else still runs inside the lab's namespaces (iperf3, nc, tcpdump).
+    for f in "$DIR"/n*/muslin.pid; do
+        [[ -r "$f" ]] || continue
+        i="$(basename "$(dirname "$f")")"; i="${i#n}"
+        if pid="$(daemon_pid "$i")"; then pids+=("$pid"); fi
+    done
+    terminate 15 "${pids[@]}"
+    pids=()
+    for ns in "${namespaces[@]}"; do
+        while read -r pid; do
+            [[ -n "$pid" ]] && pids+=("$pid")
+        done < <(ip netns pids "$ns" 2>/dev/null || true)
+    done
+    terminate 5 "${pids[@]}"
+    rm -f "$DIR"/n*/muslin.pid "$DIR"/n*/subnet.env   # a crashed daemon leaves its subnet.env
+
+    # 2. The namespaces: deleting one destroys its veths, bridges and VXLAN devices.
+    for ns in "${namespaces[@]}"; do
+        ip netns delete "$ns" 2>/dev/null || warn "could not delete namespace $ns"
+    done
+
+    # 3. Check that nothing is left.
+    local left
+    left="$(lab_namespaces)"
+    [[ -z "$left" ]] || die "namespaces left behind: $(tr '\n' ' ' <<<"$left")"
+    for f in "$DIR"/n*/; do
+        [[ -d "$f" ]] || continue
+        i="$(basename "$f")"; i="${i#n}"
+        if pid="$(daemon_pid "$i")"; then die "muslin on node $i (pid $pid) is still running"; fi
+    done
+    log "lab $PREFIX is down${namespaces[0]:+ (${#namespaces[@]} namespaces deleted)}"
+}
+
+cmd_status() {
+    local namespaces i m nd pid
+    mapfile -t namespaces < <(lab_namespaces)
+    if [[ ${#namespaces[@]} -eq 0 ]]; then
+        echo "lab $PREFIX: down"
+        return 0
+    fi
+    load_lab_env || true
+    echo "lab $PREFIX: up, ${NODES:-?} node(s), mode ${MODE}${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}, dir $DIR"
+    for ((i = 1; i <= ${NODES:-0}; i++)); do
+        m="$(node_mode "$i")"
+        nd="$(node_dir "$i")"
+        printf 'node %s  ns %s  %s  mode %s' "$i" "$(ns_node "$i")" "$(pub_ip "$i")" "$m"
+        if [[ "$m" == muslin || "$m" == bare ]]; then
+            if pid="$(daemon_pid "$i")"; then
+                printf '  muslin pid %s%s' "$pid" "$([[ -s "$nd/subnet.env" ]] && echo ', ready')"
+            else
+                printf '  muslin not running'
+            fi
+        fi
+        printf '\n'
+        ip -n "$(ns_node "$i")" route show 2>/dev/null | sed 's/^/    /'
+    done
+}
+
+cmd_exec() {
+    local name="$1"
+    shift
+    [[ "${1:-}" == -- ]] && shift
+    [[ $# -gt 0 ]] || die "exec needs a command after --"
+    [[ "$name" =~ ^(ul|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, n<i> or p<i>"
+    exec ip netns exec "$PREFIX-$name" "$@"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+    local cmd="${1:-}"
+    [[ -n "$cmd" ]] || usage
+    shift
+    case "$cmd" in
+        up) parse_args "$@"; cmd_up ;;
+        down) parse_args "$@"; is_root || die "lab.sh down needs root"; cmd_down ;;
+        config) parse_args "$@"; [[ -n "$NODES" ]] || die "config needs --nodes N"; cmd_config ;;
+        start|stop)
+            local node="${1:?$cmd needs a node number}"
+            shift
+            parse_args "$@"
+            if [[ "$cmd" == start ]]; then cmd_start "$node"; else cmd_stop "$node"; fi ;;
+        status) parse_args "$@"; cmd_status ;;
+        exec)
+            local name="${1:?exec needs a namespace name (ul, n1, p1, ...)}" args=()
+            shift
+            while [[ $# -gt 0 && "$1" != -- ]]; do args+=("$1"); shift; done
+            parse_args "${args[@]}"
+            cmd_exec "$name" "$@" ;;
+        -h|--help|help) usage ;;
+        *) die "unknown command: $cmd (up, down, config, start, stop, status, exec)" ;;
+    esac
+}
+
+main "$@"
