@@ -18,6 +18,7 @@ public final class Interfaces {
     static final long SIOCSIFFLAGS = 0x8914;
     static final long SIOCGIFMTU = 0x8921;
     static final long SIOCSIFMTU = 0x8922;
+    static final long SIOCSIFTXQLEN = 0x8943;
     static final int IFF_UP = 0x1;
     public static final int IFNAMSIZ = 16;
     static final int IFREQ_SIZE = 40;
@@ -50,6 +51,15 @@ public final class Interfaces {
             MemorySegment req = ifreq(arena, name);
             req.set(ValueLayout.JAVA_INT, IFNAMSIZ, mtu);
             Libc.ioctl(ctl.fd, SIOCSIFMTU, req, "SIOCSIFMTU " + name + " " + mtu);
+        }
+    }
+
+    /** Sets the device's transmit queue length (for a TUN device: the packets the kernel queues for our reads). */
+    public static void setTxQueueLength(String name, int packets) throws LinuxException {
+        try (Arena arena = Arena.ofConfined(); Ctl ctl = new Ctl()) {
+            MemorySegment req = ifreq(arena, name);
+            req.set(ValueLayout.JAVA_INT, IFNAMSIZ, packets);
+            Libc.ioctl(ctl.fd, SIOCSIFTXQLEN, req, "SIOCSIFTXQLEN " + name + " " + packets);
         }
     }
 
