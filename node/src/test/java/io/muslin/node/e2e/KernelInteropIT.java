@@ -1,6 +1,7 @@
 package io.muslin.node.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,5 +54,32 @@ class KernelInteropIT {
         Path atMuslinPod = lab.transfer(data, 2, 1, 5002, Duration.ofMinutes(2));
         assertEquals(TRANSFER_BYTES, atMuslinPod.toFile().length(), "bytes received by pod1 (muslin node)");
         assertEquals(expected, Lab.sha256(atMuslinPod), "sha256 at pod1 (muslin node)");
+    }
+
+    /**
+     * A kernel peer that has no static neighbor entry for us, only a default FDB entry
+     * (00:00:00:00:00:00 → our PublicIP), broadcasts an ARP request over VXLAN; muslin answers it
+     * for its VTEP address, and the kernel learns our VTEP MAC from the reply.
+     */
+    @Test
+    void kernelPeerWithoutStaticNeighborResolvesUsByArp() {
+        String kernelNs = lab.nodeNs(2);
+        String ourVtep = "10.244.1.0";
+        Duration t = Duration.ofSeconds(10);
+        long repliesBefore = lab.stats(1).getOrDefault("arpReplies", 0L);
+        lab.execOk(kernelNs, t, "ip", "neigh", "del", ourVtep, "dev", "flannel.1");
+        lab.execOk(kernelNs, t, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "flannel.1",
+            "dst", Lab.nodeIp(1));
+        try {
+            lab.assertPing(2, 1);
+            String neigh = lab.execOk(kernelNs, t, "ip", "neigh", "show", ourVtep, "dev", "flannel.1").stdout();
+            assertTrue(neigh.contains("lladdr " + Lab.vtepMac(1)), "kernel learned our VTEP MAC: " + neigh);
+            assertTrue(lab.stats(1).get("arpReplies") > repliesBefore, "muslin counted its ARP replies");
+        } finally {
+            lab.exec(kernelNs, t, "bridge", "fdb", "del", "00:00:00:00:00:00", "dev", "flannel.1",
+                "dst", Lab.nodeIp(1));
+            lab.exec(kernelNs, t, "ip", "neigh", "replace", ourVtep, "lladdr", Lab.vtepMac(1), "dev", "flannel.1",
+                "nud", "permanent");
+        }
     }
 }
