@@ -1,10 +1,7 @@
 package io.muslin.dataplane.table;
 
-import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
-import io.netty.util.collection.IntObjectHashMap;
-import io.netty.util.collection.LongObjectHashMap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,60 +10,74 @@ import java.util.function.Consumer;
 /**
  * The route, ARP and FDB tables the packet path reads, published together.
  *
- * <p>Readers call {@link #snapshot()} (one volatile load) and walk an immutable
- * {@link Snapshot}: no lock, no allocation. One writer at a time calls {@link #update}: the
- * edits of one call (a peer's route + ARP + FDB entries) become visible at once, so a reader
- * sees all of them or none. Every edit is idempotent.
+ * <p><b>Readers</b> call {@link #snapshot()} — one volatile (acquire) load of a root that holds
+ * all tables — and walk the immutable {@link Snapshot} it returns: no lock, no spin, no
+ * allocation, whatever the writer does meanwhile.
  *
- * <p>This implementation copies the tables on every update: simple and correct for hundreds of
- * peers. The lock-free multibit trie that replaces it is a separate piece of work.
+ * <p><b>One writer at a time</b> calls {@link #update}. Its {@link Batch} builds new versions
+ * of the tables by path copying (an edit copies the nodes on one path: O(depth), not
+ * O(table)) and the result is published with one volatile store. A reader sees every edit of
+ * a batch (say a peer's route, ARP and FDB entries) or none of them. Every edit is idempotent:
+ * adding an entry twice or removing an absent one changes nothing, and a batch that changes
+ * nothing publishes nothing.
+ *
+ * <p>Layout: IPv4 and IPv6 routes in an {@link LpmTrie} each (8-bit strides, popcount-indexed
+ * runs, routes pushed to the leaves); ARP (IPv4 → MAC) and FDB (MAC → underlay) in a
+ * {@link HashTrie} each, keyed by primitives. See docs/tables.md for the design and figures.
  */
 public final class Tables {
-    private volatile Snapshot root = new Snapshot(new IntObjectHashMap[33], new int[0],
-        new IntObjectHashMap<>(), new LongObjectHashMap<>());
+    private volatile Snapshot root = Snapshot.EMPTY;
 
-    /** The current tables; never null. */
+    /** The current tables; never null. One volatile load. */
     public Snapshot snapshot() {
         return root;
     }
 
-    /** Applies {@code edits} and publishes the result as one snapshot. */
+    /**
+     * Applies {@code edits} and publishes the result as one snapshot. Writers are serialized;
+     * if {@code edits} throws, nothing is published.
+     */
     public synchronized void update(Consumer<Batch> edits) {
-        Batch batch = new Batch(root);
+        Snapshot before = root;
+        Batch batch = new Batch(before);
         edits.accept(batch);
-        root = batch.build();
+        Snapshot after = batch.build();
+        if (after != before) {
+            root = after;
+        }
     }
 
-    /** An immutable view of all three tables. */
+    /** An immutable view of all the tables. */
     public static final class Snapshot {
-        private final IntObjectHashMap<Route>[] routesByLength;
-        private final int[] lengthsLongestFirst;
-        private final IntObjectHashMap<Long> arp;
-        private final LongObjectHashMap<FdbEntry> fdb;
+        static final Snapshot EMPTY = new Snapshot(LpmTrie.empty(Family.IPV4), LpmTrie.empty(Family.IPV6),
+            HashTrie.empty(), HashTrie.empty());
 
-        Snapshot(IntObjectHashMap<Route>[] routesByLength, int[] lengthsLongestFirst,
-                 IntObjectHashMap<Long> arp, LongObjectHashMap<FdbEntry> fdb) {
-            this.routesByLength = routesByLength;
-            this.lengthsLongestFirst = lengthsLongestFirst;
+        private final LpmTrie<Route> routes;
+        private final LpmTrie<Route6> routes6;
+        private final HashTrie<ArpEntry> arp;
+        private final HashTrie<FdbEntry> fdb;
+
+        Snapshot(LpmTrie<Route> routes, LpmTrie<Route6> routes6, HashTrie<ArpEntry> arp, HashTrie<FdbEntry> fdb) {
+            this.routes = routes;
+            this.routes6 = routes6;
             this.arp = arp;
             this.fdb = fdb;
         }
 
-        /** Longest-prefix match on {@code dst}; null when no route covers it. */
+        /** Longest-prefix match on an IPv4 destination; null when no route covers it. */
         public Route lookupRoute(int dst) {
-            for (int len : lengthsLongestFirst) {
-                Route r = routesByLength[len].get(dst & Ipv4Address.mask(len));
-                if (r != null) {
-                    return r;
-                }
-            }
-            return null;
+            return routes.lookup(Family.ipv4Key(dst), 0L);
         }
 
-        /** The MAC for a next hop, or {@link MacAddress#NONE}. */
+        /** Longest-prefix match on an IPv6 destination (two words, network order); null when none. */
+        public Route6 lookupRoute6(long dstHi, long dstLo) {
+            return routes6.lookup(dstHi, dstLo);
+        }
+
+        /** The MAC for an IPv4 next hop, or {@link MacAddress#NONE}. */
         public long lookupArp(int ip) {
-            Long mac = arp.get(ip);
-            return mac == null ? MacAddress.NONE : mac;
+            ArpEntry e = arp.get(ip & 0xFFFF_FFFFL);
+            return e == null ? MacAddress.NONE : e.mac();
         }
 
         /** Where a VTEP MAC lives, or null. */
@@ -74,100 +85,156 @@ public final class Tables {
             return fdb.get(mac);
         }
 
+        /** The IPv4 route table itself (for benchmarks and tools). */
+        public LpmTrie<Route> routeTable() {
+            return routes;
+        }
+
+        public LpmTrie<Route6> route6Table() {
+            return routes6;
+        }
+
+        public HashTrie<ArpEntry> arpTable() {
+            return arp;
+        }
+
+        public HashTrie<FdbEntry> fdbTable() {
+            return fdb;
+        }
+
+        /** IPv4 routes sorted by address, then length. */
         public List<Route> routes() {
-            List<Route> out = new ArrayList<>();
-            for (int len : lengthsLongestFirst) {
-                out.addAll(routesByLength[len].values());
-            }
-            out.sort(Comparator.comparingLong((Route r) -> Integer.toUnsignedLong(r.prefix().address()))
-                .thenComparingInt(r -> r.prefix().length()));
+            List<Route> out = new ArrayList<>(routes.size());
+            routes.forEach(out::add);
+            out.sort(Comparator.comparingLong((Route r) -> Integer.toUnsignedLong(r.address()))
+                .thenComparingInt(Route::length));
+            return out;
+        }
+
+        /** IPv6 routes sorted by address, then length. */
+        public List<Route6> routes6() {
+            List<Route6> out = new ArrayList<>(routes6.size());
+            routes6.forEach(out::add);
+            out.sort((a, b) -> {
+                int c = Long.compareUnsigned(a.hi(), b.hi());
+                c = c != 0 ? c : Long.compareUnsigned(a.lo(), b.lo());
+                return c != 0 ? c : Integer.compare(a.length(), b.length());
+            });
             return out;
         }
 
         /** ARP entries as (ip, mac) pairs, sorted by ip. */
         public List<long[]> neighbors() {
-            List<long[]> out = new ArrayList<>();
-            for (IntObjectHashMap.PrimitiveEntry<Long> e : arp.entries()) {
-                out.add(new long[] {Integer.toUnsignedLong(e.key()), e.value()});
-            }
+            List<long[]> out = new ArrayList<>(arp.size());
+            arp.forEach(e -> out.add(new long[] {e.key(), e.mac()}));
             out.sort(Comparator.comparingLong(a -> a[0]));
             return out;
         }
 
+        /** FDB entries sorted by MAC. */
         public List<FdbEntry> fdbEntries() {
-            List<FdbEntry> out = new ArrayList<>(fdb.values());
+            List<FdbEntry> out = new ArrayList<>(fdb.size());
+            fdb.forEach(out::add);
             out.sort(Comparator.comparingLong(FdbEntry::mac));
             return out;
         }
     }
 
-    /** Edits collected by one {@link #update} call. Idempotent: adding twice or removing an absent entry is a no-op. */
+    /**
+     * Edits collected by one {@link #update} call, applied in order. Idempotent: adding twice or
+     * removing an absent entry is a no-op. Not thread-safe; used by the one writer only.
+     */
     public static final class Batch {
-        private final IntObjectHashMap<Route>[] routesByLength;
-        private final IntObjectHashMap<Long> arp;
-        private final LongObjectHashMap<FdbEntry> fdb;
+        private final Snapshot from;
+        private LpmTrie<Route> routes;
+        private LpmTrie<Route6> routes6;
+        private HashTrie<ArpEntry> arp;
+        private HashTrie<FdbEntry> fdb;
 
-        @SuppressWarnings("unchecked")
         Batch(Snapshot from) {
-            routesByLength = new IntObjectHashMap[33];
-            for (int len = 0; len <= 32; len++) {
-                IntObjectHashMap<Route> m = new IntObjectHashMap<>();
-                if (from.routesByLength[len] != null) {
-                    m.putAll(from.routesByLength[len]);
-                }
-                routesByLength[len] = m;
-            }
-            arp = new IntObjectHashMap<>();
-            arp.putAll(from.arp);
-            fdb = new LongObjectHashMap<>();
-            fdb.putAll(from.fdb);
+            this.from = from;
+            this.routes = from.routes;
+            this.routes6 = from.routes6;
+            this.arp = from.arp;
+            this.fdb = from.fdb;
         }
 
+        /** A route that encapsulates to {@code nextHop}'s VTEP. */
         public Batch putRoute(Ipv4Prefix prefix, int nextHop) {
-            routesByLength[prefix.length()].put(prefix.address(), new Route(prefix, nextHop));
+            return putRoute(new Route(prefix, nextHop));
+        }
+
+        /** A route with flags ({@link Route#ENCAP}, {@link Route#DIRECT}). */
+        public Batch putRoute(Ipv4Prefix prefix, int nextHop, int flags) {
+            return putRoute(new Route(prefix, nextHop, flags));
+        }
+
+        public Batch putRoute(Route route) {
+            Route old = routes.get(route.keyHi(), 0L, route.length());
+            if (!route.equals(old)) {
+                routes = routes.put(route);
+            }
             return this;
         }
 
         public Batch removeRoute(Ipv4Prefix prefix) {
-            routesByLength[prefix.length()].remove(prefix.address());
+            routes = routes.remove(Family.ipv4Key(prefix.address()), 0L, prefix.length());
+            return this;
+        }
+
+        public Batch putRoute6(Route6 route) {
+            Route6 old = routes6.get(route.hi(), route.lo(), route.length());
+            if (!route.equals(old)) {
+                routes6 = routes6.put(route);
+            }
+            return this;
+        }
+
+        public Batch removeRoute6(long hi, long lo, int length) {
+            routes6 = routes6.remove(hi, lo, length);
             return this;
         }
 
         public Batch putArp(int ip, long mac) {
-            arp.put(ip, Long.valueOf(mac));
+            ArpEntry old = arp.get(ip & 0xFFFF_FFFFL);
+            if (old == null || old.mac() != mac) {
+                arp = arp.put(new ArpEntry(ip, mac));
+            }
             return this;
         }
 
         public Batch removeArp(int ip) {
-            arp.remove(ip);
+            arp = arp.remove(ip & 0xFFFF_FFFFL);
             return this;
         }
 
+        /** An FDB entry with an IPv4 underlay. */
         public Batch putFdb(long mac, int underlay) {
-            fdb.put(mac, new FdbEntry(mac, underlay));
+            return putFdb(new FdbEntry(mac, underlay));
+        }
+
+        /** An FDB entry with an IPv6 underlay. */
+        public Batch putFdb6(long mac, long underlayHi, long underlayLo) {
+            return putFdb(FdbEntry.ipv6(mac, underlayHi, underlayLo));
+        }
+
+        public Batch putFdb(FdbEntry entry) {
+            if (!entry.equals(fdb.get(entry.mac()))) {
+                fdb = fdb.put(entry);
+            }
             return this;
         }
 
         public Batch removeFdb(long mac) {
-            fdb.remove(mac);
+            fdb = fdb.remove(mac);
             return this;
         }
 
         Snapshot build() {
-            int count = 0;
-            for (int len = 32; len >= 0; len--) {
-                if (!routesByLength[len].isEmpty()) {
-                    count++;
-                }
+            if (routes == from.routes && routes6 == from.routes6 && arp == from.arp && fdb == from.fdb) {
+                return from;
             }
-            int[] lengths = new int[count];
-            int i = 0;
-            for (int len = 32; len >= 0; len--) {
-                if (!routesByLength[len].isEmpty()) {
-                    lengths[i++] = len;
-                }
-            }
-            return new Snapshot(routesByLength, lengths, arp, fdb);
+            return new Snapshot(routes, routes6, arp, fdb);
         }
     }
 }

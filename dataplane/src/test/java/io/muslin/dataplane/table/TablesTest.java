@@ -1,0 +1,127 @@
+package io.muslin.dataplane.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TablesTest {
+    private static final Ipv4Prefix S2 = Ipv4Prefix.parse("10.244.2.0/24");
+    private static final int N2 = Ipv4Address.parse("10.244.2.0");
+    private static final int P2 = Ipv4Address.parse("192.168.50.2");
+    private static final long M2 = MacAddress.parse("6e:75:73:00:00:02");
+    private static final long M2B = MacAddress.parse("6e:75:73:00:00:22");
+
+    private final Tables tables = new Tables();
+
+    private void addPeer(long mac) {
+        tables.update(b -> b.putArp(N2, mac).putFdb(mac, P2).putRoute(S2, N2));
+    }
+
+    private void removePeer(long mac) {
+        tables.update(b -> b.removeRoute(S2).removeArp(N2).removeFdb(mac));
+    }
+
+    @Test
+    void aPeerResolvesThroughAllThreeTables() {
+        addPeer(M2);
+        Tables.Snapshot s = tables.snapshot();
+        Route r = s.lookupRoute(Ipv4Address.parse("10.244.2.77"));
+        assertEquals(new Route(S2, N2), r);
+        assertEquals(M2, s.lookupArp(r.nextHop()));
+        assertEquals(new FdbEntry(M2, P2), s.lookupFdb(M2));
+        assertNull(s.lookupRoute(Ipv4Address.parse("10.244.3.1")));
+        assertEquals(MacAddress.NONE, s.lookupArp(Ipv4Address.parse("10.244.3.0")));
+    }
+
+    @Test
+    void aBatchIsPublishedWholeAndAnEmptyOneNotAtAll() {
+        Tables.Snapshot before = tables.snapshot();
+        addPeer(M2);
+        Tables.Snapshot after = tables.snapshot();
+        assertNull(before.lookupRoute(N2));
+        assertEquals(MacAddress.NONE, before.lookupArp(N2));
+        assertNull(before.lookupFdb(M2));
+        assertEquals(1, after.routes().size());
+        assertEquals(1, after.neighbors().size());
+        assertEquals(1, after.fdbEntries().size());
+
+        addPeer(M2);
+        assertSame(after, tables.snapshot(), "re-adding the same entries publishes nothing");
+        tables.update(b -> b.removeRoute(Ipv4Prefix.parse("10.9.0.0/16")).removeFdb(M2B).removeArp(1));
+        assertSame(after, tables.snapshot(), "removing absent entries publishes nothing");
+    }
+
+    @Test
+    void aBatchThatThrowsPublishesNothing() {
+        addPeer(M2);
+        Tables.Snapshot s = tables.snapshot();
+        assertThrows(IllegalStateException.class, () -> tables.update(b -> {
+            b.removeRoute(S2);
+            throw new IllegalStateException("half way");
+        }));
+        assertSame(s, tables.snapshot());
+    }
+
+    /** Calico #7281: a node deleted and re-added (here with a new VTEP MAC) leaves nothing stale. */
+    @Test
+    void deletingAndReaddingAPeerLeavesNoStaleEntry() {
+        addPeer(M2);
+        removePeer(M2);
+        removePeer(M2); // idempotent
+        Tables.Snapshot gone = tables.snapshot();
+        assertTrue(gone.routes().isEmpty() && gone.neighbors().isEmpty() && gone.fdbEntries().isEmpty());
+
+        addPeer(M2B);
+        Tables.Snapshot s = tables.snapshot();
+        assertNull(s.lookupFdb(M2));
+        assertEquals(M2B, s.lookupArp(N2));
+        assertEquals(List.of(new FdbEntry(M2B, P2)), s.fdbEntries());
+        assertEquals(List.of(new Route(S2, N2)), s.routes());
+        assertEquals(1, s.routeTable().size());
+    }
+
+    @Test
+    void flagsIpv6RoutesAndIpv6Underlays() {
+        long hi = Ipv6Text.hi("fd00:0:0:2::");
+        Route6 r6 = new Route6(hi, 0, 64, Ipv6Text.hi("fd00:0:0:2::"), 0, Route.ENCAP);
+        tables.update(b -> b
+            .putRoute(Ipv4Prefix.parse("192.168.60.0/24"), Ipv4Address.parse("192.168.60.1"), Route.DIRECT)
+            .putRoute6(r6)
+            .putFdb6(M2, Ipv6Text.hi("2001:db8::2"), Ipv6Text.lo("2001:db8::2")));
+        Tables.Snapshot s = tables.snapshot();
+        assertTrue(s.lookupRoute(Ipv4Address.parse("192.168.60.9")).direct());
+        assertEquals("192.168.60.0/24 via 192.168.60.1 direct", s.routes().get(0).toString());
+        assertSame(r6, s.lookupRoute6(hi, 77));
+        assertNull(s.lookupRoute6(Ipv6Text.hi("fd00:0:0:3::"), 0));
+        FdbEntry fdb = s.lookupFdb(M2);
+        assertEquals(Family.IPV6, fdb.family());
+        assertEquals("6e:75:73:00:00:02 dst 2001:db8::2", fdb.toString());
+        assertEquals(List.of(r6), s.routes6());
+
+        tables.update(b -> b.removeRoute6(hi, 0, 64));
+        assertNull(tables.snapshot().lookupRoute6(hi, 77));
+    }
+
+    @Test
+    void listingsAreSorted() {
+        tables.update(b -> b
+            .putRoute(Ipv4Prefix.parse("10.244.3.0/24"), 3)
+            .putRoute(Ipv4Prefix.parse("10.244.0.0/16"), 1)
+            .putRoute(Ipv4Prefix.parse("10.244.2.0/24"), 2)
+            .putArp(Ipv4Address.parse("10.244.3.0"), 3).putArp(Ipv4Address.parse("10.244.2.0"), 2)
+            .putFdb(9, 1).putFdb(4, 1));
+        Tables.Snapshot s = tables.snapshot();
+        assertEquals(List.of("10.244.0.0/16", "10.244.2.0/24", "10.244.3.0/24"),
+            s.routes().stream().map(r -> r.prefix().toString()).toList());
+        assertEquals(Ipv4Address.parse("10.244.2.0") & 0xFFFF_FFFFL, s.neighbors().get(0)[0]);
+        assertEquals(4, s.fdbEntries().get(0).mac());
+    }
+}
