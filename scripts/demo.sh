@@ -30,7 +30,7 @@ readonly LAB="$MUSLIN_ROOT/scripts/lab.sh"
 readonly MUSLIN_LAB=mdemo KERNEL_LAB=kdemo
 
 is_root || die "demo.sh needs root (network namespaces): sudo scripts/demo.sh"
-ensure_packages iproute2 procps iputils-ping iperf3 tcpdump tshark
+ensure_packages iproute2 procps iputils-ping iperf3 tcpdump tshark ethtool
 find_jdk25
 ensure_muslin_jar
 mkdir -p "$OUT"
@@ -64,6 +64,9 @@ ping_pods "$MUSLIN_LAB"
 PCAP="$OUT/underlay.pcap"
 step "capturing node 1's underlay (eth0, udp port 8472) -> $PCAP"
 rm -f "$PCAP"
+# muslin sends with UDP GSO; with eth0's UDP segmentation off while capturing, the kernel cuts
+# each message into datagrams before tcpdump sees it, so the pcap holds what is on the wire.
+for n in 1 2; do ip netns exec "$MUSLIN_LAB-n$n" ethtool -K eth0 tx-udp-segmentation off >/dev/null; done
 ip netns exec "$MUSLIN_LAB-n1" tcpdump -i eth0 -n -U --immediate-mode -s 256 -w "$PCAP" udp port 8472 \
     2>"$OUT/tcpdump.log" &
 TCPDUMP_PID=$!
@@ -76,6 +79,7 @@ wait $! 2>/dev/null || true
 sleep 0.5
 kill -TERM "$TCPDUMP_PID" 2>/dev/null || true
 wait "$TCPDUMP_PID" 2>/dev/null || true
+for n in 1 2; do ip netns exec "$MUSLIN_LAB-n$n" ethtool -K eth0 tx-udp-segmentation on >/dev/null; done
 
 step "iperf3, one TCP stream, ${SECONDS_IPERF} s, through muslin"
 MUSLIN_GBPS="failed"

@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Single-threaded: everything here runs on the event loop.
  */
-final class TunReader implements FdHandle.Listener, AutoCloseable {
+final class TunReader implements TunDriver {
     static final int BATCH = 64;
 
     private final TunDevice tun;
@@ -57,9 +57,10 @@ final class TunReader implements FdHandle.Listener, AutoCloseable {
         this.readCapacity = capacity - OutboundPath.HEADROOM;
     }
 
-    void attach(FdHandle tunHandle, FdHandle socketHandle) {
+    @Override
+    public void attach(FdHandle tunHandle, FdHandle... socketHandles) {
         this.tunHandle = tunHandle;
-        this.socketHandle = socketHandle;
+        this.socketHandle = socketHandles[0];
     }
 
     /** The TUN device has packets: read a batch, process, send. */

@@ -14,17 +14,35 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Drives {@link InboundPath}: when the VXLAN UDP socket is readable, receives up to
- * {@link #BATCH} datagrams with one recvmmsg into its own pooled direct buffers, runs each
- * through the path and writes the inner packets to the TUN device; ARP replies go out
- * through the raw socket.
+ * Drives {@link InboundPath}: when the VXLAN UDP socket is readable, receives a batch of
+ * messages with one recvmmsg into its own pooled direct buffers, runs each datagram through
+ * the path and writes the inner packets to the TUN device; ARP replies go out through the raw
+ * socket. Three ways, chosen at construction:
+ * <ul>
+ *   <li><b>plain</b> — {@link #BATCH} datagrams per recvmmsg, each inner packet written as it
+ *       comes;</li>
+ *   <li><b>offload</b> (TUN with {@code IFF_VNET_HDR}) — {@link #OFFLOAD_BATCH} datagrams; the
+ *       inner packets go to a {@link GroTunWriter}, which coalesces the batch's TCP segments
+ *       and writes at the end of the batch;</li>
+ *   <li><b>offload + UDP GRO</b> (the socket has {@code UDP_GRO}) — {@link #GRO_BATCH}
+ *       messages of up to 64 KB, each possibly several datagrams of one size
+ *       ({@link MessageBatch#segmentSize}) that are cut apart here and decoded one by one.</li>
+ * </ul>
  *
  * <p>Single-threaded: everything here runs on the event loop.
  */
 final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     static final int BATCH = 64;
+    /** Larger in offload mode: more segments of a flow per batch make larger super-packets. */
+    static final int OFFLOAD_BATCH = 128;
+    /** Messages per recvmmsg with UDP GRO; each buffer holds 64 KB. */
+    static final int GRO_BATCH = 64;
     /** Large enough for a VXLAN datagram over a 9000-byte underlay. */
     static final int DATAGRAM_CAPACITY = 9216;
+    /** Large enough for any UDP payload (a GRO message). */
+    static final int GRO_CAPACITY = 0xFFFF;
+    /** Inner packets the coalescer holds before it must write. */
+    static final int COALESCE_CAPACITY = 1024;
 
     private final NativeSocket udp;
     private final NativeSocket raw;
@@ -32,68 +50,104 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final InboundPath path;
     private final Counters counters;
     private final int port;
-    private final ByteBuf[] buffers = new ByteBuf[BATCH];
+    private final int batchSize;
+    private final int capacity;
+    private final ByteBuf[] buffers;
     private final ByteBuf reply;
-    private final MessageBatch batch = new MessageBatch(BATCH);
+    private final MessageBatch batch;
     private final MessageBatch replyBatch = new MessageBatch(1);
+    private final GroTunWriter gro;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
+    /** @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode) */
     UnderlayReader(NativeSocket udp, NativeSocket raw, TunDevice tun, InboundPath path, Counters counters,
-                   int port, ByteBufAllocator alloc) {
+                   int port, boolean udpGro, ByteBufAllocator alloc) {
+        if (udpGro && !tun.offload()) {
+            throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
+        }
         this.udp = udp;
         this.raw = raw;
         this.tun = tun;
         this.path = path;
         this.counters = counters;
         this.port = port;
-        for (int i = 0; i < BATCH; i++) {
-            buffers[i] = alloc.directBuffer(DATAGRAM_CAPACITY, DATAGRAM_CAPACITY);
+        this.batchSize = udpGro ? GRO_BATCH : tun.offload() ? OFFLOAD_BATCH : BATCH;
+        this.capacity = udpGro ? GRO_CAPACITY : DATAGRAM_CAPACITY;
+        this.buffers = new ByteBuf[batchSize];
+        this.batch = new MessageBatch(batchSize, 1, udpGro);
+        this.gro = tun.offload() ? new GroTunWriter(tun, counters, COALESCE_CAPACITY) : null;
+        for (int i = 0; i < batchSize; i++) {
+            buffers[i] = alloc.directBuffer(capacity, capacity);
         }
         reply = alloc.directBuffer(256, 256);
     }
 
     @Override
     public void readable() {
-        for (int i = 0; i < BATCH; i++) {
-            batch.prepareReceive(i, buffers[i].memoryAddress(), DATAGRAM_CAPACITY);
+        for (int i = 0; i < batchSize; i++) {
+            batch.prepareReceive(i, buffers[i].memoryAddress(), capacity);
         }
-        int n = udp.receive(batch, BATCH, errno);
+        int n = udp.receive(batch, batchSize, errno);
         if (n <= 0) {
             return;
         }
         long rxBytes = 0;
-        long txBytes = 0;
-        int delivered = 0;
+        long datagrams = 0;
         for (int i = 0; i < n; i++) {
             ByteBuf buf = buffers[i];
             int length = batch.length(i);
             rxBytes += length;
             if (batch.truncated(i)) {
+                datagrams++;
                 counters.inc(Counter.DROP_TRUNCATED);
                 continue;
             }
-            buf.setIndex(0, length);
-            reply.clear();
-            switch (path.process(buf, batch.sourceIpv4(i), reply)) {
-                case InboundPath.DELIVER -> {
-                    int w = tun.write(errno, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
-                    if (w > 0) {
-                        delivered++;
-                        txBytes += w;
-                    } else {
-                        counters.inc(Counter.DROP_TUN_WRITE);
-                    }
-                }
-                case InboundPath.REPLY -> sendReply(batch.sourceIpv4(i));
-                default -> {
-                }
+            int source = batch.sourceIpv4(i);
+            int size = batch.segmentSize(i);
+            if (size <= 0 || size >= length) {
+                datagrams++;
+                receive(buf, 0, length, source);
+                continue;
+            }
+            counters.inc(Counter.UDP_RX_GRO_MESSAGES);
+            for (int at = 0; at < length; at += size) {
+                datagrams++;
+                receive(buf, at, Math.min(at + size, length), source);
             }
         }
-        counters.add(Counter.RX_PACKETS, n);
+        if (gro != null) {
+            gro.flush(errno);
+        }
+        counters.add(Counter.RX_PACKETS, datagrams);
         counters.add(Counter.RX_BYTES, rxBytes);
-        counters.add(Counter.TUN_TX_PACKETS, delivered);
-        counters.add(Counter.TUN_TX_BYTES, txBytes);
+    }
+
+    /** One VXLAN datagram, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
+    private void receive(ByteBuf buf, int from, int to, int source) {
+        buf.setIndex(from, to);
+        reply.clear();
+        switch (path.process(buf, source, reply)) {
+            case InboundPath.DELIVER -> {
+                if (gro != null) {
+                    if (gro.isFull()) {
+                        gro.flush(errno);
+                    }
+                    gro.add(buf);
+                    return;
+                }
+                int w = tun.write(errno, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
+                if (w > 0) {
+                    counters.inc(Counter.TUN_TX_PACKETS);
+                    counters.add(Counter.TUN_TX_BYTES, w);
+                } else {
+                    counters.inc(Counter.DROP_TUN_WRITE);
+                }
+            }
+            case InboundPath.REPLY -> sendReply(source);
+            default -> {
+            }
+        }
     }
 
     private void sendReply(int destination) {
@@ -110,7 +164,10 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = 0; i < BATCH; i++) {
+        if (gro != null) {
+            gro.close();
+        }
+        for (int i = 0; i < batchSize; i++) {
             if (buffers[i] != null) {
                 buffers[i].release();
                 buffers[i] = null;

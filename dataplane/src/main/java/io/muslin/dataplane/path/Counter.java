@@ -24,7 +24,25 @@ public enum Counter {
     DROP_TOO_BIG("dropTooBig"),
     DROP_TRUNCATED("dropTruncated"),
     DROP_TX_ERROR("dropTxError"),
-    DROP_TUN_WRITE("dropTunWrite");
+    DROP_TUN_WRITE("dropTunWrite"),
+    // TUN offloads (IFF_VNET_HDR). Packet counters above count what the kernel counts on the TUN
+    // device: a super-packet read or written is one packet.
+    /** TCP super-packets read from the TUN device (gso_type TCPV4/TCPV6). */
+    TUN_RX_SUPER_PACKETS("tunRxSuperPackets"),
+    /** Segments cut from those super-packets (each then sent as one VXLAN datagram). */
+    TSO_SEGMENTS("tsoSegments"),
+    /** Packets read with a checksum left for us to finish (NEEDS_CSUM, no GSO). */
+    TUN_RX_CHECKSUMS_COMPLETED("tunRxChecksumsCompleted"),
+    /** Coalesced TCP super-packets written to the TUN device. */
+    TUN_TX_COALESCED("tunTxCoalesced"),
+    /** Received segments that went into those super-packets. */
+    GRO_SEGMENTS("groSegments"),
+    /** A TUN read with a GSO type we did not ask for (UDP). */
+    DROP_UNSUPPORTED_GSO("dropUnsupportedGso"),
+    /** UDP GSO messages sent (each several VXLAN datagrams; txPackets counts the datagrams). */
+    UDP_TX_GSO_MESSAGES("udpTxGsoMessages"),
+    /** UDP GRO messages received (each several VXLAN datagrams; rxPackets counts the datagrams). */
+    UDP_RX_GRO_MESSAGES("udpRxGroMessages");
 
     private final String label;
 

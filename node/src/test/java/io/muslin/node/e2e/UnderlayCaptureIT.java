@@ -38,7 +38,7 @@ class UnderlayCaptureIT {
     @BeforeAll
     static void up() {
         Lab.assumeLabCapable();
-        Lab.assumeTools("tcpdump", "tshark", Lab.NETCAT, "ping", "ss");
+        Lab.assumeTools("tcpdump", "tshark", "ethtool", Lab.NETCAT, "ping", "ss");
         lab = Lab.create();
         lab.up(2, "--mode", "muslin");
     }
@@ -109,6 +109,12 @@ class UnderlayCaptureIT {
      */
     private static Path capture(int attempt) {
         Path pcap = lab.dir.resolve("underlay-" + attempt + ".pcap");
+        // muslin sends with UDP GSO: on a device that passes GSO through (veth), taps see each
+        // message before the kernel cuts it into datagrams. With the device's UDP segmentation
+        // off, the kernel cuts first and the capture holds the datagrams as they are on the wire.
+        for (int node = 1; node <= 2; node++) {
+            lab.execOk(lab.nodeNs(node), Duration.ofSeconds(10), "ethtool", "-K", "eth0", "tx-udp-segmentation", "off");
+        }
         // A 64 MiB ring: in immediate mode each slot holds a whole snapshot (256 KiB).
         Lab.Spawned tcpdump = lab.spawn("tcpdump-" + attempt, null, Lab.inNs(lab.nodeNs(1),
                 "tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-B", "65536", "-w", pcap.toString(),

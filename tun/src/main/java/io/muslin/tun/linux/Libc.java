@@ -19,7 +19,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The libc calls muslin makes, as FFM downcalls (no JNI, no C build step). Every call
  * captures {@code errno}; failures surface as {@link LinuxException} naming the call.
  *
- * <p>Calls on the packet path ({@link #sendmmsg}, {@link #recvmmsg}) take a caller-owned
+ * <p>Calls on the packet path ({@link #sendmmsg}, {@link #recvmmsg}, {@link #read},
+ * {@link #write}, {@link #writev}) take a caller-owned
  * errno segment so that they allocate nothing. All other calls are control-plane calls.
  */
 public final class Libc {
@@ -43,10 +44,17 @@ public final class Libc {
     public static final int SO_RCVBUF = 8;
     public static final int SO_SNDBUFFORCE = 32;
     public static final int SO_RCVBUFFORCE = 33;
+    public static final int SOL_UDP = 17;
+    public static final int UDP_SEGMENT = 103;
+    public static final int UDP_GRO = 104;
+    public static final int IP_TOS = 1;
+    public static final int IP_MTU_DISCOVER = 10;
+    public static final int IP_PMTUDISC_DONT = 0;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_TRUNC = 0x20;
 
     public static final int EINTR = 4;
+    public static final int EINVAL = 22;
     public static final int EAGAIN = 11;
     public static final int ENOBUFS = 105;
     public static final int EEXIST = 17;
@@ -64,6 +72,7 @@ public final class Libc {
     private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL = downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
     private static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle GETSOCKNAME = downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SETSOCKOPT = downcall("setsockopt",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
@@ -75,6 +84,8 @@ public final class Libc {
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle READ = downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle WRITE = downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle WRITEV = downcall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle IOCTL_VALUE = downcall("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle IF_NAMETOINDEX = downcall("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
         LIBC.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -150,6 +161,22 @@ public final class Libc {
         }
     }
 
+    /** ioctl whose argument is a value, not a pointer (e.g. {@code TUNSETOFFLOAD}). Throws on -1. */
+    public static int ioctl(int fd, long request, long value, String what) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = newErrnoSegment(arena);
+            int rc = (int) IOCTL_VALUE.invokeExact(st, fd, request, value);
+            if (rc < 0) {
+                throw fail(what, st);
+            }
+            return rc;
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     public static int socket(int domain, int type, int protocol) throws LinuxException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment st = newErrnoSegment(arena);
@@ -172,6 +199,24 @@ public final class Libc {
             if (rc < 0) {
                 throw fail("bind(" + what + ")", st);
             }
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** The port (host order) an IPv4 socket is bound to, from getsockname(2). */
+    public static int localPort(int fd, String what) throws LinuxException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = newErrnoSegment(arena);
+            MemorySegment sa = arena.allocate(16);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, 16);
+            int rc = (int) GETSOCKNAME.invokeExact(st, fd, sa, len);
+            if (rc < 0) {
+                throw fail("getsockname(" + what + ")", st);
+            }
+            return Short.toUnsignedInt(sa.get(NET_SHORT, 2));
         } catch (LinuxException e) {
             throw e;
         } catch (Throwable t) {
@@ -267,6 +312,19 @@ public final class Libc {
     public static long write(MemorySegment errnoState, int fd, long address, long len) {
         try {
             long n = (long) WRITE.invokeExact(errnoState, fd, address, len);
+            return n >= 0 ? n : -errno(errnoState);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * writev(2): gathers {@code count} {@code struct iovec} starting at native address {@code iov}
+     * into one write; returns bytes or {@code -errno}. Allocates nothing.
+     */
+    public static long writev(MemorySegment errnoState, int fd, long iov, int count) {
+        try {
+            long n = (long) WRITEV.invokeExact(errnoState, fd, iov, count);
             return n >= 0 ? n : -errno(errnoState);
         } catch (Throwable t) {
             throw new AssertionError(t);

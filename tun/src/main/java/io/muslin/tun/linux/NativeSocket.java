@@ -6,9 +6,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A non-blocking socket owned by muslin, used with batched sendmmsg / recvmmsg from one
- * event-loop thread. Factories: {@link #udp} (underlay receive) and {@link #rawIpv4}
+ * event-loop thread. Factories: {@link #udp} (underlay receive), {@link #rawIpv4}
  * (underlay send: muslin writes the outer IPv4 header itself, so it picks the outer UDP
- * source port per flow and sets DF/TOS/TTL as it wants).
+ * source port per flow and sets DF/TOS/TTL as it wants) and {@link #udpSender} (underlay
+ * send with UDP segmentation offload: the kernel writes outer IPv4 and UDP headers and cuts
+ * one message into many datagrams; the source port is the socket's).
  */
 public final class NativeSocket implements AutoCloseable {
     private final int fd;
@@ -46,6 +48,42 @@ public final class NativeSocket implements AutoCloseable {
             Libc.close(fd);
             throw e;
         }
+    }
+
+    /**
+     * A UDP socket for sending with {@code UDP_SEGMENT} (udp(7), Linux 4.18+), bound to an
+     * ephemeral port of {@code ipv4} (0 = any address), DF off (as the raw path sends), with a
+     * send buffer of {@code sndbuf} bytes. Fails when the kernel has no UDP segmentation offload.
+     */
+    public static NativeSocket udpSender(int ipv4, int sndbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
+        String what = "udp sender " + formatIpv4(ipv4);
+        try {
+            setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, what);
+            Libc.setsockoptInt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0, what + " UDP_SEGMENT"); // probe: 0 = per message
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IP, Libc.IP_MTU_DISCOVER, Libc.IP_PMTUDISC_DONT, what + " IP_MTU_DISCOVER");
+            try (Arena arena = Arena.ofConfined()) {
+                Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, 0), what);
+            }
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Turns on {@code UDP_GRO} (udp(7), Linux 5.0+): the kernel may hand over several datagrams
+     * of one flow as one message, with their size in a {@code UDP_GRO} control message
+     * ({@link MessageBatch#segmentSize}). Receive buffers must then hold 64 KB.
+     */
+    public void enableGro() throws LinuxException {
+        Libc.setsockoptInt(fd, Libc.SOL_UDP, Libc.UDP_GRO, 1, description + " UDP_GRO");
+    }
+
+    /** The local port the socket is bound to. */
+    public int localPort() throws LinuxException {
+        return Libc.localPort(fd, description);
     }
 
     private static void setBuffer(int fd, int forced, int plain, int bytes, String what) throws LinuxException {
