@@ -1,5 +1,6 @@
 package io.muslin.dataplane.offload;
 
+import io.muslin.dataplane.packet.Ipv4;
 import io.netty.buffer.ByteBuf;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -40,20 +41,7 @@ public final class Checksum {
         if (buf.hasMemoryAddress()) {
             return sumNative(buf.memoryAddress() + index, length);
         }
-        long sum = 0;
-        int end = index + length;
-        int i = index;
-        for (; i + 4 <= end; i += 4) {
-            sum += buf.getUnsignedInt(i);
-        }
-        if (i + 2 <= end) {
-            sum += buf.getUnsignedShort(i);
-            i += 2;
-        }
-        if (i < end) {
-            sum += buf.getUnsignedByte(i) << 8;
-        }
-        return sum;
+        return Ipv4.wordSum(buf, index, length);
     }
 
     /** The partial sum of {@code length} bytes of native memory at {@code address}. */

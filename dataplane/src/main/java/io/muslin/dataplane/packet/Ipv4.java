@@ -108,7 +108,15 @@ public final class Ipv4 {
      * with zero. Over a header whose checksum field is correct the result is 0.
      */
     public static int checksum(ByteBuf buf, int index, int length) {
-        // RFC 1071 §2(B): the sum may be taken over 32-bit words and folded afterwards.
+        return ~fold(wordSum(buf, index, length)) & 0xFFFF;
+    }
+
+    /**
+     * The unfolded one's-complement sum of {@code length} bytes at {@code index}, an odd last
+     * byte padded with zero: RFC 1071 §2(B) lets the sum be taken over 32-bit words and folded
+     * afterwards. No index moves.
+     */
+    public static long wordSum(ByteBuf buf, int index, int length) {
         long sum = 0;
         int end = index + length;
         int i = index;
@@ -122,7 +130,7 @@ public final class Ipv4 {
         if (i < end) {
             sum += buf.getUnsignedByte(i) << 8;
         }
-        return ~fold(sum) & 0xFFFF;
+        return sum;
     }
 
     /**
