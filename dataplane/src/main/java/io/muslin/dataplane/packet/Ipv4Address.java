@@ -22,7 +22,7 @@ public final class Ipv4Address {
         for (String p : parts) {
             int octet;
             try {
-                if (p.isEmpty() || p.length() > 3) {
+                if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
                     throw new NumberFormatException();
                 }
                 octet = Integer.parseInt(p);
