@@ -52,9 +52,15 @@ public final class FdHandle implements EpollIoHandle {
         return handle;
     }
 
-    /** Sets which readiness the loop reports. */
+    /**
+     * Sets which readiness the loop reports. "Neither" keeps the descriptor in the epoll set
+     * with only {@code EPOLLERR} (which epoll reports regardless): Netty 4.2's registration
+     * turns an empty interest set into {@code EPOLL_CTL_DEL} but stays "added", so the next
+     * non-empty one becomes an {@code EPOLL_CTL_MOD} that fails with ENOENT, and the
+     * descriptor would never be watched again.
+     */
     public void setInterest(boolean read, boolean write) {
-        EpollIoOps wanted = EpollIoOps.NONE;
+        EpollIoOps wanted = EpollIoOps.EPOLLERR;
         if (read) {
             wanted = wanted.with(EpollIoOps.EPOLLIN);
         }
@@ -62,8 +68,8 @@ public final class FdHandle implements EpollIoHandle {
             wanted = wanted.with(EpollIoOps.EPOLLOUT);
         }
         if (!wanted.equals(ops) && registration != null && registration.isValid()) {
-            ops = wanted;
             registration.submit(wanted);
+            ops = wanted;
         }
     }
 
