@@ -341,6 +341,21 @@ final class Lab implements AutoCloseable {
     }
 
     /** Writes {@code bytes} of pseudo-random data (seeded) to a file in the lab dir. */
+    /**
+     * Sends {@code data} from pod {@code a} to pod {@code b} (port {@code port}) and back (port
+     * {@code port + 1}); each side must receive every byte with the sender's sha256.
+     */
+    void assertTransfersIntactBothWays(Path data, int a, int b, int port, Duration timeout) {
+        String expected = sha256(data);
+        long size = data.toFile().length();
+        int[][] directions = {{a, b, port}, {b, a, port + 1}};
+        for (int[] d : directions) {
+            Path received = transfer(data, d[0], d[1], d[2], timeout);
+            assertEquals(size, received.toFile().length(), "bytes received by pod" + d[1]);
+            assertEquals(expected, sha256(received), "sha256 of the data received by pod" + d[1]);
+        }
+    }
+
     Path randomFile(String name, long bytes) {
         Path f = dir.resolve(name);
         byte[] block = new byte[1 << 20];

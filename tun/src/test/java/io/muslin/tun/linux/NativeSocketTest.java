@@ -9,36 +9,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /** sendmmsg/recvmmsg through FFM over loopback: no root needed. */
 class NativeSocketTest {
-    private static final int LOOPBACK = 0x7F000001;
+    private static final int LOOPBACK = LoopbackUdp.LOOPBACK;
 
-    /** Binds a UDP socket on 127.0.0.1 at a free port in 20000-39999. */
-    private static NativeSocket bindSomewhere(int[] portOut) throws LinuxException {
-        LinuxException last = null;
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port = 20000 + ThreadLocalRandom.current().nextInt(20000);
-            try {
-                NativeSocket s = NativeSocket.udp(LOOPBACK, port, 1 << 20);
-                portOut[0] = port;
-                return s;
-            } catch (LinuxException e) {
-                last = e;
-            }
-        }
-        throw last;
-    }
 
     @Test
     void batchOfDatagramsArrivesWholeWithItsSource() throws Exception {
         int[] rxPort = new int[1];
         int[] txPort = new int[1];
         try (Arena arena = Arena.ofConfined();
-             NativeSocket rx = bindSomewhere(rxPort);
-             NativeSocket tx = bindSomewhere(txPort);
+             NativeSocket rx = LoopbackUdp.bind(rxPort);
+             NativeSocket tx = LoopbackUdp.bind(txPort);
              MessageBatch out = new MessageBatch(8);
              MessageBatch in = new MessageBatch(8)) {
             MemorySegment errno = Libc.newErrnoSegment(arena);
@@ -83,8 +67,8 @@ class NativeSocketTest {
         int[] rxPort = new int[1];
         int[] txPort = new int[1];
         try (Arena arena = Arena.ofConfined();
-             NativeSocket rx = bindSomewhere(rxPort);
-             NativeSocket tx = bindSomewhere(txPort);
+             NativeSocket rx = LoopbackUdp.bind(rxPort);
+             NativeSocket tx = LoopbackUdp.bind(txPort);
              MessageBatch out = new MessageBatch(1);
              MessageBatch in = new MessageBatch(1)) {
             MemorySegment errno = Libc.newErrnoSegment(arena);
@@ -109,7 +93,7 @@ class NativeSocketTest {
     @Test
     void bindingATakenPortNamesTheCallAndErrno() throws Exception {
         int[] port = new int[1];
-        try (NativeSocket first = bindSomewhere(port)) {
+        try (NativeSocket first = LoopbackUdp.bind(port)) {
             LinuxException e = assertThrows(LinuxException.class, () -> NativeSocket.udp(LOOPBACK, port[0], 0));
             assertEquals(98, e.errno()); // EADDRINUSE
             assertTrue(e.getMessage().contains("bind(udp 127.0.0.1:" + port[0] + ")"), e.getMessage());

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,26 +15,12 @@ import org.junit.jupiter.api.Test;
  * gathered iovecs and control messages: no root needed.
  */
 class UdpOffloadTest {
-    private static final int LOOPBACK = 0x7F000001;
+    private static final int LOOPBACK = LoopbackUdp.LOOPBACK;
     private static final int SEGMENT = 500;
     /** Three full datagrams and a short one, each gathered from a "header" and a "payload" piece. */
     private static final int[] HEADERS = {60, 60, 60, 60};
     private static final int[] PAYLOADS = {440, 440, 440, 140};
 
-    private static NativeSocket receiver(int[] portOut) throws LinuxException {
-        LinuxException last = null;
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port = 20000 + ThreadLocalRandom.current().nextInt(20000);
-            try {
-                NativeSocket s = NativeSocket.udp(LOOPBACK, port, 1 << 20);
-                portOut[0] = port;
-                return s;
-            } catch (LinuxException e) {
-                last = e;
-            }
-        }
-        throw last;
-    }
 
     /** Fills header and payload pieces far apart in {@code memory} and points message 0 at them; returns the bytes as sent. */
     private static byte[] stageGsoMessage(MessageBatch out, MemorySegment memory, int port) {
@@ -76,7 +61,7 @@ class UdpOffloadTest {
     void oneGsoMessageArrivesAsDatagramsOfTheSegmentSize() throws Exception {
         int[] port = new int[1];
         try (Arena arena = Arena.ofConfined();
-             NativeSocket rx = receiver(port);
+             NativeSocket rx = LoopbackUdp.bind(port);
              NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20);
              MessageBatch out = new MessageBatch(1, 8, true);
              MessageBatch in = new MessageBatch(8)) {
@@ -108,7 +93,7 @@ class UdpOffloadTest {
     void groReceivesTheDatagramsAsOneMessageWithTheirSize() throws Exception {
         int[] port = new int[1];
         try (Arena arena = Arena.ofConfined();
-             NativeSocket rx = receiver(port);
+             NativeSocket rx = LoopbackUdp.bind(port);
              NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20);
              MessageBatch out = new MessageBatch(2, 8, true);
              MessageBatch in = new MessageBatch(4, 1, true)) {
