@@ -1,10 +1,13 @@
 package io.muslin.node;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.control.program.KernelRoutes;
 import io.muslin.control.program.PeerProgrammer;
-import io.muslin.dataplane.engine.VxlanDataplane;
-import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.OverlayDataplane;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.table.Tables;
@@ -30,13 +33,16 @@ import sun.misc.Signal;
  * <p>Start, in this order (each step is undone, in reverse, if a later one fails):
  * <ol>
  *   <li>remove a stale subnet.env (left by a crash), so it only ever means "this run is up";</li>
- *   <li>start the VXLAN dataplane (device, address, MTU, network route, forwarding);</li>
- *   <li>program the static peers through {@link PeerProgrammer} (route + ARP + FDB each);</li>
+ *   <li>start the dataplane (device, address, MTU, network route, forwarding; none for host-gw);</li>
+ *   <li>for host-gw and DirectRouting, open the kernel-route programmer and delete the direct
+ *       routes a crashed run left behind;</li>
+ *   <li>program the static peers through {@link PeerProgrammer} (tables, and kernel routes for
+ *       peers routed directly);</li>
  *   <li>start the admin socket;</li>
  *   <li>write subnet.env: the readiness signal, so only once forwarding is up.</li>
  * </ol>
- * Stop is the same in reverse: remove subnet.env, close the admin socket, close the dataplane
- * (which removes the device and its routes).
+ * Stop is the same in reverse: remove subnet.env, close the admin socket, remove the peers
+ * (and so the kernel routes), close the dataplane (which removes the device and its routes).
  *
  * <p>Threads: the caller's thread runs start, waits, and runs stop. Signal handlers and the
  * shutdown hook only request the stop. The dataplane has its own event loop; the admin socket
@@ -46,7 +52,10 @@ public final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
     private static final long SHUTDOWN_HOOK_WAIT_SECONDS = 10;
 
-    /** What the daemon needs of a running dataplane; {@link VxlanDataplane} in production. */
+    /**
+     * What the daemon needs of a running dataplane: {@link OverlayDataplane} for vxlan and ipip;
+     * for host-gw only tables (listed by the admin socket) and idle counters.
+     */
     interface Dataplane extends AutoCloseable {
         Tables tables();
 
@@ -60,11 +69,14 @@ public final class Daemon {
     /** Starts a dataplane; throws (having undone its own partial work) if it cannot. */
     @FunctionalInterface
     interface DataplaneStarter {
-        Dataplane start(VxlanSettings settings) throws IOException;
+        Dataplane start(DataplaneSettings settings) throws IOException;
     }
 
-    static final DataplaneStarter VXLAN = settings -> {
-        VxlanDataplane dp = VxlanDataplane.start(settings);
+    static final DataplaneStarter OVERLAY = settings -> {
+        if (settings.encapsulation() == Encapsulation.NONE) {
+            return new RoutesOnly();
+        }
+        OverlayDataplane dp = OverlayDataplane.start(settings);
         return new Dataplane() {
             @Override
             public Tables tables() {
@@ -83,38 +95,84 @@ public final class Daemon {
         };
     };
 
+    /** host-gw: the kernel forwards; the tables only record the peers for the admin socket. */
+    private static final class RoutesOnly implements Dataplane {
+        private final Tables tables = new Tables();
+        private final Counters counters = new Counters();
+
+        @Override
+        public Tables tables() {
+            return tables;
+        }
+
+        @Override
+        public Counters counters() {
+            return counters;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Opens the kernel-route programmer for host-gw and DirectRouting; throws if it cannot. */
+    @FunctionalInterface
+    interface KernelRoutesOpener {
+        KernelRoutes open(Ipv4Prefix network) throws IOException;
+    }
+
+    /** rtnetlink, after deleting the direct routes a crashed run left in {@code network}. */
+    static final KernelRoutesOpener NETLINK = network -> {
+        NetlinkKernelRoutes routes = new NetlinkKernelRoutes();
+        try {
+            int stale = routes.removeStale(network);
+            if (stale > 0) {
+                LOG.info("removed {} stale direct route{} left by an earlier run", stale, stale == 1 ? "" : "s");
+            }
+            return routes;
+        } catch (IOException | RuntimeException e) {
+            routes.close();
+            throw e;
+        }
+    };
+
     private final String nodeName;
-    private final VxlanSettings settings;
+    private final DataplaneSettings settings;
+    private final PeerProgrammer.Backend backend;
     private final List<Lease> peers;
     private final Path adminSocket;
     private final SubnetEnv subnetEnv;
     private final PrintWriter err;
     private final DataplaneStarter starter;
+    private final KernelRoutesOpener kernelRoutes;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     /**
      * @param nodeName    for the log
      * @param settings    the validated dataplane settings
+     * @param backend     the backend the peers are programmed for (type, VNI, DirectRouting)
      * @param peers       static peer leases to program
      * @param adminSocket where the admin socket goes
      * @param subnetFile  where subnet.env goes
      * @param err         where the one-line start failure goes
      */
-    public Daemon(String nodeName, VxlanSettings settings, List<Lease> peers, Path adminSocket, Path subnetFile,
-                  PrintWriter err) {
-        this(nodeName, settings, peers, adminSocket, subnetFile, err, VXLAN);
+    public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, List<Lease> peers,
+                  Path adminSocket, Path subnetFile, PrintWriter err) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK);
     }
 
-    Daemon(String nodeName, VxlanSettings settings, List<Lease> peers, Path adminSocket, Path subnetFile,
-           PrintWriter err, DataplaneStarter starter) {
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, List<Lease> peers,
+           Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes) {
         this.nodeName = nodeName;
         this.settings = settings;
+        this.backend = backend;
         this.peers = List.copyOf(peers);
         this.adminSocket = adminSocket;
         this.subnetEnv = new SubnetEnv(subnetFile);
         this.err = err;
         this.starter = starter;
+        this.kernelRoutes = kernelRoutes;
     }
 
     /**
@@ -175,13 +233,19 @@ public final class Daemon {
         Dataplane dataplane = starter.start(settings);
         undo.push(new Step("dataplane", dataplane::close));
 
+        KernelRoutes kernel = KernelRoutes.NONE;
+        if (backend.directRouting() || backend.type().equals(Lease.HOST_GW)) {
+            kernel = kernelRoutes.open(settings.network());
+            undo.push(new Step("kernel route socket", kernel::close));
+        }
         PeerProgrammer programmer = new PeerProgrammer(dataplane.tables(), settings.network(), settings.nodeSubnet(),
-            settings.vni());
+            backend, kernel);
+        undo.push(new Step("peers", programmer::removeAll));
         for (Lease peer : peers) {
             programmer.add(peer);
         }
 
-        AdminServer admin = AdminServer.start(adminSocket, new View(dataplane, settings));
+        AdminServer admin = AdminServer.start(adminSocket, new View(dataplane, settings, backend.type()));
         undo.push(new Step("admin socket", admin::close));
 
         subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu());
@@ -194,10 +258,16 @@ public final class Daemon {
         }));
 
         int programmed = programmer.peers().size();
-        LOG.info("{} up: {} {} vtep {} public {} vni {} port {} mtu {}, {} peer{}; admin {}; wrote {}",
-            nodeName, settings.interfaceName(), settings.nodeSubnet(), MacAddress.format(settings.vtepMac()),
-            Ipv4Address.format(settings.publicIp()), settings.vni(), settings.port(), settings.mtu(),
-            programmed, programmed == 1 ? "" : "s", adminSocket, subnetEnv.file());
+        String overlay = switch (backend.type()) {
+            case Lease.VXLAN -> settings.interfaceName() + " vxlan vtep " + MacAddress.format(settings.vtepMac())
+                + " vni " + settings.vni() + " port " + settings.port();
+            case Lease.IPIP -> settings.interfaceName() + " ipip";
+            default -> "host-gw";
+        };
+        LOG.info("{} up: {} {}{} public {} mtu {}, {} peer{}; admin {}; wrote {}", nodeName, overlay,
+            settings.nodeSubnet(), backend.directRouting() ? " direct-routing" : "",
+            Ipv4Address.format(settings.publicIp()), settings.mtu(), programmed, programmed == 1 ? "" : "s",
+            adminSocket, subnetEnv.file());
     }
 
     private void awaitStopRequest() {
@@ -233,7 +303,7 @@ public final class Daemon {
     }
 
     /** The admin socket's view of the running dataplane. */
-    private record View(Dataplane dataplane, VxlanSettings settings) implements AdminView {
+    private record View(Dataplane dataplane, DataplaneSettings settings, String backend) implements AdminView {
         @Override
         public Tables.Snapshot snapshot() {
             return dataplane.tables().snapshot();

@@ -1,6 +1,10 @@
 package io.muslin.node;
 
-import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.control.lease.Lease;
+import io.muslin.control.program.PeerProgrammer;
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.DataplaneSettings;
+import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.node.admin.AdminServer;
 import io.muslin.node.config.ConfigException;
 import io.muslin.node.config.ConfigLoader;
@@ -58,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return EXIT_CONFIG_ERROR;
         }
-        VxlanSettings settings;
+        DataplaneSettings settings;
         try {
             settings = settings(cfg, stateDir);
         } catch (IOException e) {
@@ -67,17 +71,30 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_START_FAILED;
         }
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
-        Daemon daemon = new Daemon(cfg.node().name(), settings, cfg.peers(), socket, subnetFile, err);
+        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), cfg.peers(), socket, subnetFile,
+            err);
         daemon.stopOnSignals();
         return daemon.run();
     }
 
-    /** The dataplane settings: the configured MAC or the persisted one, the configured or underlay MTU. */
-    static VxlanSettings settings(NodeConfig cfg, Path stateDir) throws IOException {
+    /**
+     * The dataplane settings: the configured MAC or the persisted one (VXLAN only), the
+     * configured MTU or the underlay's less the encapsulation's overhead.
+     */
+    static DataplaneSettings settings(NodeConfig cfg, Path stateDir) throws IOException {
         NodeConfig.Node node = cfg.node();
-        int mtu = cfg.backend().autoMtu() ? UnderlayMtu.tunnelMtu(node.publicIp()) : cfg.backend().mtu();
-        long mac = node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
-        return new VxlanSettings(node.interfaceName(), cfg.network(), node.subnet(), node.publicIp(), mac,
-            cfg.backend().vni(), cfg.backend().port(), mtu);
+        NodeConfig.Backend backend = cfg.backend();
+        Encapsulation encapsulation = backend.encapsulation();
+        int mtu = backend.autoMtu() ? UnderlayMtu.tunnelMtu(node.publicIp(), encapsulation) : backend.mtu();
+        long mac = encapsulation != Encapsulation.VXLAN ? MacAddress.NONE
+            : node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
+        return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), node.subnet(), node.publicIp(),
+            mac, backend.vni(), backend.port(), mtu);
+    }
+
+    /** What the peer programmer needs of the backend. */
+    static PeerProgrammer.Backend backend(NodeConfig.Backend b) {
+        return new PeerProgrammer.Backend(b.type(), b.type().equals(Lease.VXLAN) ? b.vni() : Lease.NO_VNI,
+            b.directRouting());
     }
 }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.muslin.control.lease.Lease;
-import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.control.program.KernelRoutes;
+import io.muslin.control.program.PeerProgrammer;
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon's start/stop order with a fake dataplane (no device is created). */
 class DaemonTest {
-    private static final VxlanSettings SETTINGS = new VxlanSettings("muslin0", Ipv4Prefix.parse("10.244.0.0/16"),
+    private static final DataplaneSettings SETTINGS = new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"),
         Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"),
         1, 8472, 1450);
     private static final List<Lease> PEERS = List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"),
@@ -58,7 +61,8 @@ class DaemonTest {
     }
 
     private Daemon daemon(Path socket, Path subnetFile, Daemon.DataplaneStarter starter) {
-        return new Daemon("node1", SETTINGS, PEERS, socket, subnetFile, new PrintWriter(err, true), starter);
+        return new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PEERS, socket, subnetFile,
+            new PrintWriter(err, true), starter, network -> KernelRoutes.NONE);
     }
 
     @Test

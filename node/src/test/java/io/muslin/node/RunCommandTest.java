@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.muslin.dataplane.EncapOverhead;
-import io.muslin.dataplane.engine.VxlanSettings;
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
@@ -27,8 +28,8 @@ class RunCommandTest {
     @Test
     void configuredMacAndMtuAreUsedAsIs() throws Exception {
         NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Backend/MTU", "1400"));
-        VxlanSettings s = RunCommand.settings(cfg, stateDir);
-        assertEquals(new VxlanSettings("muslin0", Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
+        DataplaneSettings s = RunCommand.settings(cfg, stateDir);
+        assertEquals(new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
             Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400), s);
     }
 
@@ -46,7 +47,9 @@ class RunCommandTest {
     void autoMtuIsTheUnderlayMtuLessVxlanOverhead() throws IOException {
         int loopback = Ipv4Address.parse("127.0.0.1");
         int underlay = NetworkInterface.getByInetAddress(Ipv4Address.toInet(loopback)).getMTU();
-        assertEquals(Math.min(underlay - EncapOverhead.VXLAN.bytes(4), 65535), UnderlayMtu.tunnelMtu(loopback));
+        assertEquals(Math.min(underlay - Encapsulation.VXLAN.bytes(4), 65535), UnderlayMtu.tunnelMtu(loopback, Encapsulation.VXLAN));
+        assertEquals(Math.min(underlay - 20, 65535), UnderlayMtu.tunnelMtu(loopback, Encapsulation.IPIP));
+        assertEquals(Math.min(underlay, 65535), UnderlayMtu.tunnelMtu(loopback, Encapsulation.NONE));
     }
 
     @Test

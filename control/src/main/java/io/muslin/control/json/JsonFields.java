@@ -113,6 +113,18 @@ public final class JsonFields {
         return has(field) ? integer(field, min, max, accepted) : defaultValue;
     }
 
+    /** A boolean field ({@code true} or {@code false}), or {@code defaultValue} when absent. */
+    public boolean optionalBoolean(String field, boolean defaultValue) {
+        if (!has(field)) {
+            return defaultValue;
+        }
+        JsonNode v = node.get(field);
+        if (!v.isBoolean()) {
+            throw error(field, "not a boolean: " + describe(v) + " (accepted: true, false)");
+        }
+        return v.booleanValue();
+    }
+
     /** A nested object that must be present, with its accepted field names. */
     public JsonFields requiredObject(String field, String... accepted) {
         return of(node.get(field), pathOf(field), accepted);

@@ -19,8 +19,12 @@ import java.util.Objects;
  * @param vtepMac     the node's VTEP MAC, or {@link MacAddress#NONE}
  */
 public record Lease(Ipv4Prefix subnet, int publicIp, String backendType, int vni, long vtepMac) {
-    /** flannel's name for the VXLAN backend; the only one muslin programs. */
+    /** flannel's name for the VXLAN backend. */
     public static final String VXLAN = "vxlan";
+    /** flannel's name for the IP-in-IP backend (Calico's {@code tunl0} speaks the same). */
+    public static final String IPIP = "ipip";
+    /** flannel's name for plain routing between on-link nodes. */
+    public static final String HOST_GW = "host-gw";
     /** The {@code vni} of a lease whose backend data is not VXLAN's. */
     public static final int NO_VNI = -1;
     public static final int MAX_VNI = 0xFF_FFFF;
@@ -31,6 +35,11 @@ public record Lease(Ipv4Prefix subnet, int publicIp, String backendType, int vni
         if (vni != NO_VNI && (vni < 0 || vni > MAX_VNI)) {
             throw new IllegalArgumentException("VNI " + vni + " is out of range (accepted: 0-" + MAX_VNI + ")");
         }
+    }
+
+    /** A lease of a backend that carries no backend data ({@value #IPIP}, {@value #HOST_GW}). */
+    public static Lease of(String backendType, Ipv4Prefix subnet, int publicIp) {
+        return new Lease(subnet, publicIp, backendType, NO_VNI, MacAddress.NONE);
     }
 
     /** A VXLAN lease. */

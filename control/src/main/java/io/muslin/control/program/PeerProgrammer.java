@@ -4,7 +4,9 @@ import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -17,73 +19,123 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns remote leases into route, ARP and FDB entries, exactly as flannel's VXLAN backend
- * programs {@code flannel.1}. For a lease with subnet S (network address N), VTEP MAC M and
- * public IP P:
+ * Turns remote leases into route, ARP and FDB entries and kernel routes, exactly as flannel's
+ * backends program the kernel. For a lease with subnet S (network address N), public IP P and,
+ * for VXLAN, VTEP MAC M:
  * <pre>
- *   ARP    N → M                    ip neigh add N lladdr M dev flannel.1 nud permanent
- *   FDB    M → P                    bridge fdb append M dev flannel.1 dst P
- *   route  S via N (onlink)         ip route add S via N dev flannel.1 onlink
+ *   vxlan    ARP    N → M             ip neigh add N lladdr M dev flannel.1 nud permanent
+ *            FDB    M → P             bridge fdb append M dev flannel.1 dst P
+ *            route  S via N (onlink)  ip route add S via N dev flannel.1 onlink
+ *   ipip     route  S via P (onlink)  ip route add S via P dev flannel.ipip onlink
+ *   direct   kernel S via P           ip route add S via P dev eth0       (host-gw; DirectRouting)
+ *            route  S via P, DIRECT   (in our tables only for listing and sender checks)
  * </pre>
- * flannel makes these three kernel calls in that order (so the kernel never routes into a
- * missing neighbour) and deletes the first two again when a later one fails. Here all three
- * edits go into one {@link Tables#update} call and are published as one snapshot: the packet
- * path sees all of them or none, so there is no order to keep and nothing to roll back.
+ * flannel makes the VXLAN kernel calls in that order (so the kernel never routes into a missing
+ * neighbour) and deletes the first two again when a later one fails. Here the table edits of a
+ * lease go into one {@link Tables#update} call and are published as one snapshot: the packet
+ * path sees all of them or none.
  *
- * <p>Deciding is kept here; {@link Tables} only stores. The rules:
+ * <p><b>Direct or encapsulated.</b> host-gw routes every peer directly and refuses (logs an
+ * error once, installs nothing) a peer whose PublicIP the kernel does not reach on-link.
+ * vxlan and ipip with {@code DirectRouting} (Calico calls it CrossSubnet) route a peer
+ * directly when the kernel reaches its PublicIP on-link, and encapsulate otherwise; the choice
+ * is made again whenever the peer's lease changes. Switching keeps traffic flowing: to direct,
+ * the kernel route goes in before the tunnel entries go; to encapsulated, the tunnel entries go
+ * in before the kernel route goes.
+ *
+ * <p>The rules:
  * <ul>
  *   <li>{@link #add} is idempotent. A changed lease for a programmed subnet replaces the old
- *       entries in the same update; the old MAC's FDB entry goes unless another peer still
- *       uses that MAC (no stale FDB entries, Calico #7281).</li>
- *   <li>A lease of another backend or another VNI is ignored with one WARN per subnet; if that
- *       subnet was programmed, its entries are removed (the node no longer speaks our VXLAN).</li>
+ *       entries; the old MAC's FDB entry goes unless another peer still uses that MAC (no stale
+ *       FDB entries, Calico #7281).</li>
+ *   <li>A lease of another backend (flannel's rule) or, for VXLAN, another VNI is ignored with
+ *       one WARN per subnet; if that subnet was programmed, its entries are removed.</li>
  *   <li>A lease for our own subnet is ignored. A lease outside the network, or overlapping our
  *       subnet without being it, is rejected with IllegalArgumentException.</li>
- *   <li>{@link #remove} is idempotent and removes all three entries.</li>
+ *   <li>{@link #remove} is idempotent and removes everything the lease installed.</li>
  * </ul>
  *
  * <p>Thread safety: the methods are synchronized; in practice one control thread calls
  * {@link #add}/{@link #remove} and anyone may call {@link #peers}. It is the only writer of the
- * route, ARP and FDB entries in its {@link Tables}.
+ * route, ARP and FDB entries in its {@link Tables} and of the kernel routes it adds.
  */
 public final class PeerProgrammer {
     private static final Logger LOG = LoggerFactory.getLogger(PeerProgrammer.class);
 
     /** What {@link #add} did. */
     public enum Result {
-        /** The subnet was new: its three entries were installed. */
+        /** The subnet was new: its entries were installed. */
         ADDED,
         /** The subnet had a different lease: its entries were replaced. */
         REPLACED,
         /** The same lease was already programmed: nothing changed. */
         UNCHANGED,
         /** Not ours (own subnet, other backend, other VNI): nothing installed. */
-        IGNORED
+        IGNORED,
+        /** Ours, but it cannot be routed (host-gw and not on-link, or the kernel refused): nothing installed. */
+        REFUSED
+    }
+
+    /**
+     * This node's backend.
+     *
+     * @param type          {@link Lease#VXLAN}, {@link Lease#IPIP} or {@link Lease#HOST_GW}
+     * @param vni           the VNI (VXLAN; leases with another are ignored), else {@link Lease#NO_VNI}
+     * @param directRouting route on-link peers directly (VXLAN and IP-in-IP)
+     */
+    public record Backend(String type, int vni, boolean directRouting) {
+        public Backend {
+            if (!List.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW).contains(type)) {
+                throw new IllegalArgumentException("backend \"" + type + "\" is not one of vxlan, ipip, host-gw");
+            }
+        }
+
+        public static Backend vxlan(int vni) {
+            return new Backend(Lease.VXLAN, vni, false);
+        }
+
+        boolean hostGw() {
+            return type.equals(Lease.HOST_GW);
+        }
+    }
+
+    /** A programmed lease and how it is routed. */
+    private record Peer(Lease lease, boolean direct) {
     }
 
     private final Tables tables;
     private final Ipv4Prefix network;
     private final Ipv4Prefix ownSubnet;
-    private final int vni;
+    private final Backend backend;
+    private final KernelRoutes kernel;
     private final Logger log;
-    private final Map<Ipv4Prefix, Lease> programmed = new HashMap<>();
+    private final Map<Ipv4Prefix, Peer> programmed = new HashMap<>();
     private final Set<Ipv4Prefix> warned = new HashSet<>();
+
+    /** A VXLAN programmer without direct routing (see the main constructor). */
+    public PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, int vni) {
+        this(tables, network, ownSubnet, Backend.vxlan(vni), KernelRoutes.NONE, LOG);
+    }
 
     /**
      * @param tables    the tables to program (this object becomes their only writer)
      * @param network   the cluster network every lease must be inside
      * @param ownSubnet this node's subnet (its own lease is ignored)
-     * @param vni       this node's VNI (leases with another VNI are ignored)
+     * @param backend   this node's backend (leases of other backends are ignored)
+     * @param kernel    where direct routes go (host-gw, DirectRouting)
      */
-    public PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, int vni) {
-        this(tables, network, ownSubnet, vni, LOG);
+    public PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend,
+                          KernelRoutes kernel) {
+        this(tables, network, ownSubnet, backend, kernel, LOG);
     }
 
-    PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, int vni, Logger log) {
+    PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend, KernelRoutes kernel,
+                   Logger log) {
         this.tables = Objects.requireNonNull(tables, "tables");
         this.network = Objects.requireNonNull(network, "network");
         this.ownSubnet = Objects.requireNonNull(ownSubnet, "ownSubnet");
-        this.vni = vni;
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.log = log;
     }
 
@@ -100,70 +152,176 @@ public final class PeerProgrammer {
         if (subnet.contains(ownSubnet) || ownSubnet.contains(subnet)) {
             throw new IllegalArgumentException("lease for " + subnet + " overlaps this node's subnet " + ownSubnet);
         }
-        if (!lease.isVxlan() || lease.vni() != vni) {
+        String foreign = foreign(lease);
+        if (foreign != null) {
             if (warned.add(subnet)) {
-                log.warn("ignoring lease for {} ({}): {}", subnet, Ipv4Address.format(lease.publicIp()),
-                    lease.isVxlan() ? "VNI " + lease.vni() + " differs from ours (" + vni + ")"
-                        : "backend \"" + lease.backendType() + "\" is not \"" + Lease.VXLAN + "\"");
+                log.warn("ignoring lease for {} ({}): {}", subnet, Ipv4Address.format(lease.publicIp()), foreign);
             }
             remove(subnet, false);
             return Result.IGNORED;
         }
-        warned.remove(subnet);
-        Lease old = programmed.get(subnet);
-        if (lease.equals(old)) {
+        Peer old = programmed.get(subnet);
+        if (old != null && lease.equals(old.lease)) {
+            warned.remove(subnet);
             return Result.UNCHANGED;
         }
-        Lease sharing = otherUserOf(lease.vtepMac(), subnet);
-        if (sharing != null && sharing.publicIp() != lease.publicIp()) {
-            log.warn("VTEP MAC {} of {} moves from {} ({}) to {}", MacAddress.format(lease.vtepMac()), subnet,
-                Ipv4Address.format(sharing.publicIp()), sharing.subnet(), Ipv4Address.format(lease.publicIp()));
+        Boolean direct = decideDirect(lease);
+        if (direct == null) {
+            remove(subnet, false);
+            return Result.REFUSED;
         }
-        int nextHop = subnet.address();
-        tables.update(batch -> {
-            if (old != null && old.vtepMac() != lease.vtepMac()) {
-                releaseFdb(batch, old.vtepMac(), subnet);
+        warned.remove(subnet);
+        Peer peer = new Peer(lease, direct);
+        if (!direct && lease.isVxlan()) {
+            Lease sharing = otherUserOf(lease.vtepMac(), subnet);
+            if (sharing != null && sharing.publicIp() != lease.publicIp()) {
+                log.warn("VTEP MAC {} of {} moves from {} ({}) to {}", MacAddress.format(lease.vtepMac()), subnet,
+                    Ipv4Address.format(sharing.publicIp()), sharing.subnet(), Ipv4Address.format(lease.publicIp()));
             }
-            batch.putArp(nextHop, lease.vtepMac())
-                .putFdb(lease.vtepMac(), lease.publicIp())
-                .putRoute(subnet, nextHop);
-        });
-        programmed.put(subnet, lease);
+        }
+        try {
+            install(old, peer);
+        } catch (IOException e) {
+            log.error("cannot route peer {} ({}) directly: {}", subnet, Ipv4Address.format(lease.publicIp()),
+                e.getMessage());
+            return Result.REFUSED;
+        }
+        programmed.put(subnet, peer);
         if (old == null) {
-            log.debug("added peer {}", lease);
+            log.debug("added peer {}{}", lease, direct ? " (direct)" : "");
             return Result.ADDED;
         }
-        log.info("peer {} changed: {} -> {}", subnet, old, lease);
+        log.info("peer {} changed: {} -> {}{}", subnet, old.lease, lease, direct ? " (direct)" : "");
         return Result.REPLACED;
     }
 
-    /** Removes the route, ARP and FDB entries of a peer's subnet; false when it was not programmed. */
+    /** Why a lease is not ours, or null when it is. */
+    private String foreign(Lease lease) {
+        if (!lease.backendType().equals(backend.type())) {
+            return "backend \"" + lease.backendType() + "\" is not \"" + backend.type() + "\"";
+        }
+        if (lease.isVxlan() && lease.vni() != backend.vni()) {
+            return "VNI " + lease.vni() + " differs from ours (" + backend.vni() + ")";
+        }
+        return null;
+    }
+
+    /** True: route directly; false: encapsulate; null: refused (logged once). */
+    private Boolean decideDirect(Lease lease) {
+        if (!backend.hostGw() && !backend.directRouting()) {
+            return false;
+        }
+        KernelRoutes.Reach reach;
+        try {
+            reach = kernel.reach(lease.publicIp());
+        } catch (IOException e) {
+            reach = new KernelRoutes.Reach(false, e.getMessage());
+        }
+        if (reach.onLink()) {
+            return true;
+        }
+        if (!backend.hostGw()) {
+            return false;
+        }
+        if (warned.add(lease.subnet())) {
+            log.error("refusing host-gw peer {}: its PublicIP {} is not on-link (the kernel routes it {}); host-gw "
+                + "needs every node on one layer-2 network (use vxlan or ipip with \"DirectRouting\": true across "
+                + "subnets)", lease.subnet(), Ipv4Address.format(lease.publicIp()), reach.how());
+        }
+        return null;
+    }
+
+    /**
+     * Replaces {@code old} (null: none) by {@code peer}: kernel route before table entries when
+     * going direct, after them when leaving direct, so packets always have a way.
+     */
+    private void install(Peer old, Peer peer) throws IOException {
+        Lease lease = peer.lease;
+        Ipv4Prefix subnet = lease.subnet();
+        if (peer.direct) {
+            kernel.add(subnet, lease.publicIp());
+        }
+        tables.update(batch -> {
+            if (old != null && !old.direct && old.lease.isVxlan()) {
+                batch.removeArp(subnet.address());
+                if (peer.direct || old.lease.vtepMac() != lease.vtepMac()) {
+                    releaseFdb(batch, old.lease.vtepMac(), subnet);
+                }
+            }
+            if (peer.direct) {
+                batch.putRoute(subnet, lease.publicIp(), Route.DIRECT);
+            } else if (lease.isVxlan()) {
+                int nextHop = subnet.address();
+                batch.putArp(nextHop, lease.vtepMac())
+                    .putFdb(lease.vtepMac(), lease.publicIp())
+                    .putRoute(subnet, nextHop);
+            } else {
+                batch.putRoute(subnet, lease.publicIp(), Route.ENCAP);
+            }
+        });
+        if (old != null && old.direct && (!peer.direct || old.lease.publicIp() != lease.publicIp())) {
+            removeKernelRoute(old);
+        }
+    }
+
+    /** Removes everything a peer's subnet installed; false when it was not programmed. */
     public synchronized boolean remove(Ipv4Prefix subnet) {
         return remove(subnet, true);
     }
 
+    /** Removes every programmed peer (at shutdown: the kernel routes go with them). */
+    public synchronized void removeAll() {
+        for (Ipv4Prefix subnet : List.copyOf(programmed.keySet())) {
+            remove(subnet, true);
+        }
+    }
+
     /** The programmed leases, sorted by subnet. */
     public synchronized List<Lease> peers() {
-        List<Lease> out = new ArrayList<>(programmed.values());
+        List<Lease> out = new ArrayList<>(programmed.size());
+        for (Peer p : programmed.values()) {
+            out.add(p.lease);
+        }
         out.sort(Comparator.comparingLong((Lease l) -> Integer.toUnsignedLong(l.subnet().address()))
             .thenComparingInt(l -> l.subnet().length()));
         return out;
+    }
+
+    /** True when the subnet is programmed and routed without encapsulation. */
+    public synchronized boolean isDirect(Ipv4Prefix subnet) {
+        Peer p = programmed.get(subnet);
+        return p != null && p.direct;
     }
 
     private boolean remove(Ipv4Prefix subnet, boolean forgetWarning) {
         if (forgetWarning) {
             warned.remove(subnet);
         }
-        Lease old = programmed.remove(subnet);
+        Peer old = programmed.remove(subnet);
         if (old == null) {
             return false;
         }
         tables.update(batch -> {
-            batch.removeRoute(subnet).removeArp(subnet.address());
-            releaseFdb(batch, old.vtepMac(), subnet);
+            batch.removeRoute(subnet);
+            if (!old.direct && old.lease.isVxlan()) {
+                batch.removeArp(subnet.address());
+                releaseFdb(batch, old.lease.vtepMac(), subnet);
+            }
         });
-        log.debug("removed peer {}", old);
+        if (old.direct) {
+            removeKernelRoute(old);
+        }
+        log.debug("removed peer {}", old.lease);
         return true;
+    }
+
+    private void removeKernelRoute(Peer old) {
+        try {
+            kernel.remove(old.lease.subnet(), old.lease.publicIp());
+        } catch (IOException e) {
+            log.warn("cannot remove the kernel route {} via {}: {}", old.lease.subnet(),
+                Ipv4Address.format(old.lease.publicIp()), e.getMessage());
+        }
     }
 
     /** Drops {@code mac}'s FDB entry, or points it back at the other peer still using it. */
@@ -176,10 +334,11 @@ public final class PeerProgrammer {
         }
     }
 
+    /** Another encapsulated VXLAN peer using {@code mac}, or null. */
     private Lease otherUserOf(long mac, Ipv4Prefix except) {
-        for (Lease l : programmed.values()) {
-            if (l.vtepMac() == mac && !l.subnet().equals(except)) {
-                return l;
+        for (Peer p : programmed.values()) {
+            if (!p.direct && p.lease.isVxlan() && p.lease.vtepMac() == mac && !p.lease.subnet().equals(except)) {
+                return p.lease;
             }
         }
         return null;

@@ -33,7 +33,7 @@ class PeerProgrammerTest {
 
     private final Tables tables = new Tables();
     private final RecordingLogger log = new RecordingLogger();
-    private final PeerProgrammer programmer = new PeerProgrammer(tables, NETWORK, OWN, 1, log);
+    private final PeerProgrammer programmer = new PeerProgrammer(tables, NETWORK, OWN, PeerProgrammer.Backend.vxlan(1), KernelRoutes.NONE, log);
 
     private static int ip(String s) {
         return Ipv4Address.parse(s);

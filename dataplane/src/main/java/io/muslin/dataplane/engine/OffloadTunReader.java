@@ -8,9 +8,7 @@ import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
-import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.Tables;
-import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
@@ -53,7 +51,6 @@ final class OffloadTunReader implements TunDriver {
     /** Rounds (read, send) per readiness event while the TUN device still has packets. */
     static final int MAX_ROUNDS = 4;
     private static final int VNET = VirtioNetHeader.LENGTH;
-    private static final int OUTER = VxlanEncapsulator.OVERHEAD;
     /** Header slab slot: outer headers, then IP (up to 60) and TCP (up to 60) headers. */
     private static final int STRIDE = 192;
     private static final int LAST_TEMPLATE = 64;
@@ -70,6 +67,8 @@ final class OffloadTunReader implements TunDriver {
     private final ByteBuf templates;
     private final TcpSegmenter segmenter = new TcpSegmenter();
     private final int readCapacity;
+    /** Outer header bytes in front of every segment ({@link OutboundPath#overhead}). */
+    private final int outer;
     private FdHandle tunHandle;
     private FdHandle[] socketHandles;
     /** The socket a stalled send waits for, or null. */
@@ -94,6 +93,7 @@ final class OffloadTunReader implements TunDriver {
         this.tun = tun;
         this.sender = sender;
         this.path = path;
+        this.outer = path.overhead();
         this.tables = tables;
         this.counters = counters;
         int capacity = OutboundPath.HEADROOM + 0xFFFF + 64;
@@ -217,8 +217,8 @@ final class OffloadTunReader implements TunDriver {
             return false;
         }
         counters.inc(Counter.TUN_RX_SUPER_PACKETS);
-        FdbEntry vtep = path.resolve(buf, snapshot);
-        if (vtep == null) {
+        int underlay = path.resolve(buf, snapshot);
+        if (underlay == 0) {
             return false;
         }
         int segments = segmenter.begin(buf, OutboundPath.HEADROOM, length, VirtioNetHeader.gsoSize(buf, vnet));
@@ -226,11 +226,12 @@ final class OffloadTunReader implements TunDriver {
             counters.inc(Counter.DROP_MALFORMED);
             return false;
         }
-        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), vtep, templates, 0)
-            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), vtep, templates, LAST_TEMPLATE)) {
+        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), underlay, templates, 0)
+            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), underlay, templates, LAST_TEMPLATE)) {
             return false;
         }
-        sender.beginRun(vtep.underlay(), templates.getUnsignedShort(Ipv4.MIN_HEADER), Ipv4.tos(templates, 0));
+        // The UDP source port is read only by the GSO sender, which only VXLAN uses.
+        sender.beginRun(underlay, templates.getUnsignedShort(Ipv4.MIN_HEADER), Ipv4.tos(templates, 0));
         cursor = nextBuffer;
         cursorNext = 0;
         emitSegments();
@@ -242,12 +243,12 @@ final class OffloadTunReader implements TunDriver {
         long payloadBase = buffers[cursor].memoryAddress();
         long slabBase = slab.memoryAddress();
         int segments = segmenter.segmentCount();
-        int headers = OUTER + segmenter.headerLength();
+        int headers = outer + segmenter.headerLength();
         int k = cursorNext;
         for (; k < segments && slots < SLOTS && sender.canContinue(); k++) {
             int at = slots++ * STRIDE;
-            NativeMemory.copy(templates, k == segments - 1 ? LAST_TEMPLATE : 0, slab, at, OUTER);
-            segmenter.writeHeader(k, slab, at + OUTER);
+            NativeMemory.copy(templates, k == segments - 1 ? LAST_TEMPLATE : 0, slab, at, outer);
+            segmenter.writeHeader(k, slab, at + outer);
             sender.segment(slabBase + at, headers, payloadBase + segmenter.payloadIndex(k), segmenter.payloadLength(k));
         }
         pending = true;

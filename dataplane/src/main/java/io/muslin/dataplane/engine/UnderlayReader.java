@@ -14,10 +14,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Drives {@link InboundPath}: when the VXLAN UDP socket is readable, receives a batch of
- * messages with one recvmmsg into its own pooled direct buffers, runs each datagram through
- * the path and writes the inner packets to the TUN device; ARP replies go out through the raw
- * socket. Three ways, chosen at construction:
+ * Drives an {@link InboundPath}: when the underlay socket (VXLAN's UDP socket, or IP-in-IP's
+ * raw protocol-4 socket) is readable, receives a batch of messages with one recvmmsg into its
+ * own pooled direct buffers, runs each through the path and writes the inner packets to the
+ * TUN device; replies (VXLAN's ARP replies) go out through the raw socket. Three ways, chosen
+ * at construction:
  * <ul>
  *   <li><b>plain</b> — {@link #BATCH} datagrams per recvmmsg, each inner packet written as it
  *       comes;</li>
@@ -37,19 +38,18 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     static final int OFFLOAD_BATCH = 128;
     /** Messages per recvmmsg with UDP GRO; each buffer holds 64 KB. */
     static final int GRO_BATCH = 64;
-    /** Large enough for a VXLAN datagram over a 9000-byte underlay. */
+    /** Large enough for a VXLAN datagram or an IP-in-IP packet over a 9000-byte underlay. */
     static final int DATAGRAM_CAPACITY = 9216;
     /** Large enough for any UDP payload (a GRO message). */
     static final int GRO_CAPACITY = 0xFFFF;
     /** Inner packets the coalescer holds before it must write. */
     static final int COALESCE_CAPACITY = 1024;
 
-    private final NativeSocket udp;
+    private final NativeSocket socket;
     private final NativeSocket raw;
     private final TunDevice tun;
     private final InboundPath path;
     private final Counters counters;
-    private final int port;
     private final int batchSize;
     private final int capacity;
     private final ByteBuf[] buffers;
@@ -60,18 +60,21 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
-    /** @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode) */
-    UnderlayReader(NativeSocket udp, NativeSocket raw, TunDevice tun, InboundPath path, Counters counters,
-                   int port, boolean udpGro, ByteBufAllocator alloc) {
+    /**
+     * @param socket the receive socket: UDP (VXLAN) or raw protocol 4 (IP-in-IP)
+     * @param raw    where replies (ARP, for VXLAN) go
+     * @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode)
+     */
+    UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, Counters counters,
+                   boolean udpGro, ByteBufAllocator alloc) {
         if (udpGro && !tun.offload()) {
             throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
         }
-        this.udp = udp;
+        this.socket = socket;
         this.raw = raw;
         this.tun = tun;
         this.path = path;
         this.counters = counters;
-        this.port = port;
         this.batchSize = udpGro ? GRO_BATCH : tun.offload() ? OFFLOAD_BATCH : BATCH;
         this.capacity = udpGro ? GRO_CAPACITY : DATAGRAM_CAPACITY;
         this.buffers = new ByteBuf[batchSize];
@@ -88,7 +91,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         for (int i = 0; i < batchSize; i++) {
             batch.prepareReceive(i, buffers[i].memoryAddress(), capacity);
         }
-        int n = udp.receive(batch, batchSize, errno);
+        int n = socket.receive(batch, batchSize, errno);
         if (n <= 0) {
             return;
         }
@@ -123,7 +126,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         counters.add(Counter.RX_BYTES, rxBytes);
     }
 
-    /** One VXLAN datagram, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
+    /** One datagram or packet, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
     private void receive(ByteBuf buf, int from, int to, int source) {
         buf.setIndex(from, to);
         reply.clear();
@@ -156,10 +159,6 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         if (raw.send(replyBatch, 0, 1, errno) != 1) {
             counters.inc(Counter.DROP_TX_ERROR);
         }
-    }
-
-    int port() {
-        return port;
     }
 
     @Override

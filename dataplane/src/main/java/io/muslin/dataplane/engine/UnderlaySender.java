@@ -1,6 +1,6 @@
 package io.muslin.dataplane.engine;
 
-import io.muslin.dataplane.EncapOverhead;
+import io.muslin.dataplane.Encapsulation;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -15,7 +15,7 @@ import io.netty.buffer.ByteBuf;
  */
 interface UnderlaySender extends AutoCloseable {
     /** Outer IPv4 and UDP header bytes at the front of every frame and segment header handed in. */
-    int OUTER_IP_UDP = EncapOverhead.IPV4_HEADER + 8;
+    int OUTER_IP_UDP = Encapsulation.IPV4_HEADER + 8;
 
     /** True when a new frame or run can be staged. */
     boolean canStart();

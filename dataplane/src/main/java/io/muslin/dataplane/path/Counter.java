@@ -17,6 +17,16 @@ public enum Counter {
     DROP_NO_ROUTE("dropNoRoute"),
     DROP_NO_NEIGHBOR("dropNoNeighbor"),
     DROP_UNKNOWN_VTEP("dropUnknownVtep"),
+    /**
+     * An IP-in-IP packet whose outer source is not the peer that owns the inner source's subnet:
+     * an unknown sender, or a peer sending for a subnet that is not its own.
+     */
+    DROP_UNKNOWN_SENDER("dropUnknownSender"),
+    /**
+     * A packet routed into the TUN device for a peer reached directly (host-gw, DirectRouting):
+     * the kernel route that should carry it is missing.
+     */
+    DROP_DIRECT_ROUTE("dropDirectRoute"),
     DROP_WRONG_VNI("dropWrongVni"),
     DROP_NOT_OUR_MAC("dropNotOurMac"),
     DROP_UNSUPPORTED_ETHERTYPE("dropUnsupportedEthertype"),

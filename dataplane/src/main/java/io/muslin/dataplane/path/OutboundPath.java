@@ -1,10 +1,11 @@
 package io.muslin.dataplane.path;
 
-import io.muslin.dataplane.EncapOverhead;
+import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.offload.NativeMemory;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
@@ -23,13 +24,15 @@ import io.netty.buffer.ByteBuf;
  *       until the route table holds IPv6; anything else is {@code dropMalformed};</li>
  *   <li><b>route</b> — longest-prefix match on the inner destination gives the next hop, the
  *       peer subnet's network address ({@code dropNoRoute});</li>
- *   <li><b>neighbor</b> — ARP: next hop → the peer's VTEP MAC ({@code dropNoNeighbor});</li>
- *   <li><b>fdb</b> — VTEP MAC → the peer's underlay address ({@code dropUnknownVtep});</li>
- *   <li><b>encapsulate</b> in place — outer IPv4, UDP, VXLAN and inner Ethernet headers are
- *       written into the headroom;</li>
+ *   <li><b>neighbor</b> — VXLAN only: ARP, next hop → the peer's VTEP MAC ({@code dropNoNeighbor});</li>
+ *   <li><b>fdb</b> — VXLAN only: VTEP MAC → the peer's underlay address ({@code dropUnknownVtep}).
+ *       For IP-in-IP the route's next hop is the peer's underlay address itself;</li>
+ *   <li><b>encapsulate</b> in place — outer IPv4, UDP, VXLAN and inner Ethernet headers, or
+ *       the outer IPv4 header of IP-in-IP, are written into the headroom;</li>
  *   <li><b>send</b> — the driver batches the frames into one sendmmsg.</li>
  * </ol>
- * {@link #process} is stages 2–6: no allocation, no lock, no logging.
+ * {@link #process} is stages 2–6: no allocation, no lock, no logging. A route flagged
+ * {@link Route#DIRECT} (a peer the kernel reaches without us) is {@code dropDirectRoute}.
  *
  * <p>With TUN offloads on, a read may instead be a TCP super-packet of up to 64 KB: it goes
  * through stages 2–5 once ({@link #resolve}), is cut into MSS-sized segments
@@ -40,48 +43,68 @@ import io.netty.buffer.ByteBuf;
  */
 public final class OutboundPath {
     /** Room a TUN read leaves before the packet: the largest overhead of any encapsulation. */
-    public static final int HEADROOM = EncapOverhead.VXLAN.maxBytes();
-    private static final int MAX_INNER = 0xFFFF - VxlanEncapsulator.OVERHEAD;
+    public static final int HEADROOM = Encapsulation.VXLAN.maxBytes();
 
-    private final VxlanEncapsulator encapsulator;
+    private final VxlanEncapsulator vxlan;
+    private final IpipEncapsulator ipip;
+    private final int overhead;
+    private final int maxInner;
     private final Counters counters;
+    /** VXLAN: the VTEP MAC found by the last successful {@link #resolve}, for the encapsulation after it. */
+    private long vtepMac;
 
-    public OutboundPath(VxlanEncapsulator encapsulator, Counters counters) {
-        this.encapsulator = encapsulator;
+    private OutboundPath(VxlanEncapsulator vxlan, IpipEncapsulator ipip, int overhead, Counters counters) {
+        this.vxlan = vxlan;
+        this.ipip = ipip;
+        this.overhead = overhead;
+        this.maxInner = 0xFFFF - overhead;
         this.counters = counters;
+    }
+
+    /** The VXLAN path: route → ARP → FDB, then VXLAN over UDP. */
+    public static OutboundPath vxlan(VxlanEncapsulator encapsulator, Counters counters) {
+        return new OutboundPath(encapsulator, null, VxlanEncapsulator.OVERHEAD, counters);
+    }
+
+    /** The IP-in-IP path: route (next hop = the peer's underlay address), then an outer IPv4 header. */
+    public static OutboundPath ipip(IpipEncapsulator encapsulator, Counters counters) {
+        return new OutboundPath(null, encapsulator, IpipEncapsulator.OVERHEAD, counters);
+    }
+
+    /** Bytes of outer headers this path writes before each inner packet. */
+    public int overhead() {
+        return overhead;
     }
 
     /**
      * Looks up and encapsulates one inner packet (its readable bytes, with at least
-     * {@value io.muslin.dataplane.vxlan.VxlanEncapsulator#OVERHEAD} bytes of headroom). Borrows
-     * the buffer.
+     * {@link #overhead} bytes of headroom). Borrows the buffer.
      *
-     * @return the underlay IPv4 address to send the frame to (the frame is then the buffer's
-     *         readable bytes), or 0 when the packet was dropped and counted
+     * @return the underlay IPv4 address to send the packet to (it is then the buffer's readable
+     *         bytes), or 0 when the packet was dropped and counted
      */
     public int process(ByteBuf packet, Tables.Snapshot tables) {
-        FdbEntry vtep = resolve(packet, tables, MAX_INNER);
-        if (vtep == null) {
-            return 0;
+        int underlay = resolve(packet, tables, maxInner);
+        if (underlay != 0) {
+            encapsulate(packet, underlay);
         }
-        encapsulator.encapsulate(packet, vtep.underlay(), vtep.mac());
-        return vtep.underlay();
+        return underlay;
     }
 
     /**
      * Stages 2–5 for a TCP super-packet (its readable bytes, up to 64 KB) that is about to be
      * cut into segments: each segment goes where the super-packet would. Borrows the buffer.
      *
-     * @return the remote VTEP, or null when the packet was dropped and counted
+     * @return the peer's underlay address, or 0 when the packet was dropped and counted
      */
-    public FdbEntry resolve(ByteBuf superPacket, Tables.Snapshot tables) {
+    public int resolve(ByteBuf superPacket, Tables.Snapshot tables) {
         return resolve(superPacket, tables, 0xFFFF);
     }
 
     /**
-     * Stage 6 for one segment of a super-packet: writes the
-     * {@value io.muslin.dataplane.vxlan.VxlanEncapsulator#OVERHEAD} bytes of outer headers that
-     * a segment of {@code innerLength} bytes of {@code superPacket}'s flow gets, into {@code dst}
+     * Stage 6 for one segment of a super-packet, after {@link #resolve} returned
+     * {@code underlay} for it: writes the {@link #overhead} bytes of outer headers that a
+     * segment of {@code innerLength} bytes of {@code superPacket}'s flow gets, into {@code dst}
      * at {@code index}, for the caller to send in front of the segment. Every segment of a flow
      * has the same outer headers but for the lengths, so two calls (full and last segment) serve
      * a whole super-packet. The super-packet's headroom is used as scratch space (the bytes
@@ -90,21 +113,29 @@ public final class OutboundPath {
      * @param innerLength 1 to the super-packet's readable bytes
      * @return false when a segment that long cannot be encapsulated (dropped and counted)
      */
-    public boolean writeOuterHeader(ByteBuf superPacket, int innerLength, FdbEntry vtep, ByteBuf dst, int index) {
-        if (innerLength > MAX_INNER) {
-            drop(Counter.DROP_TOO_BIG);
+    public boolean writeOuterHeader(ByteBuf superPacket, int innerLength, int underlay, ByteBuf dst, int index) {
+        if (innerLength > maxInner) {
+            counters.inc(Counter.DROP_TOO_BIG);
             return false;
         }
         int inner = superPacket.readerIndex();
         int end = superPacket.writerIndex();
         superPacket.writerIndex(inner + innerLength);
-        encapsulator.encapsulate(superPacket, vtep.underlay(), vtep.mac());
-        NativeMemory.copy(superPacket, inner - VxlanEncapsulator.OVERHEAD, dst, index, VxlanEncapsulator.OVERHEAD);
+        encapsulate(superPacket, underlay);
+        NativeMemory.copy(superPacket, inner - overhead, dst, index, overhead);
         superPacket.setIndex(inner, end);
         return true;
     }
 
-    private FdbEntry resolve(ByteBuf packet, Tables.Snapshot tables, int maxLength) {
+    private void encapsulate(ByteBuf packet, int underlay) {
+        if (vxlan != null) {
+            vxlan.encapsulate(packet, underlay, vtepMac);
+        } else {
+            ipip.encapsulate(packet, underlay);
+        }
+    }
+
+    private int resolve(ByteBuf packet, Tables.Snapshot tables, int maxLength) {
         int at = packet.readerIndex();
         int length = packet.readableBytes();
         if (length < Ipv4.MIN_HEADER) {
@@ -121,6 +152,12 @@ public final class OutboundPath {
         if (route == null) {
             return drop(Counter.DROP_NO_ROUTE);
         }
+        if (route.direct()) {
+            return drop(Counter.DROP_DIRECT_ROUTE);
+        }
+        if (vxlan == null) {
+            return route.nextHop();
+        }
         long mac = tables.lookupArp(route.nextHop());
         if (mac == MacAddress.NONE) {
             return drop(Counter.DROP_NO_NEIGHBOR);
@@ -129,11 +166,12 @@ public final class OutboundPath {
         if (vtep == null) {
             return drop(Counter.DROP_UNKNOWN_VTEP);
         }
-        return vtep;
+        vtepMac = mac;
+        return vtep.underlay();
     }
 
-    private FdbEntry drop(Counter reason) {
+    private int drop(Counter reason) {
         counters.inc(reason);
-        return null;
+        return 0;
     }
 }

@@ -1,6 +1,6 @@
 package io.muslin.dataplane.vxlan;
 
-import io.muslin.dataplane.EncapOverhead;
+import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ethernet;
 import io.muslin.dataplane.packet.FlowHash;
 import io.muslin.dataplane.packet.Ipv4;
@@ -39,9 +39,9 @@ import io.netty.buffer.ByteBuf;
  */
 public final class VxlanEncapsulator {
     /** Bytes written before the inner packet: outer IPv4 + UDP + VXLAN + inner Ethernet. */
-    public static final int OVERHEAD = EncapOverhead.VXLAN.bytes(4);
+    public static final int OVERHEAD = Encapsulation.VXLAN.bytes(4);
 
-    private static final int UDP_OFFSET = EncapOverhead.IPV4_HEADER;
+    private static final int UDP_OFFSET = Encapsulation.IPV4_HEADER;
     private static final int UDP_HEADER = 8;
     private static final int VXLAN_OFFSET = UDP_OFFSET + UDP_HEADER;
     private static final int ETHERNET_OFFSET = VXLAN_OFFSET + VxlanHeader.LENGTH;

@@ -14,9 +14,10 @@ import java.util.stream.Collectors;
  * reads like the {@code ip}/{@code bridge} output for flannel's {@code flannel.1}:
  * <pre>
  *   routes   10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink             (ip route show dev flannel.1)
+ *            10.244.3.0/24 via 192.168.50.3 direct                       (host-gw, DirectRouting)
  *   neigh    10.244.2.0 dev muslin0 lladdr 6e:75:73:00:00:02 PERMANENT    (ip neigh show dev flannel.1)
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
- *   stats    "name value" lines: device, vni, mtu, peers, then every counter
+ *   stats    "name value" lines: backend, device, vni, mtu, peers, then every counter
  * </pre>
  * Every line ends with a newline; an empty table is an empty reply.
  */
@@ -26,8 +27,9 @@ public enum AdminCommand {
         String reply(AdminView view) {
             StringBuilder sb = new StringBuilder();
             for (Route r : view.snapshot().routes()) {
-                sb.append(r.prefix()).append(" via ").append(Ipv4Address.format(r.nextHop()))
-                    .append(" dev ").append(view.deviceName()).append(" onlink\n");
+                sb.append(r.prefix()).append(" via ").append(Ipv4Address.format(r.nextHop()));
+                // A direct peer's packets never reach us: the kernel route (proto 109) carries them.
+                sb.append(r.direct() ? " direct\n" : " dev " + view.deviceName() + " onlink\n");
             }
             return sb.toString();
         }
@@ -54,11 +56,12 @@ public enum AdminCommand {
             return sb.toString();
         }
     },
-    STATS("stats", "Show the device, VNI, MTU, peer count and packet counters.") {
+    STATS("stats", "Show the backend, device, VNI, MTU, peer count and packet counters.") {
         @Override
         String reply(AdminView view) {
             Tables.Snapshot snapshot = view.snapshot();
             StringBuilder sb = new StringBuilder()
+                .append("backend ").append(view.backend()).append('\n')
                 .append("device ").append(view.deviceName()).append('\n')
                 .append("vni ").append(view.vni()).append('\n')
                 .append("mtu ").append(view.mtu()).append('\n')

@@ -15,6 +15,11 @@ public interface AdminView {
     /** The packet path's counters. */
     Counters counters();
 
+    /** The backend's flannel name: {@code vxlan}, {@code ipip} or {@code host-gw}. */
+    default String backend() {
+        return "vxlan";
+    }
+
     /** The TUN device's name, e.g. {@code muslin0}. */
     String deviceName();
 

@@ -22,7 +22,7 @@ import java.util.List;
 /**
  * Loads and validates a node's JSON configuration:
  * <pre>
- * {"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472},
+ * {"Network":"10.244.0.0/16","SubnetLen":24,"Backend":{"Type":"vxlan","VNI":1,"Port":8472,"DirectRouting":false},
  *  "Node":{"Name":"node1","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","VtepMAC":"6e:75:73:00:00:01","Interface":"muslin0"},
  *  "Peers":[{"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"6e:75:73:00:00:02"}}]}
  * </pre>
@@ -79,7 +79,7 @@ public final class ConfigLoader {
         }
         int subnetLen = subnetLen(root, network);
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
-            Backend.MTU.name()));
+            Backend.MTU.name(), Backend.DIRECT_ROUTING));
         Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen);
         List<Lease> peers = peers(root, network, subnetLen, node);
         return new NodeConfig(network, subnetLen, backend, node, peers);
@@ -101,15 +101,26 @@ public final class ConfigLoader {
         if (!Backend.TYPES.contains(type)) {
             throw b.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Backend.TYPES) + ")");
         }
+        boolean vxlan = type.equals(Lease.VXLAN);
+        for (String vxlanOnly : new String[] {Backend.VNI.name(), Backend.PORT.name()}) {
+            if (!vxlan && b.has(vxlanOnly)) {
+                throw b.error(vxlanOnly, "applies to \"" + Lease.VXLAN + "\" only (Type is \"" + type + "\")");
+            }
+        }
         int vni = Backend.VNI.read(b);
         int port = Backend.PORT.read(b);
+        boolean directRouting = b.optionalBoolean(Backend.DIRECT_ROUTING, false);
+        if (directRouting && type.equals(Lease.HOST_GW)) {
+            throw b.error(Backend.DIRECT_ROUTING, "host-gw always routes directly (accepted: true only with \""
+                + Lease.VXLAN + "\" or \"" + Lease.IPIP + "\")");
+        }
         IntSetting m = Backend.MTU;
         String mtuAccepted = Backend.AUTO_MTU + " for auto, or " + Backend.MIN_MTU + "-" + m.max();
         int mtu = b.optionalInt(m.name(), m.defaultValue(), m.min(), m.max(), mtuAccepted);
         if (mtu != Backend.AUTO_MTU && mtu < Backend.MIN_MTU) {
             throw b.error(m.name(), mtu + " is out of range (accepted: " + mtuAccepted + ")");
         }
-        return new Backend(type, vni, port, mtu);
+        return new Backend(type, vni, port, mtu, directRouting);
     }
 
     private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen) {

@@ -1,6 +1,7 @@
 package io.muslin.node.config;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import java.util.List;
@@ -31,14 +32,17 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
     /**
      * The {@code Backend} section.
      *
-     * @param type flannel backend name; only {@code "vxlan"} for now
-     * @param vni  VXLAN network identifier
-     * @param port UDP port we listen on and send to
-     * @param mtu  tunnel MTU, or {@link #AUTO_MTU} for the underlay MTU minus the VXLAN overhead
+     * @param type          flannel backend name: {@code "vxlan"}, {@code "ipip"} or {@code "host-gw"}
+     * @param vni           VXLAN network identifier (vxlan only)
+     * @param port          UDP port we listen on and send to (vxlan only)
+     * @param mtu           tunnel MTU, or {@link #AUTO_MTU} for the underlay MTU minus the encapsulation's overhead
+     * @param directRouting route peers on our underlay subnet without encapsulation (vxlan, ipip;
+     *                      flannel's {@code DirectRouting}, Calico's CrossSubnet)
      */
-    public record Backend(String type, int vni, int port, int mtu) {
+    public record Backend(String type, int vni, int port, int mtu, boolean directRouting) {
         public static final String DEFAULT_TYPE = Lease.VXLAN;
-        public static final List<String> TYPES = List.of(Lease.VXLAN);
+        public static final List<String> TYPES = List.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW);
+        public static final String DIRECT_ROUTING = "DirectRouting";
         public static final IntSetting VNI = new IntSetting("VNI", 1, 0, Lease.MAX_VNI);
         /** The Linux default (flannel's too); IANA's VXLAN port is 4789. */
         public static final IntSetting PORT = new IntSetting("Port", 8472, 1, 65535);
@@ -49,10 +53,19 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
         public static final int MIN_MTU = 576;
 
         public static final Backend DEFAULTS = new Backend(DEFAULT_TYPE, VNI.defaultValue(), PORT.defaultValue(),
-            MTU.defaultValue());
+            MTU.defaultValue(), false);
 
         public boolean autoMtu() {
             return mtu == AUTO_MTU;
+        }
+
+        /** What the dataplane puts around a packet for this backend ({@link Encapsulation#NONE} for host-gw). */
+        public Encapsulation encapsulation() {
+            return switch (type) {
+                case Lease.VXLAN -> Encapsulation.VXLAN;
+                case Lease.IPIP -> Encapsulation.IPIP;
+                default -> Encapsulation.NONE;
+            };
         }
     }
 

@@ -1,10 +1,12 @@
 package io.muslin.node.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
@@ -24,7 +26,7 @@ class ConfigLoaderTest {
 
         assertEquals(Ipv4Prefix.parse("10.244.0.0/16"), cfg.network());
         assertEquals(24, cfg.subnetLen());
-        assertEquals(new Backend("vxlan", 1, 8472, Backend.AUTO_MTU), cfg.backend());
+        assertEquals(new Backend("vxlan", 1, 8472, Backend.AUTO_MTU, false), cfg.backend());
         assertEquals(new NodeConfig.Node("node1", Ipv4Address.parse("192.168.50.1"), Ipv4Prefix.parse("10.244.1.0/24"),
             MacAddress.parse("6e:75:73:00:00:01"), "muslin0"), cfg.node());
         assertEquals(List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"), 1,
@@ -46,7 +48,7 @@ class ConfigLoaderTest {
             """);
         assertEquals(24, cfg.subnetLen());
         assertEquals(Backend.DEFAULTS, cfg.backend());
-        assertEquals(new Backend("vxlan", 1, 8472, 0), cfg.backend());
+        assertEquals(new Backend("vxlan", 1, 8472, 0, false), cfg.backend());
         assertTrue(cfg.backend().autoMtu());
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
@@ -60,8 +62,39 @@ class ConfigLoaderTest {
              "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.1.16.0/20","Interface":"vx_1.a-b"}}
             """);
         assertEquals(20, cfg.subnetLen());
-        assertEquals(new Backend("vxlan", 16777215, 4789, 9000), cfg.backend());
+        assertEquals(new Backend("vxlan", 16777215, 4789, 9000, false), cfg.backend());
         assertEquals("vx_1.a-b", cfg.node().interfaceName());
+    }
+
+    @Test
+    void otherBackends() throws Exception {
+        NodeConfig ipip = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","Backend":{"Type":"ipip","DirectRouting":true},
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24"},
+             "Peers":[{"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"ipip"}]}
+            """);
+        assertEquals(new Backend("ipip", 1, 8472, 0, true), ipip.backend());
+        assertEquals(Encapsulation.IPIP, ipip.backend().encapsulation());
+        assertEquals(List.of(Lease.of(Lease.IPIP, Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"))),
+            ipip.peers());
+        NodeConfig hostGw = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","Backend":{"Type":"host-gw"},
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24"}}
+            """);
+        assertEquals(Encapsulation.NONE, hostGw.backend().encapsulation());
+        assertFalse(hostGw.backend().directRouting());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        {"Type":"host-gw","DirectRouting":true} | Backend.DirectRouting: host-gw always routes directly (accepted: true only with "vxlan" or "ipip")
+        {"Type":"ipip","VNI":1}                 | Backend.VNI: applies to "vxlan" only (Type is "ipip")
+        {"Type":"host-gw","Port":8472}          | Backend.Port: applies to "vxlan" only (Type is "host-gw")
+        """)
+    void backendOptionsMustFitTheType(String backend, String message) {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(ExampleConfig.mutate("/Backend", backend)));
+        assertEquals(message, e.getMessage());
     }
 
     @Test
@@ -82,7 +115,7 @@ class ConfigLoaderTest {
         /SubnetLen                    | 31                    | SubnetLen: 31 is out of range                   | accepted: 17-30
         /SubnetLen                    | "24"                  | SubnetLen: not an integer: "24"                 | accepted: 17-30
         /Backend                      | []                    | Backend: not a JSON object: an array            | Backend
-        /Backend/Type                 | "host-gw"             | Backend.Type: "host-gw" is not supported        | accepted: vxlan
+        /Backend/Type                 | "udp"                 | Backend.Type: "udp" is not supported            | accepted: vxlan, ipip, host-gw
         /Backend/VNI                  | 16777216              | Backend.VNI: 16777216 is out of range           | accepted: 0-16777215
         /Backend/VNI                  | -1                    | Backend.VNI: -1 is out of range                 | accepted: 0-16777215
         /Backend/VNI                  | 99999999999999999999  | Backend.VNI: 99999999999999999999 is out of range | accepted: 0-16777215
@@ -92,8 +125,8 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 575                   | Backend.MTU: 575 is out of range                | accepted: 0 for auto, or 576-65535
         /Backend/MTU                  | 65536                 | Backend.MTU: 65536 is out of range              | accepted: 0 for auto, or 576-65535
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
-        /Backend/DirectRouting        | true                  | Backend.DirectRouting: unknown field            | accepted: Type, VNI, Port, MTU
-        /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU
+        /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
+        /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting
         /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, Backend, Node, Peers
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name

@@ -36,6 +36,7 @@ public final class Libc {
     public static final int SOCK_NONBLOCK = O_NONBLOCK;
     public static final int SOCK_CLOEXEC = O_CLOEXEC;
     public static final int IPPROTO_IP = 0;
+    public static final int IPPROTO_IPIP = 4;
     public static final int IPPROTO_UDP = 17;
     public static final int IPPROTO_RAW = 255;
     public static final int SOL_SOCKET = 1;

@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A non-blocking socket owned by muslin, used with batched sendmmsg / recvmmsg from one
- * event-loop thread. Factories: {@link #udp} (underlay receive), {@link #rawIpv4}
+ * event-loop thread. Factories: {@link #udp} (underlay receive), {@link #rawIpv4Receiver}
+ * (IP-in-IP receive), {@link #rawIpv4}
  * (underlay send: muslin writes the outer IPv4 header itself, so it picks the outer UDP
  * source port per flow and sets DF/TOS/TTL as it wants) and {@link #udpSender} (underlay
  * send with UDP segmentation offload: the kernel writes outer IPv4 and UDP headers and cuts
@@ -44,6 +45,25 @@ public final class NativeSocket implements AutoCloseable {
         try {
             setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, "raw ipv4");
             return new NativeSocket(fd, "raw ipv4");
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A raw IPv4 socket that receives every packet of IP protocol {@code protocol} addressed to
+     * this host (e.g. {@link Libc#IPPROTO_IPIP}), each with its IPv4 header, with a receive
+     * buffer of {@code rcvbuf} bytes. The kernel reassembles fragments before it delivers. It
+     * needs no kernel module for the protocol: without one, the kernel hands the packet to the
+     * raw socket and sends no "protocol unreachable".
+     */
+    public static NativeSocket rawIpv4Receiver(int protocol, int rcvbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, protocol);
+        String what = "raw ipv4 protocol " + protocol;
+        try {
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            return new NativeSocket(fd, what);
         } catch (LinuxException e) {
             Libc.close(fd);
             throw e;

@@ -3,6 +3,9 @@ package io.muslin.tun.linux;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A small rtnetlink client (NETLINK_ROUTE) for the addresses and routes muslin installs.
@@ -22,9 +25,12 @@ public final class RouteNetlink implements AutoCloseable {
     static final short RTM_DELADDR = 21;
     static final short RTM_NEWROUTE = 24;
     static final short RTM_DELROUTE = 25;
+    static final short RTM_GETROUTE = 26;
     static final short NLMSG_ERROR = 2;
+    static final short NLMSG_DONE = 3;
     static final short NLM_F_REQUEST = 0x1;
     static final short NLM_F_ACK = 0x4;
+    static final short NLM_F_DUMP = 0x300;
     static final short NLM_F_REPLACE = 0x100;
     static final short NLM_F_EXCL = 0x200;
     static final short NLM_F_CREATE = 0x400;
@@ -37,6 +43,8 @@ public final class RouteNetlink implements AutoCloseable {
     static final short RTA_DST = 1;
     static final short RTA_OIF = 4;
     static final short RTA_GATEWAY = 5;
+    static final short RTA_PREFSRC = 7;
+    static final short RTA_TABLE = 15;
     static final short IFA_ADDRESS = 1;
     static final short IFA_LOCAL = 2;
     /** rtm_protocol of the routes muslin installs ("proto 109" in {@code ip route}); static would be 4. */
@@ -83,6 +91,102 @@ public final class RouteNetlink implements AutoCloseable {
             if (e.errno() != Libc.ESRCH && e.errno() != Libc.ENOENT) {
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Asks the kernel how it would route a packet to {@code dst} now (like {@code ip route get}).
+     *
+     * @throws LinuxException with the kernel's errno, e.g. ENETUNREACH when no route covers it
+     */
+    public RouteInfo lookup(int dst) throws LinuxException {
+        int len = header(RTM_GETROUTE, 0);
+        buf.set(ValueLayout.JAVA_BYTE, len, (byte) Libc.AF_INET);
+        buf.set(ValueLayout.JAVA_BYTE, len + 1, (byte) 32);
+        len += 12;
+        len = attrIpv4(len, RTA_DST, dst);
+        RouteInfo[] found = new RouteInfo[1];
+        request(len, "route lookup " + NativeSocket.formatIpv4(dst), false, (off, msgLen) -> found[0] = parseRoute(off, msgLen));
+        if (found[0] == null) {
+            throw new LinuxException("route lookup " + NativeSocket.formatIpv4(dst) + " (no answer)", 71 /* EPROTO */);
+        }
+        return found[0];
+    }
+
+    /** The IPv4 routes of the main table whose protocol is {@code protocol} (e.g. {@link #RTPROT_MUSLIN}). */
+    public List<RouteInfo> routes(int protocol) throws LinuxException {
+        int len = header(RTM_GETROUTE, NLM_F_DUMP);
+        buf.set(ValueLayout.JAVA_SHORT, 6, (short) (NLM_F_REQUEST | NLM_F_DUMP)); // a dump ends with DONE, not an ACK
+        buf.set(ValueLayout.JAVA_BYTE, len, (byte) Libc.AF_INET);
+        len += 12;
+        List<RouteInfo> out = new ArrayList<>();
+        request(len, "list routes", true, (off, msgLen) -> {
+            RouteInfo r = parseRoute(off, msgLen);
+            if (r.protocol() == protocol && r.table() == RT_TABLE_MAIN) {
+                out.add(r);
+            }
+        });
+        return out;
+    }
+
+    /** Reads an RTM_NEWROUTE message at {@code off}. */
+    private RouteInfo parseRoute(long off, int msgLen) {
+        long rtm = off + 16;
+        int dstLen = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 1));
+        int table = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 4));
+        int protocol = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 5));
+        int type = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 7));
+        int dst = 0;
+        int gateway = 0;
+        int oif = 0;
+        int prefsrc = 0;
+        long at = rtm + 12;
+        long end = off + msgLen;
+        while (at + 4 <= end) {
+            int attrLen = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT, at));
+            int attrType = buf.get(ValueLayout.JAVA_SHORT, at + 2) & 0x3FFF;
+            if (attrLen < 4 || at + attrLen > end) {
+                break;
+            }
+            if (attrLen >= 8) {
+                switch (attrType) {
+                    case RTA_DST -> dst = buf.get(Libc.NET_INT, at + 4);
+                    case RTA_GATEWAY -> gateway = buf.get(Libc.NET_INT, at + 4);
+                    case RTA_OIF -> oif = buf.get(ValueLayout.JAVA_INT, at + 4);
+                    case RTA_PREFSRC -> prefsrc = buf.get(Libc.NET_INT, at + 4);
+                    case RTA_TABLE -> table = buf.get(ValueLayout.JAVA_INT, at + 4);
+                    default -> {
+                    }
+                }
+            }
+            at += (attrLen + 3) & ~3;
+        }
+        return new RouteInfo(dst, dstLen, gateway, oif, prefsrc, type, protocol, table);
+    }
+
+    /**
+     * A route as the kernel reports it.
+     *
+     * @param dst      destination network address (0 for a default route)
+     * @param dstLen   destination prefix length
+     * @param gateway  next-hop gateway, 0 when the destination is on-link
+     * @param oif      outgoing interface index, 0 when none
+     * @param prefsrc  preferred source address, 0 when none
+     * @param type     {@code rtm_type}: 1 unicast, 2 local, 7 unreachable, ...
+     * @param protocol {@code rtm_protocol}: who installed it ({@link #RTPROT_MUSLIN} for us)
+     * @param table    routing table id (254 main)
+     */
+    public record RouteInfo(int dst, int dstLen, int gateway, int oif, int prefsrc, int type, int protocol, int table) {
+        /** True for a unicast route out of an interface with no gateway: the destination is on-link. */
+        public boolean onLink() {
+            return type == RTN_UNICAST && gateway == 0 && oif != 0;
+        }
+
+        @Override
+        public String toString() {
+            return NativeSocket.formatIpv4(dst) + "/" + dstLen
+                + (gateway != 0 ? " via " + NativeSocket.formatIpv4(gateway) : "") + " oif " + oif + " type " + type
+                + " proto " + protocol + " table " + table;
         }
     }
 
@@ -137,6 +241,20 @@ public final class RouteNetlink implements AutoCloseable {
 
     /** Sends the request in {@code buf[0..len)} and waits for its acknowledgement. */
     private void transact(int len, String what) throws LinuxException {
+        request(len, what, false, (off, msgLen) -> { });
+    }
+
+    /** What a request does with each RTM_NEWROUTE-style answer at {@code buf[off..off+msgLen)}. */
+    @FunctionalInterface
+    private interface Answer {
+        void accept(long off, int msgLen);
+    }
+
+    /**
+     * Sends the request in {@code buf[0..len)} and hands each answer of ours to {@code answer}
+     * until the acknowledgement (or, for a dump, NLMSG_DONE) arrives.
+     */
+    private void request(int len, String what, boolean dump, Answer answer) throws LinuxException {
         buf.set(ValueLayout.JAVA_INT, 0, len);
         int expectSeq = seq;
         Libc.sendto(fd, buf, len, MemorySegment.NULL, what);
@@ -147,15 +265,23 @@ public final class RouteNetlink implements AutoCloseable {
                 int msgLen = buf.get(ValueLayout.JAVA_INT, off);
                 short msgType = buf.get(ValueLayout.JAVA_SHORT, off + 4);
                 int msgSeq = buf.get(ValueLayout.JAVA_INT, off + 8);
-                if (msgLen < 16) {
+                if (msgLen < 16 || off + msgLen > n) {
                     throw new LinuxException(what + " (bad netlink reply)", 71 /* EPROTO */);
                 }
-                if (msgType == NLMSG_ERROR && msgSeq == expectSeq) {
-                    int error = buf.get(ValueLayout.JAVA_INT, off + 16);
-                    if (error != 0) {
-                        throw new LinuxException(what, -error);
+                if (msgSeq == expectSeq) {
+                    if (msgType == NLMSG_ERROR) {
+                        int error = buf.get(ValueLayout.JAVA_INT, off + 16);
+                        if (error != 0) {
+                            throw new LinuxException(what, -error);
+                        }
+                        return;
                     }
-                    return;
+                    if (msgType == NLMSG_DONE && dump) {
+                        return;
+                    }
+                    if (msgType == RTM_NEWROUTE) {
+                        answer.accept(off, msgLen);
+                    }
                 }
                 off += (msgLen + 3) & ~3;
             }

@@ -1,8 +1,12 @@
 package io.muslin.dataplane.engine;
 
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.InboundPath;
+import io.muslin.dataplane.path.IpipInboundPath;
+import io.muslin.dataplane.path.VxlanInboundPath;
 import io.muslin.dataplane.path.OutboundPath;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
@@ -27,12 +31,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One node's VXLAN dataplane: the TUN device, the underlay sockets and the event loop that
- * moves packets between them. {@link #start} installs everything; {@link #close} removes it.
+ * One node's overlay dataplane, VXLAN or IP-in-IP: the TUN device, the underlay sockets and
+ * the event loop that moves packets between them. {@link #start} installs everything;
+ * {@link #close} removes it.
  *
  * <p>Threads: one Netty epoll event loop ({@code muslin-dataplane}) owns the TUN descriptor,
- * the UDP socket (receive, port 8472) and the raw IPv4 socket (send), so a packet never
- * changes thread. Tables are written by the control plane through {@link #tables()} and read
+ * the receive socket (VXLAN: UDP port 8472; IP-in-IP: a raw socket for IP protocol 4) and the
+ * raw IPv4 socket (send), so a packet never changes thread. Tables are written by the control plane through {@link #tables()} and read
  * by the loop as immutable snapshots.
  *
  * <p>Why a raw socket for sending: muslin writes the whole outer header in place, so the outer
@@ -46,8 +51,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * kernel refuses the offloads, the dataplane falls back to a plain device. {@code false} keeps
  * the plain path: one packet per read and per write.
  *
- * <p>UDP offloads (system property {@value #UDP_OFFLOAD_PROPERTY}, default {@code true}, only
- * with TUN offloads): the segments of a super-packet leave as one UDP GSO message on one of
+ * <p>IP-in-IP has no UDP offloads (the kernel segments only UDP and TCP for us): with TUN
+ * offloads its segments leave one by one on the raw socket.
+ *
+ * <p>UDP offloads (VXLAN; system property {@value #UDP_OFFLOAD_PROPERTY}, default {@code true},
+ * only with TUN offloads): the segments of a super-packet leave as one UDP GSO message on one of
  * {@value #UDP_SENDERS} UDP sockets (picked by the flow's hashed source port, so each flow
  * keeps one outer source port) instead of one raw datagram each ({@link GsoSender}), and the
  * receive socket takes UDP GRO messages: about three times the throughput of TUN offloads
@@ -60,7 +68,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * tx-udp-segmentation off}): the kernel then cuts messages before its taps see them. Without
  * kernel support the segments go out one by one on the raw socket ({@link RawSegmentSender}).
  */
-public final class VxlanDataplane implements AutoCloseable {
+public final class OverlayDataplane implements AutoCloseable {
     static final int SOCKET_BUFFER = 4 << 20;
     /** Name of the system property that switches TUN offloads (default true). */
     public static final String OFFLOAD_PROPERTY = "muslin.offload";
@@ -75,7 +83,7 @@ public final class VxlanDataplane implements AutoCloseable {
      */
     static final int TUN_TX_QUEUE = 2000;
 
-    private final VxlanSettings settings;
+    private final DataplaneSettings settings;
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
@@ -84,7 +92,7 @@ public final class VxlanDataplane implements AutoCloseable {
     private boolean offload;
     private boolean udpOffload;
 
-    private VxlanDataplane(VxlanSettings settings) {
+    private OverlayDataplane(DataplaneSettings settings) {
         this.settings = settings;
     }
 
@@ -92,8 +100,8 @@ public final class VxlanDataplane implements AutoCloseable {
      * Creates the device (address, MTU, up, route for the network) and starts forwarding.
      * On failure everything already installed is removed again before the exception leaves.
      */
-    public static VxlanDataplane start(VxlanSettings settings) throws IOException {
-        VxlanDataplane dp = new VxlanDataplane(settings);
+    public static OverlayDataplane start(DataplaneSettings settings) throws IOException {
+        OverlayDataplane dp = new OverlayDataplane(settings);
         try {
             dp.install();
             return dp;
@@ -127,23 +135,33 @@ public final class VxlanDataplane implements AutoCloseable {
             }
         });
 
-        NativeSocket udp = NativeSocket.udp(0, settings.port(), SOCKET_BUFFER);
-        undo.push(udp);
+        boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
+        // VXLAN receives UDP datagrams on its port; IP-in-IP every protocol-4 packet, outer header included.
+        NativeSocket receiver = vxlan ? NativeSocket.udp(0, settings.port(), SOCKET_BUFFER)
+            : NativeSocket.rawIpv4Receiver(Libc.IPPROTO_IPIP, SOCKET_BUFFER);
+        undo.push(receiver);
         NativeSocket raw = NativeSocket.rawIpv4(SOCKET_BUFFER);
         undo.push(raw);
-        NativeSocket[] senders = offload && Boolean.parseBoolean(System.getProperty(UDP_OFFLOAD_PROPERTY, "true"))
+        NativeSocket[] senders = vxlan && offload && Boolean.parseBoolean(System.getProperty(UDP_OFFLOAD_PROPERTY, "true"))
             ? udpSenders(settings.publicIp()) : new NativeSocket[0];
         for (NativeSocket sender : senders) {
             undo.push(sender);
         }
-        boolean udpGro = senders.length > 0 && enableGro(udp);
+        boolean udpGro = senders.length > 0 && enableGro(receiver);
         udpOffload = senders.length > 0;
 
-        VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
-            settings.vni(), settings.port());
-        OutboundPath outbound = new OutboundPath(encapsulator, counters);
-        InboundPath inbound = new InboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
-            settings.nodeSubnet().address(), settings.vtepMac(), counters);
+        OutboundPath outbound;
+        InboundPath inbound;
+        if (vxlan) {
+            VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
+                settings.vni(), settings.port());
+            outbound = OutboundPath.vxlan(encapsulator, counters);
+            inbound = new VxlanInboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
+                settings.nodeSubnet().address(), settings.vtepMac(), counters);
+        } else {
+            outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters);
+            inbound = new IpipInboundPath(tables, counters);
+        }
 
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),
             EpollIoHandler.newFactory());
@@ -158,8 +176,7 @@ public final class VxlanDataplane implements AutoCloseable {
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
             tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, alloc);
         }
-        UnderlayReader underlayReader = new UnderlayReader(udp, raw, tun, inbound, counters, settings.port(), udpGro,
-            alloc);
+        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, counters, udpGro, alloc);
         undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         undo.push(() -> loop.submit(() -> {
             try {
@@ -176,7 +193,7 @@ public final class VxlanDataplane implements AutoCloseable {
             loop.submit(() -> h.setInterest(false, false)).sync();
             sendHandles[i] = h;
         }
-        FdHandle udpHandle = FdHandle.register(loop, udp.fd(), underlayReader);
+        FdHandle udpHandle = FdHandle.register(loop, receiver.fd(), underlayReader);
         tunReader.attach(tunHandle, sendHandles);
         undo.push(() -> loop.submit(() -> {
             tunHandle.cancel();
@@ -244,7 +261,7 @@ public final class VxlanDataplane implements AutoCloseable {
         return udpOffload;
     }
 
-    public VxlanSettings settings() {
+    public DataplaneSettings settings() {
         return settings;
     }
 

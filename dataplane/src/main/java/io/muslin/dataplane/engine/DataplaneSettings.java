@@ -1,0 +1,21 @@
+package io.muslin.dataplane.engine;
+
+import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+
+/**
+ * What the overlay dataplane of one node needs, already validated by the caller.
+ *
+ * @param interfaceName TUN device name (e.g. {@code muslin0})
+ * @param encapsulation VXLAN or IP-in-IP
+ * @param network       the cluster pod network (kernel route via the device)
+ * @param nodeSubnet    this node's subnet; the device gets its network address /32
+ * @param publicIp      this node's underlay IPv4 address (outer source)
+ * @param vtepMac       this node's VTEP MAC (inner Ethernet source; VXLAN only)
+ * @param vni           VXLAN network identifier, 0..16777215 (VXLAN only)
+ * @param port          UDP destination port we listen on and send to, 8472 (VXLAN only)
+ * @param mtu           TUN MTU (underlay MTU minus the encapsulation's overhead, or configured)
+ */
+public record DataplaneSettings(String interfaceName, Encapsulation encapsulation, Ipv4Prefix network,
+                                Ipv4Prefix nodeSubnet, int publicIp, long vtepMac, int vni, int port, int mtu) {
+}

@@ -1,0 +1,69 @@
+package io.muslin.dataplane.path;
+
+import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Tables;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Wire → TUN for IP-in-IP: what happens to a protocol-4 packet the raw socket received (the
+ * kernel has reassembled fragments; the outer IPv4 header is included).
+ * <ol>
+ *   <li><b>outer</b> — IPv4, a sane header and total length, protocol 4 ({@code dropMalformed});</li>
+ *   <li><b>inner</b> — IPv4 with a sane header and total length ({@code dropMalformed}; IPv6 is
+ *       {@code dropUnsupportedFamily}: protocol 4 carries IPv4 only);</li>
+ *   <li><b>sender</b> — the inner source must lie in a peer's subnet and the outer source must
+ *       be that peer's PublicIP: one route lookup on the inner source, whose next hop is the
+ *       peer's PublicIP ({@code dropUnknownSender}). So an unknown host cannot inject packets,
+ *       and a known peer cannot send for a subnet that is not its own;</li>
+ *   <li><b>strip</b> — the readable bytes become the inner packet (by index, no copy).</li>
+ * </ol>
+ */
+public final class IpipInboundPath implements InboundPath {
+    private final Tables tables;
+    private final Counters counters;
+
+    /** @param tables the routes to check senders against (IP-in-IP routes: next hop = the peer's PublicIP) */
+    public IpipInboundPath(Tables tables, Counters counters) {
+        this.tables = tables;
+        this.counters = counters;
+    }
+
+    @Override
+    public int process(ByteBuf packet, int sourceIp, ByteBuf reply) {
+        int outer = packet.readerIndex();
+        int length = packet.readableBytes();
+        if (length < Ipv4.MIN_HEADER || Ipv4.version(packet, outer) != Ipv4.VERSION
+            || Ipv4.protocol(packet, outer) != Ipv4.PROTO_IPIP) {
+            return drop(Counter.DROP_MALFORMED);
+        }
+        int outerHeader = Ipv4.headerLength(packet, outer);
+        int outerTotal = Ipv4.totalLength(packet, outer);
+        if (outerHeader < Ipv4.MIN_HEADER || outerTotal < outerHeader + Ipv4.MIN_HEADER || outerTotal > length) {
+            return drop(Counter.DROP_MALFORMED);
+        }
+        int inner = outer + outerHeader;
+        int innerRoom = outerTotal - outerHeader;
+        int version = Ipv4.version(packet, inner);
+        if (version != Ipv4.VERSION) {
+            return drop(version == Ipv6.VERSION ? Counter.DROP_UNSUPPORTED_FAMILY : Counter.DROP_MALFORMED);
+        }
+        int innerHeader = Ipv4.headerLength(packet, inner);
+        int innerTotal = Ipv4.totalLength(packet, inner);
+        if (innerHeader < Ipv4.MIN_HEADER || innerTotal < innerHeader || innerTotal > innerRoom) {
+            return drop(Counter.DROP_MALFORMED);
+        }
+        Route owner = tables.snapshot().lookupRoute(Ipv4.src(packet, inner));
+        if (owner == null || owner.nextHop() != Ipv4.src(packet, outer)) {
+            return drop(Counter.DROP_UNKNOWN_SENDER);
+        }
+        packet.setIndex(inner, inner + innerTotal);
+        return DELIVER;
+    }
+
+    private int drop(Counter reason) {
+        counters.inc(reason);
+        return DROP;
+    }
+}

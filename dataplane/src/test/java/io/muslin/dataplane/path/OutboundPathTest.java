@@ -1,0 +1,128 @@
+package io.muslin.dataplane.path;
+
+import static io.muslin.dataplane.packet.Packets.hex;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.dataplane.ipip.IpipEncapsulator;
+import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.packet.Packets;
+import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.vxlan.VxlanEncapsulator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+/** The outbound lookup chain per encapsulation, and a drop counter for every way it can fail. */
+class OutboundPathTest {
+    private static final int LOCAL = Ipv4Address.parse("192.168.50.1");
+    private static final int PEER2 = Ipv4Address.parse("192.168.50.2");
+    private static final int PEER3 = Ipv4Address.parse("192.168.60.3");
+    private static final Ipv4Prefix S2 = Ipv4Prefix.parse("10.244.2.0/24");
+    private static final Ipv4Prefix S3 = Ipv4Prefix.parse("10.244.3.0/24");
+    private static final long MAC1 = MacAddress.parse("6e:75:73:00:00:01");
+    private static final long MAC3 = MacAddress.parse("6e:75:73:00:00:03");
+    private static final int POD1 = Ipv4Address.parse("10.244.1.2");
+
+    private final Tables tables = new Tables();
+    private final Counters counters = new Counters();
+    private final OutboundPath ipip = OutboundPath.ipip(new IpipEncapsulator(LOCAL), counters);
+    private final OutboundPath vxlan = OutboundPath.vxlan(new VxlanEncapsulator(LOCAL, MAC1, 1, 8472), counters);
+
+    private static ByteBuf packetTo(String dst) {
+        return Packets.buffer(OutboundPath.HEADROOM, Packets.ipv4Udp(0, POD1, Ipv4Address.parse(dst), 1, 2, 100));
+    }
+
+    private int send(OutboundPath path, String dst) {
+        ByteBuf p = packetTo(dst);
+        try {
+            return path.process(p, tables.snapshot());
+        } finally {
+            p.release();
+        }
+    }
+
+    @Test
+    void ipipSendsToTheRoutesNextHopWithoutArpOrFdb() {
+        tables.update(b -> b.putRoute(S3, PEER3, Route.ENCAP));
+        ByteBuf p = packetTo("10.244.3.2");
+        try {
+            assertEquals(PEER3, ipip.process(p, tables.snapshot()));
+            assertEquals(OutboundPath.HEADROOM - IpipEncapsulator.OVERHEAD, p.readerIndex());
+            assertEquals(Ipv4.PROTO_IPIP, Ipv4.protocol(p, p.readerIndex()));
+            assertEquals(PEER3, Ipv4.dst(p, p.readerIndex()));
+            assertEquals(Ipv4Address.parse("10.244.3.2"), Ipv4.dst(p, p.readerIndex() + 20));
+        } finally {
+            p.release();
+        }
+        assertEquals(20, ipip.overhead());
+    }
+
+    @Test
+    void vxlanFollowsRouteArpAndFdb() {
+        int vtep3 = S3.address();
+        tables.update(b -> b.putRoute(S3, vtep3).putArp(vtep3, MAC3).putFdb(MAC3, PEER3));
+        ByteBuf p = packetTo("10.244.3.2");
+        try {
+            assertEquals(PEER3, vxlan.process(p, tables.snapshot()));
+            assertEquals(OutboundPath.HEADROOM - VxlanEncapsulator.OVERHEAD, p.readerIndex());
+            assertEquals(Ipv4.PROTO_UDP, Ipv4.protocol(p, p.readerIndex()));
+            assertEquals(MacAddress.format(MAC3).replace(":", ""), hex(p, p.readerIndex() + 36, 6), "inner destination MAC");
+        } finally {
+            p.release();
+        }
+        assertEquals(50, vxlan.overhead());
+    }
+
+    @Test
+    void everyFailureIsCountedByReason() {
+        int vtep2 = S2.address();
+        tables.update(b -> b.putRoute(S2, vtep2).putRoute(Ipv4Prefix.parse("10.244.4.0/24"), PEER2, Route.DIRECT)
+            .putRoute(S3, S3.address()).putArp(S3.address(), MAC3));
+        assertEquals(0, send(vxlan, "10.244.9.1"));
+        assertEquals(1, counters.get(Counter.DROP_NO_ROUTE));
+        assertEquals(0, send(vxlan, "10.244.2.1"));
+        assertEquals(1, counters.get(Counter.DROP_NO_NEIGHBOR));
+        assertEquals(0, send(vxlan, "10.244.3.1"));
+        assertEquals(1, counters.get(Counter.DROP_UNKNOWN_VTEP));
+        assertEquals(0, send(vxlan, "10.244.4.1"));
+        assertEquals(0, send(ipip, "10.244.4.1"));
+        assertEquals(2, counters.get(Counter.DROP_DIRECT_ROUTE), "a direct peer's packets belong to the kernel route");
+
+        ByteBuf v6 = Packets.buffer(OutboundPath.HEADROOM, Packets.ipv6Udp(0, 1, 2, 1, 2, 10));
+        ByteBuf runt = Packets.buffer(OutboundPath.HEADROOM, new byte[10]);
+        try {
+            assertEquals(0, ipip.process(v6, tables.snapshot()));
+            assertEquals(0, ipip.process(runt, tables.snapshot()));
+        } finally {
+            v6.release();
+            runt.release();
+        }
+        assertEquals(1, counters.get(Counter.DROP_UNSUPPORTED_FAMILY));
+        assertEquals(1, counters.get(Counter.DROP_MALFORMED));
+    }
+
+    @Test
+    void segmentHeaderTemplatesHaveTheSegmentsLength() {
+        tables.update(b -> b.putRoute(S3, PEER3, Route.ENCAP));
+        ByteBuf superPacket = packetTo("10.244.3.2");
+        ByteBuf slab = Unpooled.directBuffer(64);
+        try {
+            int underlay = ipip.resolve(superPacket, tables.snapshot());
+            assertEquals(PEER3, underlay);
+            int reader = superPacket.readerIndex();
+            assertTrue(ipip.writeOuterHeader(superPacket, 60, underlay, slab, 4));
+            assertEquals(reader, superPacket.readerIndex(), "indices unchanged");
+            assertEquals(Ipv4.PROTO_IPIP, Ipv4.protocol(slab, 4));
+            assertEquals(80, Ipv4.totalLength(slab, 4), "outer length = 20 + segment");
+            assertEquals(PEER3, Ipv4.dst(slab, 4));
+        } finally {
+            superPacket.release();
+            slab.release();
+        }
+    }
+}
