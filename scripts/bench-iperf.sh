@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench-iperf.sh — one TCP stream (iperf3) pod1 -> pod2 through muslin, the kernel's VXLAN
-# (flannel.1) and plain routing, on the same 2-node lab topology, in one run.
+# (flannel.1) and plain routing, on the same 2-node lab topology (one subnet), in one run.
 #
-#   scripts/bench-iperf.sh [-t SECONDS] [--out DIR] [--only muslin,kernel,routing]
-#     (root; default 20 s; DIR = <repo>/bench-out)
+#   scripts/bench-iperf.sh [-t SECONDS] [--out DIR] [--only LIST]
+#     (root; default 20 s; DIR = <repo>/bench-out; LIST of muslin, kernel, routing, ipip,
+#      hostgw, default muslin,kernel,routing; ipip and hostgw are the muslin daemon with
+#      lab.sh --backend ipip / --backend host-gw)
 #
 # Prints a markdown table (Gb/s, retransmits, sender/receiver CPU %, ratios against the kernel
 # and routing) and writes DIR/iperf.json, plus iperf3's own JSON per dataplane.
@@ -21,11 +23,30 @@ while [[ $# -gt 0 ]]; do
         -t|--seconds) DURATION="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         --only) ONLY="${2:?}"; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
 [[ "$DURATION" =~ ^[0-9]+$ && "$DURATION" -ge 1 ]] || die "-t: '$DURATION' is not a number of seconds"
+
+# The lab.sh options of each dataplane, and whether it runs the muslin daemon.
+lab_args() {
+    case "$1" in
+        muslin|kernel|routing) echo "--mode $1" ;;
+        ipip) echo "--mode muslin --backend ipip" ;;
+        hostgw) echo "--mode muslin --backend host-gw" ;;
+        *) return 1 ;;
+    esac
+}
+runs_muslin() { [[ "$1" == muslin || "$1" == ipip || "$1" == hostgw ]]; }
+# The prefix of the files that keep a muslin dataplane's stats and log: muslin, muslin-ipip, ...
+muslin_tag() { if [[ "$1" == muslin ]]; then echo muslin; else echo "muslin-$1"; fi; }
+
+NEEDS_JAR=''
+for mode in ${ONLY//,/ }; do
+    lab_args "$mode" >/dev/null || die "--only: unknown dataplane '$mode' (muslin, kernel, routing, ipip, hostgw)"
+    runs_muslin "$mode" && NEEDS_JAR=1
+done
 
 readonly LAB="$MUSLIN_ROOT/scripts/lab.sh"
 readonly PREFIX=mbench
@@ -34,7 +55,7 @@ is_root || die "bench-iperf.sh needs root (network namespaces): sudo scripts/ben
 ensure_packages iproute2 procps iputils-ping iperf3
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-if [[ ",$ONLY," == *",muslin,"* ]]; then
+if [[ -n "$NEEDS_JAR" ]]; then
     find_jdk25
     ensure_muslin_jar
 fi
@@ -54,25 +75,25 @@ json_escape() { sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' <<<"$1"; }
 declare -A GBPS RETR CPU_TX CPU_RX
 RESULTS=()
 for mode in ${ONLY//,/ }; do
-    case "$mode" in muslin|kernel|routing) ;; *) die "--only: unknown dataplane '$mode'" ;; esac
     step "$mode: lab up, ping, iperf3 ${DURATION} s"
     GBPS[$mode]=failed RETR[$mode]='' CPU_TX[$mode]='' CPU_RX[$mode]=''
     json="$OUT/iperf-$mode.json"
-    if "$LAB" up --nodes 2 --mode "$mode" --prefix "$PREFIX" \
+    read -r -a args <<<"$(lab_args "$mode")"
+    if "$LAB" up --nodes 2 "${args[@]}" --prefix "$PREFIX" \
         && ip netns exec "$PREFIX-p1" ping -n -q -c 3 -W 2 10.244.2.2 >/dev/null \
         && iperf_pods "$PREFIX" 1 2 "$DURATION" "$json"; then
         GBPS[$mode]="$(iperf_gbps "$json")"
         RETR[$mode]="$(iperf_field "$json" sum_sent retransmits)"
         CPU_TX[$mode]="$(iperf_field "$json" cpu_utilization_percent host_total)"
         CPU_RX[$mode]="$(iperf_field "$json" cpu_utilization_percent remote_total)"
-        if [[ "$mode" == muslin ]]; then
+        if runs_muslin "$mode"; then
             "$MUSLIN_ROOT/bin/muslin" stats --admin-socket "$MUSLIN_ROOT/.lab/$PREFIX/n1/admin.sock" \
-                >"$OUT/muslin-stats-n1.txt" 2>&1 || true
+                >"$OUT/$(muslin_tag "$mode")-stats-n1.txt" 2>&1 || true
         fi
     else
         warn "$mode: failed (see above; lab logs in $MUSLIN_ROOT/.lab/$PREFIX)"
-        if [[ "$mode" == muslin ]]; then
-            cp "$MUSLIN_ROOT/.lab/$PREFIX/n1/muslin.log" "$OUT/muslin-n1.log" 2>/dev/null || true
+        if runs_muslin "$mode"; then
+            cp "$MUSLIN_ROOT/.lab/$PREFIX/n1/muslin.log" "$OUT/$(muslin_tag "$mode")-n1.log" 2>/dev/null || true
         fi
     fi
     "$LAB" down --prefix "$PREFIX"
@@ -96,6 +117,8 @@ for mode in "${RESULTS[@]}"; do
         muslin) name="muslin (userspace VXLAN)" ;;
         kernel) name="kernel VXLAN (flannel.1)" ;;
         routing) name="plain routing (no overlay)" ;;
+        ipip) name="muslin ipip" ;;
+        hostgw) name="muslin host-gw" ;;
     esac
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${GBPS[$mode]}" \
         "$(ratio "${GBPS[$mode]}" "${GBPS[kernel]:-}")" "$(ratio "${GBPS[$mode]}" "${GBPS[routing]:-}")" \

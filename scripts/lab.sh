@@ -2,23 +2,36 @@
 # lab.sh — an N-node overlay lab on Linux network namespaces (see docs/lab.md).
 #
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
+#                 [--backend vxlan|ipip|host-gw] [--direct-routing]
+#                 [--remote-nodes LIST] [--router-mtu M]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #   lab.sh down   [--prefix P] [--dir D]
-#   lab.sh config --nodes N [--kernel-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
+#   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
+#                 [--remote-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
 #   lab.sh start  NODE [--prefix P] [--dir D] [--timeout SECONDS]   (muslin daemon on node NODE)
 #   lab.sh stop   NODE [--prefix P] [--dir D]
 #   lab.sh status [--prefix P] [--dir D]
-#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, n1, p1, ...)
+#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, rt, n1, p1, ...)
 #
 # Layout (prefix P, default mlab; $D defaults to <repo>/.lab/P):
-#   P-ul        the underlay: bridge br0, one port n$i per node
-#   P-n$i       node i: eth0 192.168.50.$i/24 on br0, pod0 10.244.$i.1/24 to its pod,
-#               ip_forward=1, rp_filter=0, and its overlay (per --mode):
-#                 muslin   bin/muslin run with $D/n$i.json; device muslin0
+#   P-ul        the underlay: bridge br0 (subnet A, 192.168.50.0/24), one port n$i per node;
+#               with --remote-nodes also br1 (subnet B, 192.168.60.0/24) and the router's
+#               ports rt0 (on br0) and rt1 (on br1, MTU --router-mtu)
+#   P-rt        only with --remote-nodes: the router, eth0 192.168.50.254/24 on br0,
+#               eth1 192.168.60.254/24 on br1 (MTU --router-mtu, default 1500), ip_forward=1,
+#               rp_filter=0; in routing mode also 10.244.$j.0/24 via node j
+#   P-n$i       node i: eth0 192.168.50.$i/24 on br0, or 192.168.60.$i/24 on br1 when i is in
+#               --remote-nodes (then a route to the other subnet via the router's .254),
+#               pod0 10.244.$i.1/24 to its pod, ip_forward=1, rp_filter=0, and its overlay
+#               (per --mode):
+#                 muslin   bin/muslin run with $D/n$i.json (Backend per --backend and
+#                          --direct-routing; default vxlan); device muslin0
 #                 kernel   flannel.1, a kernel VXLAN device programmed as flannel does
-#                 routing  10.244.$j.0/24 via 192.168.50.$j (no overlay: the baseline)
+#                 routing  10.244.$j.0/24 via node j, or via the router when j is on the
+#                          other subnet (no overlay: the baseline)
 #                 bare     nothing: the test starts its own daemon
-#   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1
+#   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1; its MTU is the
+#               overlay's: 1450 (vxlan), 1480 (ipip), 1500 (host-gw, routing)
 # Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode.
 set -euo pipefail
 
@@ -26,10 +39,13 @@ set -euo pipefail
 
 # ---------------------------------------------------------------- constants
 
-readonly UNDERLAY_NET=192.168.50      # node i: 192.168.50.i/24
+readonly UNDERLAY_NET=192.168.50      # subnet A, br0: node i is 192.168.50.i/24
+readonly REMOTE_NET=192.168.60        # subnet B, br1 (--remote-nodes): node i is 192.168.60.i/24
+readonly ROUTER_HOST=254              # the router is .254 on both subnets
 readonly CLUSTER_NET=10.244.0.0/16    # node i leases 10.244.i.0/24
 readonly UNDERLAY_MTU=1500
 readonly VXLAN_OVERHEAD=50            # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
+readonly IPIP_OVERHEAD=20             # outer IPv4 20
 readonly MAX_NODES=99
 
 PREFIX=mlab
@@ -37,23 +53,44 @@ DIR=''
 NODES=''
 MODE=muslin
 KERNEL_NODES=''
+BACKEND=vxlan
+DIRECT_ROUTING=''                     # 1 with --direct-routing
+REMOTE_NODES=''
+ROUTER_MTU=''                         # default: UNDERLAY_MTU
 VNI=1
 PORT=8472
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
 
+# The header's command lines: from line 2 to the blank comment line before "Layout".
 usage() {
-    sed -n '2,12p' "$(readlink -f "${BASH_SOURCE[0]}")" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^# Layout/p' "$(readlink -f "${BASH_SOURCE[0]}")" | sed '$d' | sed '$d' \
+        | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 # ---------------------------------------------------------------- naming
 
 ns_ul()   { printf '%s-ul' "$PREFIX"; }
+ns_rt()   { printf '%s-rt' "$PREFIX"; }
 ns_node() { printf '%s-n%s' "$PREFIX" "$1"; }
 ns_pod()  { printf '%s-p%s' "$PREFIX" "$1"; }
-pub_ip()  { printf '%s.%s' "$UNDERLAY_NET" "$1"; }
 vtep_mac() { printf '6e:75:73:00:00:%02x' "$1"; }
 node_dir() { printf '%s/n%s' "$DIR" "$1"; }
+
+# True when node $1 is listed in --remote-nodes (subnet B, behind the router).
+is_remote() {
+    local k
+    for k in ${REMOTE_NODES//,/ }; do
+        [[ "$k" == "$1" ]] && return 0
+    done
+    return 1
+}
+
+# The first three octets of node $1's underlay subnet, its address, and its side's router.
+node_net() { if is_remote "$1"; then echo "$REMOTE_NET"; else echo "$UNDERLAY_NET"; fi; }
+pub_ip()   { printf '%s.%s' "$(node_net "$1")" "$1"; }
+router_ip() { printf '%s.%s' "$(node_net "$1")" "$ROUTER_HOST"; }
+same_subnet() { [[ "$(node_net "$1")" == "$(node_net "$2")" ]]; }
 
 # The mode of node $1: kernel when listed in --kernel-nodes, else --mode.
 node_mode() {
@@ -67,7 +104,7 @@ node_mode() {
 # The namespaces of this prefix that exist now.
 lab_namespaces() {
     ip netns list 2>/dev/null | awk '{print $1}' \
-        | grep -E "^${PREFIX//./\\.}-(ul|n[0-9]+|p[0-9]+)$" || true
+        | grep -E "^${PREFIX//./\\.}-(ul|rt|n[0-9]+|p[0-9]+)$" || true
 }
 
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
@@ -80,6 +117,10 @@ parse_args() {
             --nodes) NODES="${2:?--nodes needs a number}"; shift 2 ;;
             --mode) MODE="${2:?--mode needs a value}"; shift 2 ;;
             --kernel-nodes) KERNEL_NODES="${2:?--kernel-nodes needs a list}"; shift 2 ;;
+            --backend) BACKEND="${2:?--backend needs a value}"; shift 2 ;;
+            --direct-routing) DIRECT_ROUTING=1; shift ;;
+            --remote-nodes) REMOTE_NODES="${2:?--remote-nodes needs a list}"; shift 2 ;;
+            --router-mtu) ROUTER_MTU="${2:?--router-mtu needs a number}"; shift 2 ;;
             --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
             --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
             --vni) VNI="${2:?--vni needs a number}"; shift 2 ;;
@@ -96,7 +137,7 @@ parse_args() {
     [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout: '$TIMEOUT' is not a number of seconds"
 }
 
-# Restores NODES, MODE, KERNEL_NODES, VNI, PORT saved by `up` (for start/stop/status).
+# Restores what `up` saved in lab.env (for start/stop/status).
 load_lab_env() {
     local f="$DIR/lab.env"
     [[ -r "$f" ]] || return 1
@@ -105,6 +146,8 @@ load_lab_env() {
         case "$key" in
             NODES) NODES="$val" ;; MODE) MODE="$val" ;; KERNEL_NODES) KERNEL_NODES="$val" ;;
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
+            BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
+            REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
         esac
     done <"$f"
 }
@@ -123,9 +166,73 @@ validate_topology() {
     if [[ -n "$KERNEL_NODES" && "$MODE" == routing ]]; then
         die "--kernel-nodes makes VXLAN nodes: it cannot be mixed with --mode routing"
     fi
+
+    case "$BACKEND" in vxlan|ipip|host-gw) ;; *) die "--backend: '$BACKEND' must be vxlan, ipip or host-gw" ;; esac
+    if [[ "$BACKEND" != vxlan ]]; then
+        [[ "$MODE" == muslin || "$MODE" == bare ]] \
+            || die "--backend $BACKEND is a muslin backend: it needs --mode muslin or bare (not $MODE)"
+        [[ -z "$KERNEL_NODES" ]] \
+            || die "--backend $BACKEND cannot be mixed with --kernel-nodes (kernel nodes run flannel.1, VXLAN; this kernel has no ipip module)"
+    fi
+    if [[ -n "$DIRECT_ROUTING" ]]; then
+        [[ "$BACKEND" != host-gw ]] || die "--direct-routing: host-gw routes directly already; DirectRouting is for vxlan and ipip"
+        [[ "$MODE" != routing ]] || die "--direct-routing: --mode routing has no overlay to bypass"
+    fi
+
+    for k in ${REMOTE_NODES//,/ }; do
+        [[ "$k" =~ ^[0-9]+$ && "$k" -ge 1 && "$k" -le "$NODES" ]] \
+            || die "--remote-nodes: '$k' is not a node of 1..$NODES"
+    done
+    if [[ -z "$ROUTER_MTU" ]]; then
+        ROUTER_MTU=$UNDERLAY_MTU
+    elif [[ -z "${REMOTE_NODES//,/}" ]]; then
+        die "--router-mtu: there is no router without --remote-nodes"
+    fi
+    [[ "$ROUTER_MTU" =~ ^[0-9]+$ && "$ROUTER_MTU" -ge 576 && "$ROUTER_MTU" -le 9000 ]] \
+        || die "--router-mtu: '$ROUTER_MTU' must be 576..9000"
+}
+
+# True when the lab has a second subnet and a router.
+has_router() { [[ -n "${REMOTE_NODES//,/}" ]]; }
+
+# The MTU the pods get, as flannel's CNI plugin gives them FLANNEL_MTU: the overlay's when
+# any node runs one (kernel nodes imply vxlan), else the underlay's.
+pod_mtu() {
+    local i overlay=''
+    for ((i = 1; i <= NODES; i++)); do
+        [[ "$(node_mode "$i")" != routing ]] && overlay=1
+    done
+    if [[ -z "$overlay" ]]; then
+        echo "$UNDERLAY_MTU"
+        return
+    fi
+    case "$BACKEND" in
+        vxlan) echo $((UNDERLAY_MTU - VXLAN_OVERHEAD)) ;;
+        ipip) echo $((UNDERLAY_MTU - IPIP_OVERHEAD)) ;;
+        host-gw) echo "$UNDERLAY_MTU" ;;
+    esac
 }
 
 # ---------------------------------------------------------------- config
+
+# The Backend section of the muslin configs: VNI and Port for vxlan only, DirectRouting
+# only when asked for (validate_topology refuses it for host-gw).
+backend_json() {
+    local b="{\"Type\": \"$BACKEND\""
+    [[ "$BACKEND" == vxlan ]] && b+=", \"VNI\": $VNI, \"Port\": $PORT"
+    [[ -n "$DIRECT_ROUTING" ]] && b+=', "DirectRouting": true'
+    printf '%s}' "$b"
+}
+
+# Node $1 as a peer: vxlan peers carry BackendData (VNI, VTEP MAC), ipip and host-gw peers none.
+peer_json() {
+    local j="$1"
+    printf '{"Subnet":"10.244.%s.0/24","PublicIP":"%s","BackendType":"%s"' "$j" "$(pub_ip "$j")" "$BACKEND"
+    if [[ "$BACKEND" == vxlan ]]; then
+        printf ',"BackendData":{"VNI":%s,"VtepMAC":"%s"}' "$VNI" "$(vtep_mac "$j")"
+    fi
+    printf '}'
+}
 
 # Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
 write_config() {
@@ -133,7 +240,7 @@ write_config() {
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
         peers+="${sep}
-    {\"Subnet\":\"10.244.$j.0/24\",\"PublicIP\":\"$(pub_ip "$j")\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":$VNI,\"VtepMAC\":\"$(vtep_mac "$j")\"}}"
+    $(peer_json "$j")"
         sep=','
     done
     mkdir -p "$DIR"
@@ -141,7 +248,7 @@ write_config() {
 {
   "Network": "$CLUSTER_NET",
   "SubnetLen": 24,
-  "Backend": {"Type": "vxlan", "VNI": $VNI, "Port": $PORT},
+  "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
            "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},
   "Peers": [$peers
@@ -178,17 +285,45 @@ setup_underlay() {
     nsx "$ul" ip link set br0 up
 }
 
-# Node i: namespace, eth0 on the underlay bridge, pod i behind pod0.
+# The router between subnet A (br0) and subnet B (br1), for --remote-nodes. Its eth1 and the
+# bridge port rt1 have --router-mtu: the narrow link. Frames bigger than that are dropped on
+# the link in both directions (a veth drops what exceeds the receiver's MTU); the router sends
+# "fragmentation needed" only for what it forwards from subnet A into the link.
+setup_router() {
+    local ul rt
+    ul="$(ns_ul)" rt="$(ns_rt)"
+    nsx "$ul" ip link add br1 type bridge
+    nsx "$ul" ip link set br1 up
+    ip netns add "$rt"
+    setup_sysctls "$rt" 1
+    nsx "$rt" ip link set lo up
+    ip -n "$rt" link add eth0 mtu "$UNDERLAY_MTU" type veth peer name rt0 netns "$ul"
+    ip -n "$ul" link set rt0 mtu "$UNDERLAY_MTU" master br0 up
+    ip -n "$rt" link add eth1 mtu "$ROUTER_MTU" type veth peer name rt1 netns "$ul"
+    ip -n "$ul" link set rt1 mtu "$ROUTER_MTU" master br1 up
+    ip -n "$rt" addr add "$UNDERLAY_NET.$ROUTER_HOST/24" dev eth0
+    ip -n "$rt" addr add "$REMOTE_NET.$ROUTER_HOST/24" dev eth1
+    ip -n "$rt" link set eth0 up
+    ip -n "$rt" link set eth1 up
+    nsx "$rt" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+}
+
+# Node i: namespace, eth0 on its subnet's bridge (and a route to the other subnet via the
+# router), pod i behind pod0.
 setup_node() {
-    local i="$1" pod_mtu="$2" ul node pod
+    local i="$1" pod_mtu="$2" ul node pod br=br0 other=$REMOTE_NET
     ul="$(ns_ul)" node="$(ns_node "$i")" pod="$(ns_pod "$i")"
+    if is_remote "$i"; then br=br1 other=$UNDERLAY_NET; fi
     ip netns add "$node"
     setup_sysctls "$node" 1
     nsx "$node" ip link set lo up
     ip -n "$node" link add eth0 mtu "$UNDERLAY_MTU" type veth peer name "n$i" netns "$ul"
-    ip -n "$ul" link set "n$i" mtu "$UNDERLAY_MTU" master br0 up
+    ip -n "$ul" link set "n$i" mtu "$UNDERLAY_MTU" master "$br" up
     ip -n "$node" addr add "$(pub_ip "$i")/24" dev eth0
     ip -n "$node" link set eth0 up
+    if has_router; then
+        ip -n "$node" route add "$other.0/24" via "$(router_ip "$i")"
+    fi
 
     ip netns add "$pod"
     setup_sysctls "$pod" 0
@@ -207,7 +342,8 @@ setup_node() {
 # ---------------------------------------------------------------- overlays
 
 # flannel.1 exactly as flannel's VXLAN backend programs it (DESIGN.md §4):
-# the device, then for each remote node ARP, FDB and route, in that order.
+# the device, then for each remote node ARP, FDB and route, in that order. With
+# --direct-routing a node on the same subnet gets a plain route instead, as flannel does.
 setup_kernel_vxlan() {
     local i="$1" node j
     node="$(ns_node "$i")"
@@ -217,18 +353,36 @@ setup_kernel_vxlan() {
     ip -n "$node" link set flannel.1 mtu $((UNDERLAY_MTU - VXLAN_OVERHEAD)) up
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
+        if [[ -n "$DIRECT_ROUTING" ]] && same_subnet "$i" "$j"; then
+            ip -n "$node" route add "10.244.$j.0/24" via "$(pub_ip "$j")" dev eth0
+            continue
+        fi
         ip -n "$node" neigh add "10.244.$j.0" lladdr "$(vtep_mac "$j")" dev flannel.1 nud permanent
         nsx "$node" bridge fdb append "$(vtep_mac "$j")" dev flannel.1 dst "$(pub_ip "$j")"
         ip -n "$node" route add "10.244.$j.0/24" via "10.244.$j.0" dev flannel.1 onlink
     done
 }
 
+# Plain routes (flannel's host-gw): to node j directly on the same subnet, else via the router.
 setup_routing() {
     local i="$1" node j
     node="$(ns_node "$i")"
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
-        ip -n "$node" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+        if same_subnet "$i" "$j"; then
+            ip -n "$node" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+        else
+            ip -n "$node" route add "10.244.$j.0/24" via "$(router_ip "$i")"
+        fi
+    done
+}
+
+# Routing mode: the router knows every pod subnet (only the baseline; overlays encapsulate).
+setup_router_routes() {
+    local rt j
+    rt="$(ns_rt)"
+    for ((j = 1; j <= NODES; j++)); do
+        ip -n "$rt" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
     done
 }
 
@@ -364,18 +518,15 @@ cmd_up() {
     command -v sysctl >/dev/null 2>&1 || ensure_packages procps
     [[ -z "$(lab_namespaces)" ]] || die "lab '$PREFIX' is up already (lab.sh down --prefix $PREFIX)"
 
-    local i m any_muslin='' any_vxlan='' pod_mtu=$UNDERLAY_MTU
+    local i any_muslin='' pod_mtu
     for ((i = 1; i <= NODES; i++)); do
-        m="$(node_mode "$i")"
-        [[ "$m" == muslin ]] && any_muslin=1
-        [[ "$m" == muslin || "$m" == kernel ]] && any_vxlan=1
+        [[ "$(node_mode "$i")" == muslin ]] && any_muslin=1
     done
     if [[ -n "$any_muslin" ]]; then
         [[ -e /dev/net/tun ]] || die "muslin nodes need /dev/net/tun"
         ensure_muslin_jar         # build once, before the nodes start
     fi
-    # Pods get the overlay's MTU, as flannel's CNI plugin gives them FLANNEL_MTU.
-    [[ -n "$any_vxlan" ]] && pod_mtu=$((UNDERLAY_MTU - VXLAN_OVERHEAD))
+    pod_mtu="$(pod_mtu)"
 
     # A failure half way leaves nothing behind.
     # shellcheck disable=SC2154  # rc is assigned inside the trap
@@ -384,12 +535,16 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" >>"$DIR/lab.env"
 
-    step "lab $PREFIX: $NODES node(s), mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}, dir $DIR"
+    step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay
+    has_router && setup_router
     for ((i = 1; i <= NODES; i++)); do
         setup_node "$i" "$pod_mtu"
     done
+    [[ "$MODE" == routing ]] && has_router && setup_router_routes
     wire_like_ports_to_muslin
     for ((i = 1; i <= NODES; i++)); do
         case "$(node_mode "$i")" in
@@ -405,6 +560,9 @@ cmd_up() {
         fi
     done
     trap - EXIT
+    if has_router; then
+        log "router: ns $(ns_rt) $UNDERLAY_NET.$ROUTER_HOST (br0), $REMOTE_NET.$ROUTER_HOST (br1, MTU $ROUTER_MTU)"
+    fi
     for ((i = 1; i <= NODES; i++)); do
         log "node $i ($(node_mode "$i")): ns $(ns_node "$i") $(pub_ip "$i"), pod ns $(ns_pod "$i") 10.244.$i.2"
     done
@@ -449,6 +607,16 @@ cmd_down() {
     log "lab $PREFIX is down${namespaces[0]:+ (${#namespaces[@]} namespaces deleted)}"
 }
 
+# One line: mode, kernel nodes, backend, remote nodes and router MTU.
+describe_lab() {
+    local d="mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}"
+    [[ "$MODE" == routing ]] || d+=", backend $BACKEND${DIRECT_ROUTING:+ with DirectRouting}"
+    if has_router; then
+        d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24), router MTU ${ROUTER_MTU:-$UNDERLAY_MTU}"
+    fi
+    printf '%s' "$d"
+}
+
 cmd_status() {
     local namespaces i m nd pid
     mapfile -t namespaces < <(lab_namespaces)
@@ -457,7 +625,12 @@ cmd_status() {
         return 0
     fi
     load_lab_env || true
-    echo "lab $PREFIX: up, ${NODES:-?} node(s), mode ${MODE}${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}, dir $DIR"
+    echo "lab $PREFIX: up, ${NODES:-?} node(s), $(describe_lab), dir $DIR"
+    if has_router; then
+        printf 'router  ns %s  %s.%s (br0)  %s.%s (br1, MTU %s)\n' "$(ns_rt)" "$UNDERLAY_NET" "$ROUTER_HOST" \
+            "$REMOTE_NET" "$ROUTER_HOST" "${ROUTER_MTU:-$UNDERLAY_MTU}"
+        ip -n "$(ns_rt)" route show 2>/dev/null | sed 's/^/    /'
+    fi
     for ((i = 1; i <= ${NODES:-0}; i++)); do
         m="$(node_mode "$i")"
         nd="$(node_dir "$i")"
@@ -479,7 +652,7 @@ cmd_exec() {
     shift
     [[ "${1:-}" == -- ]] && shift
     [[ $# -gt 0 ]] || die "exec needs a command after --"
-    [[ "$name" =~ ^(ul|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, n<i> or p<i>"
+    [[ "$name" =~ ^(ul|rt|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, rt, n<i> or p<i>"
     exec ip netns exec "$PREFIX-$name" "$@"
 }
 
@@ -500,7 +673,7 @@ main() {
             if [[ "$cmd" == start ]]; then cmd_start "$node"; else cmd_stop "$node"; fi ;;
         status) parse_args "$@"; cmd_status ;;
         exec)
-            local name="${1:?exec needs a namespace name (ul, n1, p1, ...)}" args=()
+            local name="${1:?exec needs a namespace name (ul, rt, n1, p1, ...)}" args=()
             shift
             while [[ $# -gt 0 && "$1" != -- ]]; do args+=("$1"); shift; done
             parse_args "${args[@]}"

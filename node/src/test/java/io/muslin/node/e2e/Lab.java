@@ -12,10 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,6 +61,8 @@ final class Lab implements AutoCloseable {
     private final List<Process> spawned = new ArrayList<>();
     private final Thread shutdownHook;
     private volatile boolean up;
+    /** The nodes on the second underlay subnet, from the {@code --remote-nodes} given to {@link #up}. */
+    private volatile Set<Integer> remoteNodes = Set.of();
 
     private Lab(String prefix) {
         this.prefix = prefix;
@@ -91,6 +95,7 @@ final class Lab implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(LAB_SH.toString(), "up", "--nodes", Integer.toString(nodes),
                 "--prefix", prefix, "--dir", dir.toString()));
         cmd.addAll(Arrays.asList(args));
+        remoteNodes = parseRemoteNodes(args);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         up = true;
         Result r = run(LAB_UP_TIMEOUT, cmd);
@@ -143,8 +148,49 @@ final class Lab implements AutoCloseable {
         return "10.244." + i + ".2";
     }
 
+    String ulNs() {
+        return prefix + "-ul";
+    }
+
+    /** The router between the two underlay subnets (only with {@code --remote-nodes}). */
+    String routerNs() {
+        return prefix + "-rt";
+    }
+
+    /** Node {@code i}'s address on underlay subnet A, 192.168.50.i: right unless i is remote; see {@link #pubIp}. */
     static String nodeIp(int i) {
-        return "192.168.50." + i;
+        return nodeIp(i, false);
+    }
+
+    /** Node {@code i}'s underlay address: 192.168.60.i on subnet B (a remote node), else 192.168.50.i. */
+    static String nodeIp(int i, boolean remote) {
+        return (remote ? "192.168.60." : "192.168.50.") + i;
+    }
+
+    /** Node {@code i}'s underlay address in this lab (lab.sh's {@code pub_ip}). */
+    String pubIp(int i) {
+        return nodeIp(i, isRemote(i));
+    }
+
+    /** True when node {@code i} was listed in {@code --remote-nodes}: subnet B, behind the router. */
+    boolean isRemote(int i) {
+        return remoteNodes.contains(i);
+    }
+
+    /** The node numbers of the last {@code --remote-nodes LIST} in {@code args}, as lab.sh reads them. */
+    static Set<Integer> parseRemoteNodes(String... args) {
+        Set<Integer> nodes = new HashSet<>();
+        for (int k = 0; k + 1 < args.length; k++) {
+            if (args[k].equals("--remote-nodes")) {
+                nodes.clear();
+                for (String n : args[k + 1].split(",")) {
+                    if (!n.isBlank()) {
+                        nodes.add(Integer.parseInt(n.trim()));
+                    }
+                }
+            }
+        }
+        return Set.copyOf(nodes);
     }
 
     static String vtepMac(int i) {
