@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
@@ -124,6 +125,18 @@ final class Lab implements AutoCloseable {
             // called from the hook itself
         }
         assertEquals(0, r.exitCode(), () -> "lab.sh down failed:\n" + r.output());
+    }
+
+    /** {@code lab.sh stop NODE}: SIGTERM to node {@code i}'s daemon, waiting for it to exit. */
+    void stopDaemon(int i) {
+        Result r = run(LAB_DOWN_TIMEOUT, List.of(LAB_SH.toString(), "stop", Integer.toString(i), "--prefix", prefix,
+                "--dir", dir.toString()));
+        assertEquals(0, r.exitCode(), () -> "lab.sh stop " + i + " failed:\n" + r.output());
+    }
+
+    /** The daemon log of node {@code i}. */
+    String daemonLog(int i) {
+        return read(nodeDir(i).resolve("muslin.log"));
     }
 
     private void downQuietly() {
@@ -386,7 +399,6 @@ final class Lab implements AutoCloseable {
         return received;
     }
 
-    /** Writes {@code bytes} of pseudo-random data (seeded) to a file in the lab dir. */
     /**
      * Sends {@code data} from pod {@code a} to pod {@code b} (port {@code port}) and back (port
      * {@code port + 1}); each side must receive every byte with the sender's sha256.
@@ -402,6 +414,7 @@ final class Lab implements AutoCloseable {
         }
     }
 
+    /** Writes {@code bytes} of pseudo-random data (seeded) to a file in the lab dir. */
     Path randomFile(String name, long bytes) {
         Path f = dir.resolve(name);
         byte[] block = new byte[1 << 20];
@@ -435,6 +448,82 @@ final class Lab implements AutoCloseable {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
+    }
+
+    // ------------------------------------------------------------------ captures
+
+    /**
+     * Captures node {@code node}'s eth0 (tcpdump, BPF {@code filter}) while {@code traffic} runs,
+     * into {@code <name>-<attempt>.pcap}; stops once {@code complete} holds for the file (or after
+     * 5 s). Captures again, up to three times, when tcpdump reports dropped packets; fails the
+     * test after three lossy captures.
+     */
+    Path capture(int node, String name, String filter, Runnable traffic, Predicate<Path> complete) {
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            Path pcap = dir.resolve(name + "-" + attempt + ".pcap");
+            // A 64 MiB ring: in immediate mode each slot holds a whole snapshot (256 KiB).
+            List<String> cmd = new ArrayList<>(inNs(nodeNs(node), "tcpdump", "-i", "eth0", "-n", "-U",
+                    "--immediate-mode", "-B", "65536", "-w", pcap.toString()));
+            cmd.addAll(Arrays.asList(filter.split(" ")));
+            Spawned tcpdump = spawn("tcpdump-" + name + "-" + attempt, null, cmd);
+            if (!waitFor(150, () -> read(tcpdump.stderr()).contains("listening on"))) {
+                fail("tcpdump did not start:\n" + tcpdump.output());
+            }
+            traffic.run();
+            // tcpdump writes each packet as it sees it; wait until what is expected is in the file.
+            waitFor(25, () -> Files.exists(pcap) && complete.test(pcap));
+            tcpdump.process().destroy(); // SIGTERM: tcpdump closes the file and exits
+            tcpdump.await(Duration.ofSeconds(30));
+            String stats = read(tcpdump.stderr());
+            if (stats.lines().anyMatch(l -> l.strip().equals("0 packets dropped by kernel"))) {
+                return pcap;
+            }
+            System.err.println("capture " + name + "-" + attempt + " lost packets, capturing again:\n" + stats);
+        }
+        return fail("tcpdump dropped packets in all 3 captures of " + name);
+    }
+
+    /**
+     * Frames of {@code pcap} that match the display filter, counted leniently: the file may still
+     * be being written (a cut-short last packet makes tshark complain; what it read counts).
+     */
+    long count(Path pcap, String display) {
+        Result r = tshark("-r", pcap.toString(), "-Y", display, "-T", "fields", "-e", "frame.number");
+        return r.stdout().lines().filter(l -> !l.isBlank()).count();
+    }
+
+    /** Runs tshark with {@code args}. */
+    Result tshark(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("tshark"));
+        cmd.addAll(List.of(args));
+        return run(Duration.ofSeconds(60), cmd);
+    }
+
+    /**
+     * Decodes {@code pcap} with tshark into one row per frame of {@code fields} (each an
+     * aggregate of every occurrence, comma-separated: an encapsulated packet has two
+     * {@code ip.src}), after {@code decodeAs} options such as {@code udp.port==8472,vxlan}.
+     */
+    List<String[]> decode(Path pcap, List<String> decodeAs, String display, String... fields) {
+        List<String> cmd = new ArrayList<>(List.of("-r", pcap.toString()));
+        for (String d : decodeAs) {
+            cmd.add("-d");
+            cmd.add(d);
+        }
+        if (display != null) {
+            cmd.add("-Y");
+            cmd.add(display);
+        }
+        cmd.addAll(List.of("-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"));
+        for (String field : fields) {
+            cmd.add("-e");
+            cmd.add(field);
+        }
+        Result r = tshark(cmd.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r::output);
+        List<String[]> frames = new ArrayList<>();
+        r.stdout().lines().filter(l -> !l.isBlank()).forEach(l -> frames.add(l.split("\t", -1)));
+        return frames;
     }
 
     // ------------------------------------------------------------------ the daemon's CLI
@@ -526,6 +615,11 @@ final class Lab implements AutoCloseable {
         } catch (java.net.URISyntaxException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** The test classes and the daemon's jar: for helpers that use muslin's own classes (e.g. raw sockets). */
+    static String classpathWithMuslin() {
+        return testClasspath() + File.pathSeparator + ROOT.resolve("node/target/muslin.jar");
     }
 
     private static Path findRoot() {

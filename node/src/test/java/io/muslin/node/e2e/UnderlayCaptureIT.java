@@ -2,12 +2,10 @@ package io.muslin.node.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -53,11 +51,14 @@ class UnderlayCaptureIT {
     @Test
     void underlayIsWellFormedVxlanBetweenTheTwoVteps() {
         lab.assertPing(1, 2); // warm up: nothing below is about the first packet
-        Path pcap = null;
-        for (int attempt = 1; attempt <= 3 && pcap == null; attempt++) {
-            pcap = capture(attempt);
+        // muslin sends with UDP GSO: on a device that passes GSO through (veth), taps see each
+        // message before the kernel cuts it into datagrams. With the device's UDP segmentation
+        // off, the kernel cuts first and the capture holds the datagrams as they are on the wire.
+        for (int node = 1; node <= 2; node++) {
+            lab.execOk(lab.nodeNs(node), Duration.ofSeconds(10), "ethtool", "-K", "eth0", "tx-udp-segmentation", "off");
         }
-        assertTrue(pcap != null, "tcpdump dropped packets in all 3 captures");
+        Path pcap = lab.capture(1, "underlay", "udp port " + Lab.VXLAN_PORT, UnderlayCaptureIT::threeFlows,
+                file -> countIcmp(file) >= 2 * PINGS);
 
         List<String[]> frames = decode(pcap);
         assertTrue(frames.size() >= 2 * PINGS, () -> "too few frames captured: " + frames.size());
@@ -97,76 +98,32 @@ class UnderlayCaptureIT {
         assertTrue(distinct.size() >= 2,
                 () -> "different inner flows should get different outer UDP source ports: " + outerPortsByFlow);
 
-        Lab.Result problems = tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan",
+        Lab.Result problems = lab.tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan",
                 "-Y", PROBLEMS);
         assertEquals(0, problems.exitCode(), problems::output);
         assertEquals("", problems.stdout().strip(), "frames Wireshark finds malformed or warns about");
     }
 
-    /**
-     * Captures node 1's underlay while pod 1 sends three flows: ICMP echo and two TCP connections
-     * (different source ports). Returns the pcap, or null when tcpdump reports dropped packets.
-     */
-    private static Path capture(int attempt) {
-        Path pcap = lab.dir.resolve("underlay-" + attempt + ".pcap");
-        // muslin sends with UDP GSO: on a device that passes GSO through (veth), taps see each
-        // message before the kernel cuts it into datagrams. With the device's UDP segmentation
-        // off, the kernel cuts first and the capture holds the datagrams as they are on the wire.
-        for (int node = 1; node <= 2; node++) {
-            lab.execOk(lab.nodeNs(node), Duration.ofSeconds(10), "ethtool", "-K", "eth0", "tx-udp-segmentation", "off");
-        }
-        // A 64 MiB ring: in immediate mode each slot holds a whole snapshot (256 KiB).
-        Lab.Spawned tcpdump = lab.spawn("tcpdump-" + attempt, null, Lab.inNs(lab.nodeNs(1),
-                "tcpdump", "-i", "eth0", "-n", "-U", "--immediate-mode", "-B", "65536", "-w", pcap.toString(),
-                "udp", "port", Integer.toString(Lab.VXLAN_PORT)));
-        if (!Lab.waitFor(150, () -> Lab.read(tcpdump.stderr()).contains("listening on"))) {
-            fail("tcpdump did not start:\n" + tcpdump.output());
-        }
+    /** Pod 1 sends three flows: ICMP echo and two TCP connections (different source ports). */
+    private static void threeFlows() {
         lab.execOk(lab.podNs(1), Duration.ofSeconds(30), "ping", "-n", "-c", Integer.toString(PINGS), "-i", "0.2",
                 "-W", "2", Lab.podIp(2));
         Path data = lab.randomFile("data-64k.bin", 64 << 10);
         lab.transfer(data, 1, 2, 5001, Duration.ofSeconds(60));
         lab.transfer(data, 1, 2, 5002, Duration.ofSeconds(60));
-
-        // tcpdump writes each packet as it sees it; wait until the echo replies are in the file.
-        Lab.waitFor(25, () -> countIcmp(pcap) >= 2 * PINGS);
-        tcpdump.process().destroy(); // SIGTERM: tcpdump closes the file and exits
-        tcpdump.await(Duration.ofSeconds(30));
-        String stats = Lab.read(tcpdump.stderr());
-        if (stats.lines().noneMatch(l -> l.strip().equals("0 packets dropped by kernel"))) {
-            System.err.println("capture " + attempt + " lost packets, capturing again:\n" + stats);
-            return null;
-        }
-        return pcap;
     }
 
     private static List<String[]> decode(Path pcap) {
-        List<String> cmd = new ArrayList<>(List.of("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan",
-                "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"));
-        for (String field : FIELDS) {
-            cmd.add("-e");
-            cmd.add(field);
-        }
-        Lab.Result r = tshark(cmd.toArray(String[]::new));
-        assertEquals(0, r.exitCode(), r::output);
-        List<String[]> frames = new ArrayList<>();
-        r.stdout().lines().filter(l -> !l.isBlank()).forEach(l -> frames.add(l.split("\t", -1)));
-        return frames;
+        return lab.decode(pcap, List.of("udp.port==" + Lab.VXLAN_PORT + ",vxlan"), null, FIELDS);
     }
 
     private static long countIcmp(Path pcap) {
         if (!Files.exists(pcap)) {
             return 0;
         }
-        Lab.Result r = tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan", "-Y", "icmp",
+        Lab.Result r = lab.tshark("-r", pcap.toString(), "-d", "udp.port==" + Lab.VXLAN_PORT + ",vxlan", "-Y", "icmp",
                 "-T", "fields", "-e", "frame.number");
         // The file is still being written: tshark may complain about a cut-short last packet.
         return r.stdout().lines().filter(l -> !l.isBlank()).count();
-    }
-
-    private static Lab.Result tshark(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("tshark"));
-        cmd.addAll(List.of(args));
-        return lab.run(Duration.ofSeconds(60), cmd);
     }
 }
