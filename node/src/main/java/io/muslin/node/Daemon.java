@@ -19,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -27,7 +26,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
- * One node's daemon: wires the dataplane, the static peers, the admin socket and subnet.env
+ * One node's daemon: wires the dataplane, the peers, the admin socket and subnet.env
  * together, then waits for SIGTERM/SIGINT. It holds no packet logic.
  *
  * <p>Start, in this order (each step is undone, in reverse, if a later one fails):
@@ -36,17 +35,18 @@ import sun.misc.Signal;
  *   <li>start the dataplane (device, address, MTU, network route, forwarding; none for host-gw);</li>
  *   <li>for host-gw and DirectRouting, open the kernel-route programmer and delete the direct
  *       routes a crashed run left behind;</li>
- *   <li>program the static peers through {@link PeerProgrammer} (tables, and kernel routes for
- *       peers routed directly);</li>
+ *   <li>program the peers through {@link PeerProgrammer} (tables, and kernel routes for
+ *       peers routed directly), and let the {@link PeerSource} follow changes;</li>
  *   <li>start the admin socket;</li>
  *   <li>write subnet.env: the readiness signal, so only once forwarding is up.</li>
  * </ol>
- * Stop is the same in reverse: remove subnet.env, close the admin socket, remove the peers
- * (and so the kernel routes), close the dataplane (which removes the device and its routes).
+ * Stop is the same in reverse: remove subnet.env, close the admin socket, stop following the
+ * peer source, remove the peers (and so the kernel routes), close the dataplane (which removes
+ * the device and its routes).
  *
  * <p>Threads: the caller's thread runs start, waits, and runs stop. Signal handlers and the
  * shutdown hook only request the stop. The dataplane has its own event loop; the admin socket
- * its own thread.
+ * and the peer source their own threads.
  */
 public final class Daemon {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
@@ -139,7 +139,7 @@ public final class Daemon {
     private final String nodeName;
     private final DataplaneSettings settings;
     private final PeerProgrammer.Backend backend;
-    private final List<Lease> peers;
+    private final PeerSource peers;
     private final Path adminSocket;
     private final SubnetEnv subnetEnv;
     private final PrintWriter err;
@@ -152,22 +152,22 @@ public final class Daemon {
      * @param nodeName    for the log
      * @param settings    the validated dataplane settings
      * @param backend     the backend the peers are programmed for (type, VNI, DirectRouting)
-     * @param peers       static peer leases to program
+     * @param peers       where the peers come from (the config file's {@code Peers}, reloaded on change)
      * @param adminSocket where the admin socket goes
      * @param subnetFile  where subnet.env goes
      * @param err         where the one-line start failure goes
      */
-    public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, List<Lease> peers,
+    public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
                   Path adminSocket, Path subnetFile, PrintWriter err) {
         this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK);
     }
 
-    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, List<Lease> peers,
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
            Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes) {
         this.nodeName = nodeName;
         this.settings = settings;
         this.backend = backend;
-        this.peers = List.copyOf(peers);
+        this.peers = peers;
         this.adminSocket = adminSocket;
         this.subnetEnv = new SubnetEnv(subnetFile);
         this.err = err;
@@ -241,9 +241,8 @@ public final class Daemon {
         PeerProgrammer programmer = new PeerProgrammer(dataplane.tables(), settings.network(), settings.nodeSubnet(),
             backend, kernel);
         undo.push(new Step("peers", programmer::removeAll));
-        for (Lease peer : peers) {
-            programmer.add(peer);
-        }
+        undo.push(new Step("peer source", peers::close));
+        peers.start(programmer);
 
         AdminServer admin = AdminServer.start(adminSocket, new View(dataplane, settings, backend.type()));
         undo.push(new Step("admin socket", admin::close));

@@ -71,8 +71,8 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_START_FAILED;
         }
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
-        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), cfg.peers(), socket, subnetFile,
-            err);
+        PeerSource peers = new StaticPeerFile(config, cfg, StaticPeerFile.DEFAULT_INTERVAL);
+        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile, err);
         daemon.stopOnSignals();
         return daemon.run();
     }

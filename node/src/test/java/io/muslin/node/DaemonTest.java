@@ -61,7 +61,7 @@ class DaemonTest {
     }
 
     private Daemon daemon(Path socket, Path subnetFile, Daemon.DataplaneStarter starter) {
-        return new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PEERS, socket, subnetFile,
+        return new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket, subnetFile,
             new PrintWriter(err, true), starter, network -> KernelRoutes.NONE);
     }
 

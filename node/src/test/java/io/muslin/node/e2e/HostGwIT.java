@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -81,8 +82,26 @@ class HostGwIT {
         lab.assertTransfersIntactBothWays(data, 1, 2, 5001, Duration.ofMinutes(2));
     }
 
+    /** The config file's Peers are reloaded when it changes: a peer's route goes with it and comes back. */
     @Test
     @Order(4)
+    void routesFollowThePeersInTheConfigFile() throws Exception {
+        Path config = lab.config(1);
+        String original = Lab.read(config);
+        String withoutPeer2 = original.replaceAll("\\{\"Subnet\":\"10\\.244\\.2\\.0/24\"[^}]*\\},?", "");
+        assertNotEquals(original, withoutPeer2, "peer 2 not found in the config");
+        Files.writeString(config, withoutPeer2);
+        assertTrue(Lab.waitFor(50, () -> routes(1).isEmpty()), () -> "route to peer 2 removed: " + routes(1));
+        assertEquals("", lab.muslin(1, "routes").stdout());
+
+        Files.writeString(config, original);
+        assertTrue(Lab.waitFor(50, () -> routes(1).contains("10.244.2.0/24 via " + lab.pubIp(2))),
+                () -> "route to peer 2 back: " + routes(1));
+        lab.assertPing(1, 2);
+    }
+
+    @Test
+    @Order(5)
     void stoppingTheDaemonRemovesItsRoutes() {
         lab.stopDaemon(1);
         assertEquals("", routes(1), "no proto 109 route left on node 1");

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 /**
  * A small rtnetlink client (NETLINK_ROUTE) for the addresses and routes muslin installs.
  * Each request asks for an acknowledgement and waits for it, so a failure is reported with
- * the kernel's errno. Control-plane only; not thread-safe (one caller at a time).
+ * the kernel's errno. Control-plane only; not thread-safe: one caller at a time, from any thread.
  *
  * <pre>
  *  nlmsghdr (16): len u32 | type u16 | flags u16 | seq u32 | pid u32        (host byte order)
@@ -51,7 +51,7 @@ public final class RouteNetlink implements AutoCloseable {
     public static final int RTPROT_MUSLIN = 109;
 
     private final int fd;
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = Arena.ofShared(); // callers serialize; they need not be one thread
     private final MemorySegment buf = arena.allocate(8192, 8);
     private int seq;
 

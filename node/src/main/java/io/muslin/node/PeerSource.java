@@ -1,0 +1,35 @@
+package io.muslin.node;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.control.program.PeerProgrammer;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Where a node's peers come from. {@link #start} programs the current peers and then keeps the
+ * programmer current until {@link #close}; while the source cannot be read, what was programmed
+ * stays (the dataplane keeps forwarding on its last-known tables).
+ */
+interface PeerSource extends AutoCloseable {
+    /** Programs the current peers, then follows changes (on a thread of its own) until closed. */
+    void start(PeerProgrammer programmer) throws IOException;
+
+    /** Stops following changes; leaves the programmed peers as they are. */
+    @Override
+    void close();
+
+    /** A fixed list: programmed once, never changed. */
+    static PeerSource fixed(List<Lease> leases) {
+        List<Lease> copy = List.copyOf(leases);
+        return new PeerSource() {
+            @Override
+            public void start(PeerProgrammer programmer) {
+                copy.forEach(programmer::add);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}
