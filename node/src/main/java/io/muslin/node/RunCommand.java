@@ -12,6 +12,7 @@ import io.muslin.node.config.NodeConfig;
 import io.muslin.node.state.VtepMacStore;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.NetworkInterface;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -85,11 +86,21 @@ final class RunCommand implements Callable<Integer> {
         NodeConfig.Node node = cfg.node();
         NodeConfig.Backend backend = cfg.backend();
         Encapsulation encapsulation = backend.encapsulation();
-        int mtu = backend.autoMtu() ? UnderlayMtu.tunnelMtu(node.publicIp(), encapsulation) : backend.mtu();
+        int mtu;
+        int underlayMtu;
+        if (backend.autoMtu()) {
+            NetworkInterface underlay = UnderlayMtu.device(node.publicIp());
+            mtu = UnderlayMtu.tunnelMtu(underlay, encapsulation);
+            underlayMtu = underlay.getMTU();
+        } else {
+            // A configured MTU is taken as right for the path (PublicIP need not be local, e.g. behind NAT).
+            mtu = backend.mtu();
+            underlayMtu = mtu + encapsulation.bytes(4);
+        }
         long mac = encapsulation != Encapsulation.VXLAN ? MacAddress.NONE
             : node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), node.subnet(), node.publicIp(),
-            mac, backend.vni(), backend.port(), mtu);
+            mac, backend.vni(), backend.port(), mtu, underlayMtu, backend.mssClamp());
     }
 
     /** What the peer programmer needs of the backend. */

@@ -28,6 +28,11 @@ import java.lang.foreign.MemorySegment;
  * kernel's limits for one UDP send); a longer super-packet takes two. The outer UDP source
  * port is a socket's: the flow's hashed port picks one of the sockets, so a flow keeps one
  * port and flows spread over as many ports as there are sockets.
+ *
+ * <p>DF: all sockets but the last set DF on every datagram ({@code IP_PMTUDISC_PROBE}: DF, and
+ * the kernel's own path-MTU cache ignored; muslin keeps its own per peer). A frame whose inner
+ * packet has no DF goes out on the last socket, which sets no DF, so the underlay may fragment
+ * it as it could the inner packet.
  */
 final class GsoSender implements UnderlaySender {
     /** Messages per round of sendmmsg calls. */
@@ -59,10 +64,13 @@ final class GsoSender implements UnderlaySender {
     private int runSocket;
     private int runTos;
 
-    /** @param port the VXLAN destination port */
+    /**
+     * @param sockets UDP senders: all but the last with DF, the last without
+     * @param port    the VXLAN destination port
+     */
     GsoSender(NativeSocket[] sockets, int port, Counters counters) {
-        if (sockets.length == 0) {
-            throw new IllegalArgumentException("no sockets");
+        if (sockets.length < 2) {
+            throw new IllegalArgumentException("need DF sockets and one without DF, not " + sockets.length);
         }
         this.sockets = sockets.clone();
         this.port = port;
@@ -88,7 +96,8 @@ final class GsoSender implements UnderlaySender {
         batch.setBuffer(i, frame.memoryAddress() + at + OUTER_IP_UDP, frame.readableBytes() - OUTER_IP_UDP);
         batch.setControl(i, 0, Ipv4.tos(frame, at));
         batch.setDestination(i, underlay, port);
-        socketOf[i] = socketFor(frame.getUnsignedShort(at + Ipv4.MIN_HEADER));
+        socketOf[i] = Ipv4.dontFragment(frame, at) ? socketFor(frame.getUnsignedShort(at + Ipv4.MIN_HEADER))
+            : sockets.length - 1;
         segmentsOf[i] = 1;
     }
 
@@ -185,7 +194,7 @@ final class GsoSender implements UnderlaySender {
     }
 
     private int socketFor(int sourcePort) {
-        return sourcePort % sockets.length;
+        return sourcePort % (sockets.length - 1);
     }
 
     @Override

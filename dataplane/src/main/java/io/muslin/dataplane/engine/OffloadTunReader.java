@@ -226,6 +226,9 @@ final class OffloadTunReader implements TunDriver {
             counters.inc(Counter.DROP_MALFORMED);
             return false;
         }
+        if (!path.admitSegments(buf, segmenter.segmentLength(0), underlay)) {
+            return false;
+        }
         if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), underlay, templates, 0)
             || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), underlay, templates, LAST_TEMPLATE)) {
             return false;

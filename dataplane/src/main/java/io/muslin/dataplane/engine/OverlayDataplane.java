@@ -2,8 +2,11 @@ package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
+import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.IpipInboundPath;
 import io.muslin.dataplane.path.VxlanInboundPath;
@@ -86,6 +89,7 @@ public final class OverlayDataplane implements AutoCloseable {
     private final DataplaneSettings settings;
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
+    private PathMtu pathMtu;
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private MultiThreadIoEventLoopGroup group;
@@ -136,6 +140,7 @@ public final class OverlayDataplane implements AutoCloseable {
         });
 
         boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
+        pathMtu = new PathMtu(settings.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
         // VXLAN receives UDP datagrams on its port; IP-in-IP every protocol-4 packet, outer header included.
         NativeSocket receiver = vxlan ? NativeSocket.udp(0, settings.port(), SOCKET_BUFFER)
             : NativeSocket.rawIpv4Receiver(Libc.IPPROTO_IPIP, SOCKET_BUFFER);
@@ -150,23 +155,31 @@ public final class OverlayDataplane implements AutoCloseable {
         boolean udpGro = senders.length > 0 && enableGro(receiver);
         udpOffload = senders.length > 0;
 
+        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        NativeSocket icmp = NativeSocket.rawIpv4Receiver(Libc.IPPROTO_ICMP, 1 << 20);
+        undo.push(icmp);
+        TunReplyWriter replies = new TunReplyWriter(tun, alloc);
+        IcmpListener icmpListener = new IcmpListener(icmp, pathMtu, counters, settings.publicIp(),
+            vxlan ? Ipv4.PROTO_UDP : Ipv4.PROTO_IPIP, settings.port(), alloc);
+        MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.nodeSubnet().address(),
+            settings.mssClamp(), replies, counters);
+
         OutboundPath outbound;
         InboundPath inbound;
         if (vxlan) {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
-            outbound = OutboundPath.vxlan(encapsulator, counters);
+            outbound = OutboundPath.vxlan(encapsulator, counters, guard);
             inbound = new VxlanInboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
-            outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters);
+            outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
             inbound = new IpipInboundPath(tables, counters);
         }
 
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),
             EpollIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
-        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         NativeSocket[] sendSockets = udpOffload ? senders : new NativeSocket[] {raw};
         TunDriver tunReader;
         if (!offload) {
@@ -176,13 +189,15 @@ public final class OverlayDataplane implements AutoCloseable {
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
             tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, alloc);
         }
-        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, counters, udpGro, alloc);
+        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, udpGro, alloc);
         undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         undo.push(() -> loop.submit(() -> {
             try {
                 tunReader.close();
             } finally {
                 underlayReader.close();
+                icmpListener.close();
+                replies.close();
             }
         }).syncUninterruptibly());
 
@@ -194,6 +209,7 @@ public final class OverlayDataplane implements AutoCloseable {
             sendHandles[i] = h;
         }
         FdHandle udpHandle = FdHandle.register(loop, receiver.fd(), underlayReader);
+        FdHandle icmpHandle = FdHandle.register(loop, icmp.fd(), icmpListener);
         tunReader.attach(tunHandle, sendHandles);
         undo.push(() -> loop.submit(() -> {
             tunHandle.cancel();
@@ -201,6 +217,7 @@ public final class OverlayDataplane implements AutoCloseable {
                 h.cancel();
             }
             udpHandle.cancel();
+            icmpHandle.cancel();
         }).syncUninterruptibly());
     }
 
@@ -210,10 +227,11 @@ public final class OverlayDataplane implements AutoCloseable {
      * one on the raw socket).
      */
     private static NativeSocket[] udpSenders(int publicIp) {
-        NativeSocket[] sockets = new NativeSocket[UDP_SENDERS];
+        NativeSocket[] sockets = new NativeSocket[UDP_SENDERS + 1];
         try {
             for (int i = 0; i < sockets.length; i++) {
-                sockets[i] = NativeSocket.udpSender(publicIp, SOCKET_BUFFER);
+                // The last one sends without DF, for inner packets without DF (GsoSender).
+                sockets[i] = NativeSocket.udpSender(publicIp, SOCKET_BUFFER, i < UDP_SENDERS);
             }
             return sockets;
         } catch (LinuxException e) {
@@ -271,6 +289,20 @@ public final class OverlayDataplane implements AutoCloseable {
 
     public Counters counters() {
         return counters;
+    }
+
+    /** Each peer's learned path MTU, and the underlay link's MTU. */
+    public PathMtu pathMtu() {
+        return pathMtu;
+    }
+
+    /**
+     * The underlay device's MTU changed: every peer's path MTU is capped by it, and the TUN
+     * device gets {@code tunnelMtu} (any thread).
+     */
+    public void underlayMtuChanged(int underlayMtu, int tunnelMtu) throws LinuxException {
+        pathMtu.linkMtu(underlayMtu);
+        Interfaces.setMtu(settings.interfaceName(), tunnelMtu);
     }
 
     /**

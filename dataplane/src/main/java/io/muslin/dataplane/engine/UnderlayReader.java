@@ -3,6 +3,7 @@ package io.muslin.dataplane.engine;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.InboundPath;
+import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
@@ -49,6 +50,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final NativeSocket raw;
     private final TunDevice tun;
     private final InboundPath path;
+    private final MtuGuard guard;
     private final Counters counters;
     private final int batchSize;
     private final int capacity;
@@ -63,10 +65,11 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     /**
      * @param socket the receive socket: UDP (VXLAN) or raw protocol 4 (IP-in-IP)
      * @param raw    where replies (ARP, for VXLAN) go
+     * @param guard  clamps the MSS of SYNs from peers (or null)
      * @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode)
      */
-    UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, Counters counters,
-                   boolean udpGro, ByteBufAllocator alloc) {
+    UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, MtuGuard guard,
+                   Counters counters, boolean udpGro, ByteBufAllocator alloc) {
         if (udpGro && !tun.offload()) {
             throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
         }
@@ -74,6 +77,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         this.raw = raw;
         this.tun = tun;
         this.path = path;
+        this.guard = guard;
         this.counters = counters;
         this.batchSize = udpGro ? GRO_BATCH : tun.offload() ? OFFLOAD_BATCH : BATCH;
         this.capacity = udpGro ? GRO_CAPACITY : DATAGRAM_CAPACITY;
@@ -132,6 +136,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         reply.clear();
         switch (path.process(buf, source, reply)) {
             case InboundPath.DELIVER -> {
+                if (guard != null) {
+                    guard.clampInbound(buf, buf.readerIndex(), buf.readableBytes(), source);
+                }
                 if (gro != null) {
                     if (gro.isFull()) {
                         gro.flush(errno);

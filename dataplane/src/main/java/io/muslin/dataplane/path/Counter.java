@@ -32,6 +32,18 @@ public enum Counter {
     DROP_UNSUPPORTED_ETHERTYPE("dropUnsupportedEthertype"),
     DROP_UNSUPPORTED_FAMILY("dropUnsupportedFamily"),
     DROP_TOO_BIG("dropTooBig"),
+    /** An inner packet with DF over its peer's path MTU (less the overhead): the sender got ICMP. */
+    DROP_PATH_MTU("dropPathMtu"),
+    /** ICMP "fragmentation needed" sent back to a local sender through the TUN device. */
+    ICMP_FRAG_NEEDED_SENT("icmpFragNeededSent"),
+    /** ICMP errors not sent because of the rate limit. */
+    ICMP_RATE_LIMITED("icmpRateLimited"),
+    /** Path-MTU estimates learned or changed from the underlay's ICMP "fragmentation needed". */
+    PMTU_LEARNED("pmtuLearned"),
+    /** ICMP from the underlay that was not about a packet of ours (ignored). */
+    ICMP_IGNORED("icmpIgnored"),
+    /** TCP SYNs whose MSS option was lowered. */
+    MSS_CLAMPED("mssClamped"),
     DROP_TRUNCATED("dropTruncated"),
     DROP_TX_ERROR("dropTxError"),
     DROP_TUN_WRITE("dropTunWrite"),

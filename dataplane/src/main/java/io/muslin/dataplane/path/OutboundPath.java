@@ -50,25 +50,32 @@ public final class OutboundPath {
     private final int overhead;
     private final int maxInner;
     private final Counters counters;
+    private final MtuGuard guard;
     /** VXLAN: the VTEP MAC found by the last successful {@link #resolve}, for the encapsulation after it. */
     private long vtepMac;
 
-    private OutboundPath(VxlanEncapsulator vxlan, IpipEncapsulator ipip, int overhead, Counters counters) {
+    private OutboundPath(VxlanEncapsulator vxlan, IpipEncapsulator ipip, int overhead, Counters counters,
+                         MtuGuard guard) {
         this.vxlan = vxlan;
         this.ipip = ipip;
         this.overhead = overhead;
         this.maxInner = 0xFFFF - overhead;
         this.counters = counters;
+        this.guard = guard;
     }
 
-    /** The VXLAN path: route → ARP → FDB, then VXLAN over UDP. */
-    public static OutboundPath vxlan(VxlanEncapsulator encapsulator, Counters counters) {
-        return new OutboundPath(encapsulator, null, VxlanEncapsulator.OVERHEAD, counters);
+    /**
+     * The VXLAN path: route → ARP → FDB, then VXLAN over UDP.
+     *
+     * @param guard path-MTU checks and MSS clamping, or null for none
+     */
+    public static OutboundPath vxlan(VxlanEncapsulator encapsulator, Counters counters, MtuGuard guard) {
+        return new OutboundPath(encapsulator, null, VxlanEncapsulator.OVERHEAD, counters, guard);
     }
 
     /** The IP-in-IP path: route (next hop = the peer's underlay address), then an outer IPv4 header. */
-    public static OutboundPath ipip(IpipEncapsulator encapsulator, Counters counters) {
-        return new OutboundPath(null, encapsulator, IpipEncapsulator.OVERHEAD, counters);
+    public static OutboundPath ipip(IpipEncapsulator encapsulator, Counters counters, MtuGuard guard) {
+        return new OutboundPath(null, encapsulator, IpipEncapsulator.OVERHEAD, counters, guard);
     }
 
     /** Bytes of outer headers this path writes before each inner packet. */
@@ -85,10 +92,22 @@ public final class OutboundPath {
      */
     public int process(ByteBuf packet, Tables.Snapshot tables) {
         int underlay = resolve(packet, tables, maxInner);
-        if (underlay != 0) {
-            encapsulate(packet, underlay);
+        if (underlay == 0
+            || guard != null && !guard.admit(packet, packet.readerIndex(), packet.readableBytes(), underlay)) {
+            return 0;
         }
+        encapsulate(packet, underlay);
         return underlay;
+    }
+
+    /**
+     * After {@link #resolve} of a super-packet: true when segments of {@code segmentLength} bytes
+     * fit the path to {@code underlay}; false when the super-packet was dropped and its sender
+     * told the limit (ICMP).
+     */
+    public boolean admitSegments(ByteBuf superPacket, int segmentLength, int underlay) {
+        return guard == null || guard.admitSegments(superPacket, superPacket.readerIndex(), superPacket.readableBytes(),
+            segmentLength, underlay);
     }
 
     /**

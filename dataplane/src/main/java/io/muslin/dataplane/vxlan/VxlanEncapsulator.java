@@ -20,7 +20,8 @@ import io.netty.buffer.ByteBuf;
  *  +------------------+---------+-----------+--------------+----------------------------
  *   proto 17, TTL 64,  sport =   I flag,     dst remote    unchanged
  *   TOS from inner,    flow      VNI         VTEP MAC,
- *   no DF, ID 0        hash,                 src ours,
+ *   DF from inner,     hash,                 src ours,
+ *   ID 0
  *                      csum 0                0x0800/0x86DD
  *
  *  UDP header (RFC 768):
@@ -34,7 +35,9 @@ import io.netty.buffer.ByteBuf;
  * The outer UDP checksum is zero, which RFC 768 allows over IPv4 and RFC 7348 §5 recommends
  * ("UDP Checksum: It SHOULD be transmitted as zero"); the Linux vxlan driver sends the same
  * by default. The source port is {@link FlowHash#sourcePort} of the inner flow (RFC 7348 §5).
- * The TOS byte (DSCP and ECN) is copied from the inner IPv4 TOS or IPv6 traffic class.
+ * The TOS byte (DSCP and ECN) is copied from the inner IPv4 TOS or IPv6 traffic class, and DF
+ * from the inner IPv4 header (always set for inner IPv6), so a sender's path-MTU discovery
+ * works through the tunnel and a packet without DF may be fragmented on the underlay.
  * The result is a complete IPv4 datagram for a raw {@code IP_HDRINCL} socket.
  */
 public final class VxlanEncapsulator {
@@ -101,19 +104,22 @@ public final class VxlanEncapsulator {
         }
         int etherType;
         int tos;
+        boolean df;
         switch (Ipv4.version(packet, inner)) {
             case Ipv4.VERSION -> {
                 etherType = Ethernet.TYPE_IPV4;
                 tos = innerLength > Ipv4.TOS ? Ipv4.tos(packet, inner) : 0;
+                df = innerLength > Ipv4.FLAGS_FRAG + 1 && Ipv4.dontFragment(packet, inner);
             }
             case Ipv6.VERSION -> {
                 etherType = Ethernet.TYPE_IPV6;
                 tos = innerLength > 1 ? Ipv6.trafficClass(packet, inner) : 0;
+                df = true; // IPv6 is never fragmented on the way
             }
             default -> throw new IllegalArgumentException(
                 "inner packet is neither IPv4 nor IPv6: version " + Ipv4.version(packet, inner));
         }
-        encapsulateFrame(packet, remoteIp, remoteMac, etherType, tos, FlowHash.sourcePort(FlowHash.hash(packet, inner)));
+        writeFrame(packet, remoteIp, remoteMac, etherType, tos, df, FlowHash.sourcePort(FlowHash.hash(packet, inner)));
     }
 
     /**
@@ -122,6 +128,11 @@ public final class VxlanEncapsulator {
      */
     public void encapsulateFrame(ByteBuf payload, int remoteIp, long remoteMac, int etherType, int tos,
                                  int sourcePort) {
+        writeFrame(payload, remoteIp, remoteMac, etherType, tos, false, sourcePort);
+    }
+
+    private void writeFrame(ByteBuf payload, int remoteIp, long remoteMac, int etherType, int tos, boolean df,
+                            int sourcePort) {
         int inner = payload.readerIndex();
         int innerLength = payload.readableBytes();
         int outer = inner - OVERHEAD;
@@ -130,7 +141,7 @@ public final class VxlanEncapsulator {
                 + OVERHEAD + "+), payload " + innerLength + " (expected: 0-" + MAX_INNER_LENGTH + ")");
         }
         int udpLength = OVERHEAD - UDP_OFFSET + innerLength;
-        Ipv4.writeHeader(payload, outer, tos, OVERHEAD + innerLength, false, OUTER_TTL, Ipv4.PROTO_UDP,
+        Ipv4.writeHeader(payload, outer, tos, OVERHEAD + innerLength, df, OUTER_TTL, Ipv4.PROTO_UDP,
             localIp, remoteIp);
         payload.setInt(outer + UDP_OFFSET, (sourcePort << 16) | dstPort);
         payload.setInt(outer + UDP_OFFSET + 4, udpLength << 16); // length, checksum 0

@@ -30,8 +30,8 @@ class OutboundPathTest {
 
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
-    private final OutboundPath ipip = OutboundPath.ipip(new IpipEncapsulator(LOCAL), counters);
-    private final OutboundPath vxlan = OutboundPath.vxlan(new VxlanEncapsulator(LOCAL, MAC1, 1, 8472), counters);
+    private final OutboundPath ipip = OutboundPath.ipip(new IpipEncapsulator(LOCAL), counters, null);
+    private final OutboundPath vxlan = OutboundPath.vxlan(new VxlanEncapsulator(LOCAL, MAC1, 1, 8472), counters, null);
 
     private static ByteBuf packetTo(String dst) {
         return Packets.buffer(OutboundPath.HEADROOM, Packets.ipv4Udp(0, POD1, Ipv4Address.parse(dst), 1, 2, 100));

@@ -52,7 +52,8 @@ class VxlanEncapsulatorTest {
      * The inner packets of frames the Linux vxlan driver sent, encapsulated by us: byte for
      * byte the kernel's frame except where the kernel chose differently. It picks a non-zero
      * IP ID (we send 0, which a raw socket fills in), its own source port from its own hash,
-     * a UDP checksum ({@code udpcsum}) and outer TOS 0 (we copy the inner TOS).
+     * a UDP checksum ({@code udpcsum}), outer TOS 0 (we copy the inner TOS) and no DF (we copy
+     * the inner DF, and set it for inner IPv6, for path-MTU discovery through the tunnel).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernelFrames")
@@ -67,6 +68,7 @@ class VxlanEncapsulatorTest {
         byte[] expected = kernel.clone();
         expected[1] = (byte) innerTos(inner);
         putShort(expected, 4, 0);                                   // IP ID
+        putShort(expected, 6, innerDf(inner) ? 0x4000 : 0);        // DF
         putShort(expected, 10, 0);
         putShort(expected, 10, referenceChecksum(expected, 0, 20)); // IP checksum
         putShort(expected, 20, sourcePort);                         // UDP source port
@@ -77,12 +79,16 @@ class VxlanEncapsulatorTest {
         assertTrue(buf.release());
     }
 
+    private static boolean innerDf(byte[] inner) {
+        return (inner[0] & 0xF0) != 0x40 || (inner[6] & 0x40) != 0;
+    }
+
     private static int innerTos(byte[] inner) {
         return (inner[0] & 0xF0) == 0x40 ? inner[1] & 0xFF : ((inner[0] & 0x0F) << 4) | ((inner[1] & 0xF0) >>> 4);
     }
 
     /**
-     * Every outer field for a 32-byte inner IPv4 packet, in wire order (RFC 791, RFC 768,
+     * Every outer field for a 32-byte inner IPv4 packet with DF, in wire order (RFC 791, RFC 768,
      * RFC 7348 §5, Ethernet II). SPORT and CSUM are filled in from the flow hash and an
      * independent checksum.
      */
@@ -95,7 +101,7 @@ class VxlanEncapsulatorTest {
         encapsulator.encapsulate(buf, NODE_B_IP, NODE_B_MAC);
 
         String expected = squash("""
-            45 00 0052 0000 0000 40 11 CSUM c0a84d01 c0a84d02
+            45 00 0052 0000 4000 40 11 CSUM c0a84d01 c0a84d02
             SPORT 2118 003e 0000
             08 000000 000001 00
             02bb00000002 02aa00000001 0800

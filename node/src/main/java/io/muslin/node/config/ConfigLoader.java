@@ -8,6 +8,7 @@ import io.muslin.control.lease.LeaseJson;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class ConfigLoader {
         }
         int subnetLen = subnetLen(root, network);
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
-            Backend.MTU.name(), Backend.DIRECT_ROUTING));
+            Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
         Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen);
         List<Lease> peers = peers(root, network, subnetLen, node);
         return new NodeConfig(network, subnetLen, backend, node, peers);
@@ -120,7 +121,27 @@ public final class ConfigLoader {
         if (mtu != Backend.AUTO_MTU && mtu < Backend.MIN_MTU) {
             throw b.error(m.name(), mtu + " is out of range (accepted: " + mtuAccepted + ")");
         }
-        return new Backend(type, vni, port, mtu, directRouting);
+        return new Backend(type, vni, port, mtu, directRouting, mssClamp(b, type));
+    }
+
+    /** {@code MSSClamp}: absent or false (off), "auto", or an MSS. */
+    private static int mssClamp(JsonFields b, String type) {
+        JsonNode v = b.raw(Backend.MSS_CLAMP);
+        String accepted = "(accepted: \"auto\", false, or " + Backend.MIN_MSS + "-" + Backend.MAX_MSS + ")";
+        if (v == null || v.isBoolean() && !v.booleanValue()) {
+            return MtuGuard.NO_MSS_CLAMP;
+        }
+        if (type.equals(Lease.HOST_GW)) {
+            throw b.error(Backend.MSS_CLAMP, "host-gw has no tunnel to clamp for (accepted: only with \""
+                + Lease.VXLAN + "\" or \"" + Lease.IPIP + "\")");
+        }
+        if (v.isTextual() && v.textValue().equals("auto")) {
+            return MtuGuard.AUTO_MSS;
+        }
+        if (v.isInt() && v.intValue() >= Backend.MIN_MSS && v.intValue() <= Backend.MAX_MSS) {
+            return v.intValue();
+        }
+        throw b.error(Backend.MSS_CLAMP, JsonFields.describe(v) + " is not valid " + accepted);
     }
 
     private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen) {

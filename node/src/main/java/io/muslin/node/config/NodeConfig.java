@@ -2,6 +2,7 @@ package io.muslin.node.config;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import java.util.List;
@@ -38,11 +39,17 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      * @param mtu           tunnel MTU, or {@link #AUTO_MTU} for the underlay MTU minus the encapsulation's overhead
      * @param directRouting route peers on our underlay subnet without encapsulation (vxlan, ipip;
      *                      flannel's {@code DirectRouting}, Calico's CrossSubnet)
+     * @param mssClamp      {@link MtuGuard#NO_MSS_CLAMP}, {@link MtuGuard#AUTO_MSS} ({@code "auto"}:
+     *                      each peer's path MTU less 40), or a fixed MSS
      */
-    public record Backend(String type, int vni, int port, int mtu, boolean directRouting) {
+    public record Backend(String type, int vni, int port, int mtu, boolean directRouting, int mssClamp) {
         public static final String DEFAULT_TYPE = Lease.VXLAN;
         public static final List<String> TYPES = List.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW);
         public static final String DIRECT_ROUTING = "DirectRouting";
+        public static final String MSS_CLAMP = "MSSClamp";
+        /** A fixed {@code MSSClamp}: at least what every IPv4 host accepts (RFC 879), at most 65535 - 40. */
+        public static final int MIN_MSS = 536;
+        public static final int MAX_MSS = 65495;
         public static final IntSetting VNI = new IntSetting("VNI", 1, 0, Lease.MAX_VNI);
         /** The Linux default (flannel's too); IANA's VXLAN port is 4789. */
         public static final IntSetting PORT = new IntSetting("Port", 8472, 1, 65535);
@@ -53,7 +60,7 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
         public static final int MIN_MTU = 576;
 
         public static final Backend DEFAULTS = new Backend(DEFAULT_TYPE, VNI.defaultValue(), PORT.defaultValue(),
-            MTU.defaultValue(), false);
+            MTU.defaultValue(), false, MtuGuard.NO_MSS_CLAMP);
 
         public boolean autoMtu() {
             return mtu == AUTO_MTU;

@@ -26,7 +26,7 @@ class ConfigLoaderTest {
 
         assertEquals(Ipv4Prefix.parse("10.244.0.0/16"), cfg.network());
         assertEquals(24, cfg.subnetLen());
-        assertEquals(new Backend("vxlan", 1, 8472, Backend.AUTO_MTU, false), cfg.backend());
+        assertEquals(new Backend("vxlan", 1, 8472, Backend.AUTO_MTU, false, 0), cfg.backend());
         assertEquals(new NodeConfig.Node("node1", Ipv4Address.parse("192.168.50.1"), Ipv4Prefix.parse("10.244.1.0/24"),
             MacAddress.parse("6e:75:73:00:00:01"), "muslin0"), cfg.node());
         assertEquals(List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"), 1,
@@ -48,7 +48,7 @@ class ConfigLoaderTest {
             """);
         assertEquals(24, cfg.subnetLen());
         assertEquals(Backend.DEFAULTS, cfg.backend());
-        assertEquals(new Backend("vxlan", 1, 8472, 0, false), cfg.backend());
+        assertEquals(new Backend("vxlan", 1, 8472, 0, false, 0), cfg.backend());
         assertTrue(cfg.backend().autoMtu());
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
@@ -62,7 +62,7 @@ class ConfigLoaderTest {
              "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.1.16.0/20","Interface":"vx_1.a-b"}}
             """);
         assertEquals(20, cfg.subnetLen());
-        assertEquals(new Backend("vxlan", 16777215, 4789, 9000, false), cfg.backend());
+        assertEquals(new Backend("vxlan", 16777215, 4789, 9000, false, 0), cfg.backend());
         assertEquals("vx_1.a-b", cfg.node().interfaceName());
     }
 
@@ -73,7 +73,7 @@ class ConfigLoaderTest {
              "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24"},
              "Peers":[{"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"ipip"}]}
             """);
-        assertEquals(new Backend("ipip", 1, 8472, 0, true), ipip.backend());
+        assertEquals(new Backend("ipip", 1, 8472, 0, true, 0), ipip.backend());
         assertEquals(Encapsulation.IPIP, ipip.backend().encapsulation());
         assertEquals(List.of(Lease.of(Lease.IPIP, Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"))),
             ipip.peers());
@@ -85,11 +85,21 @@ class ConfigLoaderTest {
         assertFalse(hostGw.backend().directRouting());
     }
 
+    @Test
+    void mssClamp() throws Exception {
+        assertEquals(-1, ConfigLoader.parse(ExampleConfig.mutate("/Backend/MSSClamp", "\"auto\"")).backend().mssClamp());
+        assertEquals(1360, ConfigLoader.parse(ExampleConfig.mutate("/Backend/MSSClamp", "1360")).backend().mssClamp());
+        assertEquals(0, ConfigLoader.parse(ExampleConfig.mutate("/Backend/MSSClamp", "false")).backend().mssClamp());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
         {"Type":"host-gw","DirectRouting":true} | Backend.DirectRouting: host-gw always routes directly (accepted: true only with "vxlan" or "ipip")
         {"Type":"ipip","VNI":1}                 | Backend.VNI: applies to "vxlan" only (Type is "ipip")
         {"Type":"host-gw","Port":8472}          | Backend.Port: applies to "vxlan" only (Type is "host-gw")
+        {"Type":"host-gw","MSSClamp":"auto"}    | Backend.MSSClamp: host-gw has no tunnel to clamp for (accepted: only with "vxlan" or "ipip")
+        {"Type":"vxlan","MSSClamp":535}         | Backend.MSSClamp: 535 is not valid (accepted: "auto", false, or 536-65495)
+        {"Type":"ipip","MSSClamp":"on"}         | Backend.MSSClamp: "on" is not valid (accepted: "auto", false, or 536-65495)
         """)
     void backendOptionsMustFitTheType(String backend, String message) {
         ConfigException e = assertThrows(ConfigException.class,
@@ -126,7 +136,7 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 65536                 | Backend.MTU: 65536 is out of range              | accepted: 0 for auto, or 576-65535
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
-        /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting
+        /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
         /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, Backend, Node, Peers
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name

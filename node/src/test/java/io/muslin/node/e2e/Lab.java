@@ -134,6 +134,16 @@ final class Lab implements AutoCloseable {
         assertEquals(0, r.exitCode(), () -> "lab.sh stop " + i + " failed:\n" + r.output());
     }
 
+    /**
+     * {@code lab.sh router-mtu M}: sets the narrow link's MTU on both routers, now (the nodes
+     * learn it only from the routers' "fragmentation needed"). Needs a lab up with {@code --router-mtu}.
+     */
+    void setRouterMtu(int mtu) {
+        Result r = run(Duration.ofSeconds(30), List.of(LAB_SH.toString(), "router-mtu", Integer.toString(mtu),
+                "--prefix", prefix, "--dir", dir.toString()));
+        assertEquals(0, r.exitCode(), () -> "lab.sh router-mtu " + mtu + " failed:\n" + r.output());
+    }
+
     /** The daemon log of node {@code i}. */
     String daemonLog(int i) {
         return read(nodeDir(i).resolve("muslin.log"));
@@ -165,9 +175,17 @@ final class Lab implements AutoCloseable {
         return prefix + "-ul";
     }
 
-    /** The router between the two underlay subnets (only with {@code --remote-nodes}). */
+    /**
+     * The router between the two underlay subnets (only with {@code --remote-nodes}); with
+     * {@code --router-mtu}, router A: subnet A's side of the narrow link (its {@code wan}, 10.255.0.1).
+     */
     String routerNs() {
         return prefix + "-rt";
+    }
+
+    /** Router B, subnet B's side of the narrow link (its {@code wan}, 10.255.0.2): only with {@code --router-mtu}. */
+    String router2Ns() {
+        return prefix + "-rt2";
     }
 
     /** Node {@code i}'s address on underlay subnet A, 192.168.50.i: right unless i is remote; see {@link #pubIp}. */

@@ -36,6 +36,7 @@ public final class Libc {
     public static final int SOCK_NONBLOCK = O_NONBLOCK;
     public static final int SOCK_CLOEXEC = O_CLOEXEC;
     public static final int IPPROTO_IP = 0;
+    public static final int IPPROTO_ICMP = 1;
     public static final int IPPROTO_IPIP = 4;
     public static final int IPPROTO_UDP = 17;
     public static final int IPPROTO_RAW = 255;
@@ -51,6 +52,7 @@ public final class Libc {
     public static final int IP_TOS = 1;
     public static final int IP_MTU_DISCOVER = 10;
     public static final int IP_PMTUDISC_DONT = 0;
+    public static final int IP_PMTUDISC_PROBE = 3;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_TRUNC = 0x20;
 

@@ -72,16 +72,19 @@ public final class NativeSocket implements AutoCloseable {
 
     /**
      * A UDP socket for sending with {@code UDP_SEGMENT} (udp(7), Linux 4.18+), bound to an
-     * ephemeral port of {@code ipv4} (0 = any address), DF off (as the raw path sends), with a
-     * send buffer of {@code sndbuf} bytes. Fails when the kernel has no UDP segmentation offload.
+     * ephemeral port of {@code ipv4} (0 = any address), with a send buffer of {@code sndbuf}
+     * bytes. With {@code dontFragment} every datagram has DF and the kernel's path-MTU cache is
+     * ignored ({@code IP_PMTUDISC_PROBE}: the caller keeps its own); without, no datagram has DF
+     * ({@code IP_PMTUDISC_DONT}). Fails when the kernel has no UDP segmentation offload.
      */
-    public static NativeSocket udpSender(int ipv4, int sndbuf) throws LinuxException {
+    public static NativeSocket udpSender(int ipv4, int sndbuf, boolean dontFragment) throws LinuxException {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
         String what = "udp sender " + formatIpv4(ipv4);
         try {
             setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, what);
             Libc.setsockoptInt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0, what + " UDP_SEGMENT"); // probe: 0 = per message
-            Libc.setsockoptInt(fd, Libc.IPPROTO_IP, Libc.IP_MTU_DISCOVER, Libc.IP_PMTUDISC_DONT, what + " IP_MTU_DISCOVER");
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IP, Libc.IP_MTU_DISCOVER,
+                dontFragment ? Libc.IP_PMTUDISC_PROBE : Libc.IP_PMTUDISC_DONT, what + " IP_MTU_DISCOVER");
             try (Arena arena = Arena.ofConfined()) {
                 Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, 0), what);
             }

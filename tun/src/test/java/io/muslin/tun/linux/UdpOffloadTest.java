@@ -62,7 +62,7 @@ class UdpOffloadTest {
         int[] port = new int[1];
         try (Arena arena = Arena.ofConfined();
              NativeSocket rx = LoopbackUdp.bind(port);
-             NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20);
+             NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20, false);
              MessageBatch out = new MessageBatch(1, 8, true);
              MessageBatch in = new MessageBatch(8)) {
             MemorySegment errno = Libc.newErrnoSegment(arena);
@@ -94,7 +94,7 @@ class UdpOffloadTest {
         int[] port = new int[1];
         try (Arena arena = Arena.ofConfined();
              NativeSocket rx = LoopbackUdp.bind(port);
-             NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20);
+             NativeSocket tx = NativeSocket.udpSender(LOOPBACK, 1 << 20, false);
              MessageBatch out = new MessageBatch(2, 8, true);
              MessageBatch in = new MessageBatch(4, 1, true)) {
             rx.enableGro();

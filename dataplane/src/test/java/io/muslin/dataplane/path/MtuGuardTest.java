@@ -1,0 +1,187 @@
+package io.muslin.dataplane.path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.muslin.dataplane.packet.Icmp;
+import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Packets;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Too big with DF: dropped and the sender told; without DF: sent; ICMP rate-limited; MSS clamped. */
+class MtuGuardTest {
+    private static final int PEER = Ipv4Address.parse("192.168.60.3");
+    private static final int TUN_ADDRESS = Ipv4Address.parse("10.244.1.0");
+    private static final int POD1 = Ipv4Address.parse("10.244.1.2");
+    private static final int POD3 = Ipv4Address.parse("10.244.3.2");
+
+    private final Counters counters = new Counters();
+    private final PathMtu pathMtu = new PathMtu(1500, Long.MAX_VALUE);
+    private final RecordingReplies replies = new RecordingReplies();
+
+    @AfterEach
+    void release() {
+        replies.buffer.release();
+    }
+
+    private MtuGuard guard(int mssClamp) {
+        return new MtuGuard(pathMtu, 50, TUN_ADDRESS, mssClamp, replies, counters);
+    }
+
+    private static byte[] udp(int payload, boolean df) {
+        byte[] p = Packets.ipv4Udp(0, POD1, POD3, 40000, 5201, payload);
+        if (!df) {
+            Packets.putShort(p, 6, 0);
+            Packets.putShort(p, 10, 0);
+            Packets.putShort(p, 10, Packets.referenceChecksum(p, 0, 20));
+        }
+        return p;
+    }
+
+    private boolean admit(MtuGuard guard, byte[] packet) {
+        ByteBuf buf = Packets.buffer(0, packet);
+        try {
+            return guard.admit(buf, 0, packet.length, PEER);
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void tellsTheSenderTheLimitWhenDfIsSet() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        assertEquals(1350, guard.innerLimit(PEER));
+        assertTrue(admit(guard, udp(1350 - 28, true)), "exactly the limit fits");
+        byte[] big = udp(1351 - 28, true);
+        assertFalse(admit(guard, big));
+
+        assertEquals(1, replies.sent.size());
+        byte[] icmp = replies.sent.get(0);
+        ByteBuf r = Unpooled.wrappedBuffer(icmp);
+        assertEquals(TUN_ADDRESS, Ipv4.src(r, 0));
+        assertEquals(POD1, Ipv4.dst(r, 0), "to the sender");
+        assertEquals(Ipv4.PROTO_ICMP, Ipv4.protocol(r, 0));
+        assertEquals(0, Ipv4.checksum(r, 0, 20), "IP header checksum");
+        assertEquals(Icmp.TYPE_DEST_UNREACHABLE, Icmp.type(r, 20));
+        assertEquals(Icmp.CODE_FRAG_NEEDED, Icmp.code(r, 20));
+        assertEquals(1350, Icmp.nextHopMtu(r, 20));
+        assertEquals(0, Ipv4.checksum(r, 20, icmp.length - 20), "ICMP checksum");
+        assertEquals(20 + 8 + 28, icmp.length, "quotes the IP header and 8 bytes");
+        assertEquals(java.util.HexFormat.of().formatHex(big, 0, 28), java.util.HexFormat.of().formatHex(icmp, 28, 56));
+        assertEquals(1, counters.get(Counter.DROP_PATH_MTU));
+        assertEquals(1, counters.get(Counter.ICMP_FRAG_NEEDED_SENT));
+    }
+
+    @Test
+    void sendsWithoutDfAnyway() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        assertTrue(admit(guard(MtuGuard.NO_MSS_CLAMP), udp(1400, false)));
+        assertTrue(replies.sent.isEmpty());
+        assertEquals(0, counters.get(Counter.DROP_PATH_MTU));
+    }
+
+    @Test
+    void segmentsOfASuperPacketMustFit() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        byte[] superPacket = udp(4000, true);
+        ByteBuf buf = Packets.buffer(0, superPacket);
+        try {
+            assertTrue(guard.admitSegments(buf, 0, superPacket.length, 1350, PEER));
+            assertFalse(guard.admitSegments(buf, 0, superPacket.length, 1448, PEER));
+        } finally {
+            buf.release();
+        }
+        assertEquals(1, replies.sent.size());
+        assertEquals(1350, Icmp.nextHopMtu(Unpooled.wrappedBuffer(replies.sent.get(0)), 20));
+    }
+
+    @Test
+    void icmpIsRateLimitedLikeTheKernel() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        for (int i = 0; i < 200; i++) {
+            admit(guard, udp(1400, true));
+        }
+        assertEquals(200, counters.get(Counter.DROP_PATH_MTU));
+        long sent = counters.get(Counter.ICMP_FRAG_NEEDED_SENT);
+        assertTrue(sent >= MtuGuard.ICMP_BURST && sent < 200, "a burst, then about one a millisecond: " + sent);
+        assertEquals(200 - sent, counters.get(Counter.ICMP_RATE_LIMITED));
+    }
+
+    @Test
+    void tokenBucketRefills() {
+        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        long t = 1_000_000_000_000L;
+        int taken = 0;
+        while (guard.takeToken(t)) {
+            taken++;
+        }
+        assertEquals(MtuGuard.ICMP_BURST, taken);
+        assertFalse(guard.takeToken(t + 999_999));
+        assertTrue(guard.takeToken(t + 1_000_000), "one token a millisecond");
+    }
+
+    @Test
+    void neverAnswersAnIcmpErrorOrALaterFragment() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        byte[] icmpError = udp(1400, true);
+        icmpError[9] = 1;
+        icmpError[20] = 3;
+        byte[] laterFragment = udp(1400, true);
+        Packets.putShort(laterFragment, 6, 0x4000 | 100);
+        assertFalse(admit(guard, icmpError));
+        assertFalse(admit(guard, laterFragment));
+        assertTrue(replies.sent.isEmpty());
+    }
+
+    @Test
+    void clampsTheMssToThePeersLimit() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        byte[] syn = io.muslin.dataplane.offload.MssClampTestSupport.syn(1460);
+        assertTrue(admit(guard(MtuGuard.AUTO_MSS), syn));
+        assertEquals(1, counters.get(Counter.MSS_CLAMPED));
+        ByteBuf buf = Packets.buffer(0, syn);
+        try {
+            guard(MtuGuard.AUTO_MSS).clampInbound(buf, 0, syn.length, PEER);
+            assertEquals(1310, buf.getUnsignedShort(42), "1400 - 50 - 40");
+            guard(1200).clampInbound(buf, 0, syn.length, PEER);
+            assertEquals(1200, buf.getUnsignedShort(42));
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** Keeps copies of what would have been written to the TUN device. */
+    private static final class RecordingReplies implements TunReplies {
+        final ByteBuf buffer = Unpooled.directBuffer(600);
+        final List<byte[]> sent = new ArrayList<>();
+
+        @Override
+        public ByteBuf buffer() {
+            return buffer;
+        }
+
+        @Override
+        public int offset() {
+            return 10;
+        }
+
+        @Override
+        public boolean send(int length) {
+            byte[] b = new byte[length];
+            buffer.getBytes(10, b);
+            sent.add(b);
+            return true;
+        }
+    }
+}
