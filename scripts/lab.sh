@@ -11,15 +11,20 @@
 #   lab.sh start  NODE [--prefix P] [--dir D] [--timeout SECONDS]   (muslin daemon on node NODE)
 #   lab.sh stop   NODE [--prefix P] [--dir D]
 #   lab.sh status [--prefix P] [--dir D]
-#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, rt, n1, p1, ...)
+#   lab.sh router-mtu M [--prefix P] [--dir D]      (the narrow link's MTU, at run time)
+#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, rt, rt2, n1, p1, ...)
 #
 # Layout (prefix P, default mlab; $D defaults to <repo>/.lab/P):
 #   P-ul        the underlay: bridge br0 (subnet A, 192.168.50.0/24), one port n$i per node;
-#               with --remote-nodes also br1 (subnet B, 192.168.60.0/24) and the router's
-#               ports rt0 (on br0) and rt1 (on br1, MTU --router-mtu)
-#   P-rt        only with --remote-nodes: the router, eth0 192.168.50.254/24 on br0,
-#               eth1 192.168.60.254/24 on br1 (MTU --router-mtu, default 1500), ip_forward=1,
-#               rp_filter=0; in routing mode also 10.244.$j.0/24 via node j
+#               with --remote-nodes also br1 (subnet B, 192.168.60.0/24) and the routers'
+#               ports rt0 (on br0) and rt1 (on br1), all MTU 1500
+#   P-rt        only with --remote-nodes: router A, eth0 192.168.50.254/24 on br0; without
+#               --router-mtu also eth1 192.168.60.254/24 on br1 (the only router); with it,
+#               wan 10.255.0.1/30 (MTU M) and 192.168.60.0/24 via 10.255.0.2
+#   P-rt2       only with --router-mtu M: router B, wan 10.255.0.2/30 (MTU M, the narrow
+#               link, a veth to P-rt's wan), eth1 192.168.60.254/24 on br1, and
+#               192.168.50.0/24 via 10.255.0.1. Routers: ip_forward=1, rp_filter=0,
+#               icmp_ratelimit=0; in routing mode also 10.244.$j.0/24 towards node j
 #   P-n$i       node i: eth0 192.168.50.$i/24 on br0, or 192.168.60.$i/24 on br1 when i is in
 #               --remote-nodes (then a route to the other subnet via the router's .254),
 #               pod0 10.244.$i.1/24 to its pod, ip_forward=1, rp_filter=0, and its overlay
@@ -42,6 +47,7 @@ set -euo pipefail
 readonly UNDERLAY_NET=192.168.50      # subnet A, br0: node i is 192.168.50.i/24
 readonly REMOTE_NET=192.168.60        # subnet B, br1 (--remote-nodes): node i is 192.168.60.i/24
 readonly ROUTER_HOST=254              # the router is .254 on both subnets
+readonly WAN_NET=10.255.0             # --router-mtu: the link P-rt (.1) -- P-rt2 (.2), a /30
 readonly CLUSTER_NET=10.244.0.0/16    # node i leases 10.244.i.0/24
 readonly UNDERLAY_MTU=1500
 readonly VXLAN_OVERHEAD=50            # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
@@ -56,7 +62,7 @@ KERNEL_NODES=''
 BACKEND=vxlan
 DIRECT_ROUTING=''                     # 1 with --direct-routing
 REMOTE_NODES=''
-ROUTER_MTU=''                         # default: UNDERLAY_MTU
+ROUTER_MTU=''                         # --router-mtu: two routers and a narrow link; empty: one router
 VNI=1
 PORT=8472
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
@@ -72,6 +78,7 @@ usage() {
 
 ns_ul()   { printf '%s-ul' "$PREFIX"; }
 ns_rt()   { printf '%s-rt' "$PREFIX"; }
+ns_rt2()  { printf '%s-rt2' "$PREFIX"; }
 ns_node() { printf '%s-n%s' "$PREFIX" "$1"; }
 ns_pod()  { printf '%s-p%s' "$PREFIX" "$1"; }
 vtep_mac() { printf '6e:75:73:00:00:%02x' "$1"; }
@@ -104,7 +111,7 @@ node_mode() {
 # The namespaces of this prefix that exist now.
 lab_namespaces() {
     ip netns list 2>/dev/null | awk '{print $1}' \
-        | grep -E "^${PREFIX//./\\.}-(ul|rt|n[0-9]+|p[0-9]+)$" || true
+        | grep -E "^${PREFIX//./\\.}-(ul|rt|rt2|n[0-9]+|p[0-9]+)$" || true
 }
 
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
@@ -183,17 +190,22 @@ validate_topology() {
         [[ "$k" =~ ^[0-9]+$ && "$k" -ge 1 && "$k" -le "$NODES" ]] \
             || die "--remote-nodes: '$k' is not a node of 1..$NODES"
     done
-    if [[ -z "$ROUTER_MTU" ]]; then
-        ROUTER_MTU=$UNDERLAY_MTU
-    elif [[ -z "${REMOTE_NODES//,/}" ]]; then
-        die "--router-mtu: there is no router without --remote-nodes"
+    if [[ -n "$ROUTER_MTU" ]]; then
+        has_router || die "--router-mtu: there is no router without --remote-nodes"
+        check_router_mtu "$ROUTER_MTU" --router-mtu
     fi
-    [[ "$ROUTER_MTU" =~ ^[0-9]+$ && "$ROUTER_MTU" -ge 576 && "$ROUTER_MTU" -le 9000 ]] \
-        || die "--router-mtu: '$ROUTER_MTU' must be 576..9000"
+}
+
+# Dies unless $1 is a link MTU the lab accepts; $2 names the option in the message.
+check_router_mtu() {
+    [[ "$1" =~ ^[0-9]+$ && "$1" -ge 576 && "$1" -le 9000 ]] || die "$2: '$1' must be 576..9000"
 }
 
 # True when the lab has a second subnet and a router.
 has_router() { [[ -n "${REMOTE_NODES//,/}" ]]; }
+
+# True when the subnets are joined by two routers and the narrow link (--router-mtu).
+has_wan() { has_router && [[ -n "$ROUTER_MTU" ]]; }
 
 # The MTU the pods get, as flannel's CNI plugin gives them FLANNEL_MTU: the overlay's when
 # any node runs one (kernel nodes imply vxlan), else the underlay's.
@@ -285,27 +297,58 @@ setup_underlay() {
     nsx "$ul" ip link set br0 up
 }
 
-# The router between subnet A (br0) and subnet B (br1), for --remote-nodes. Its eth1 and the
-# bridge port rt1 have --router-mtu: the narrow link. Frames bigger than that are dropped on
-# the link in both directions (a veth drops what exceeds the receiver's MTU); the router sends
-# "fragmentation needed" only for what it forwards from subnet A into the link.
+# A router namespace: forwarding on, no reverse-path filter, and ICMP errors never held
+# back (icmp_ratelimit=0, see docs/lab.md: the path-MTU tests count them).
+setup_router_ns() {
+    local ns="$1"
+    ip netns add "$ns"
+    setup_sysctls "$ns" 1
+    nsx "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 >/dev/null
+    nsx "$ns" ip link set lo up
+}
+
+# Interfaces that existed before default.rp_filter was set keep their own value.
+rp_filter_off() {
+    nsx "$1" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+}
+
+# The router(s) between subnet A (br0) and subnet B (br1), for --remote-nodes. Without
+# --router-mtu one router joins the bridges. With it, router A on br0 and router B on br1 are
+# joined by the veth "wan" of MTU M, the narrow link: every underlay port stays 1500, so a
+# frame too big for the link reaches a router, which answers "fragmentation needed" (or
+# fragments it, without DF). A veth silently drops a frame bigger than its receiver's MTU,
+# so the narrow MTU must never face a 1500 sender on a bridge: hence two routers.
 setup_router() {
-    local ul rt
-    ul="$(ns_ul)" rt="$(ns_rt)"
+    local ul rt rt2
+    ul="$(ns_ul)" rt="$(ns_rt)" rt2="$(ns_rt2)"
     nsx "$ul" ip link add br1 type bridge
     nsx "$ul" ip link set br1 up
-    ip netns add "$rt"
-    setup_sysctls "$rt" 1
-    nsx "$rt" ip link set lo up
+    setup_router_ns "$rt"
     ip -n "$rt" link add eth0 mtu "$UNDERLAY_MTU" type veth peer name rt0 netns "$ul"
     ip -n "$ul" link set rt0 mtu "$UNDERLAY_MTU" master br0 up
-    ip -n "$rt" link add eth1 mtu "$ROUTER_MTU" type veth peer name rt1 netns "$ul"
-    ip -n "$ul" link set rt1 mtu "$ROUTER_MTU" master br1 up
     ip -n "$rt" addr add "$UNDERLAY_NET.$ROUTER_HOST/24" dev eth0
-    ip -n "$rt" addr add "$REMOTE_NET.$ROUTER_HOST/24" dev eth1
     ip -n "$rt" link set eth0 up
-    ip -n "$rt" link set eth1 up
-    nsx "$rt" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+    if has_wan; then
+        setup_router_ns "$rt2"
+        ip -n "$rt" link add wan mtu "$ROUTER_MTU" type veth peer name wan netns "$rt2"
+        ip -n "$rt" addr add "$WAN_NET.1/30" dev wan
+        ip -n "$rt2" addr add "$WAN_NET.2/30" dev wan
+        ip -n "$rt2" link set wan mtu "$ROUTER_MTU" up
+        ip -n "$rt" link set wan up
+        ip -n "$rt2" link add eth1 mtu "$UNDERLAY_MTU" type veth peer name rt1 netns "$ul"
+        ip -n "$ul" link set rt1 mtu "$UNDERLAY_MTU" master br1 up
+        ip -n "$rt2" addr add "$REMOTE_NET.$ROUTER_HOST/24" dev eth1
+        ip -n "$rt2" link set eth1 up
+        ip -n "$rt" route add "$REMOTE_NET.0/24" via "$WAN_NET.2"
+        ip -n "$rt2" route add "$UNDERLAY_NET.0/24" via "$WAN_NET.1"
+        rp_filter_off "$rt2"
+    else
+        ip -n "$rt" link add eth1 mtu "$UNDERLAY_MTU" type veth peer name rt1 netns "$ul"
+        ip -n "$ul" link set rt1 mtu "$UNDERLAY_MTU" master br1 up
+        ip -n "$rt" addr add "$REMOTE_NET.$ROUTER_HOST/24" dev eth1
+        ip -n "$rt" link set eth1 up
+    fi
+    rp_filter_off "$rt"
 }
 
 # Node i: namespace, eth0 on its subnet's bridge (and a route to the other subnet via the
@@ -335,8 +378,7 @@ setup_node() {
     ip -n "$pod" addr add "10.244.$i.2/24" dev eth0
     ip -n "$pod" link set eth0 up
     ip -n "$pod" route add default via "10.244.$i.1"
-    # Interfaces that existed before default.rp_filter was set keep their own value.
-    nsx "$node" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 >"$f"; done'
+    rp_filter_off "$node"
 }
 
 # ---------------------------------------------------------------- overlays
@@ -377,12 +419,21 @@ setup_routing() {
     done
 }
 
-# Routing mode: the router knows every pod subnet (only the baseline; overlays encapsulate).
+# Routing mode: the routers know every pod subnet (only the baseline; overlays encapsulate):
+# via the node on their own subnet, else across the narrow link.
 setup_router_routes() {
-    local rt j
-    rt="$(ns_rt)"
+    local rt rt2 j
+    rt="$(ns_rt)" rt2="$(ns_rt2)"
     for ((j = 1; j <= NODES; j++)); do
-        ip -n "$rt" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+        if ! has_wan; then
+            ip -n "$rt" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+        elif is_remote "$j"; then
+            ip -n "$rt" route add "10.244.$j.0/24" via "$WAN_NET.2"
+            ip -n "$rt2" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+        else
+            ip -n "$rt" route add "10.244.$j.0/24" via "$(pub_ip "$j")"
+            ip -n "$rt2" route add "10.244.$j.0/24" via "$WAN_NET.1"
+        fi
     done
 }
 
@@ -560,8 +611,11 @@ cmd_up() {
         fi
     done
     trap - EXIT
-    if has_router; then
-        log "router: ns $(ns_rt) $UNDERLAY_NET.$ROUTER_HOST (br0), $REMOTE_NET.$ROUTER_HOST (br1, MTU $ROUTER_MTU)"
+    if has_wan; then
+        log "router A: ns $(ns_rt) $UNDERLAY_NET.$ROUTER_HOST (br0), $WAN_NET.1 (wan, MTU $ROUTER_MTU)"
+        log "router B: ns $(ns_rt2) $WAN_NET.2 (wan, MTU $ROUTER_MTU), $REMOTE_NET.$ROUTER_HOST (br1)"
+    elif has_router; then
+        log "router: ns $(ns_rt) $UNDERLAY_NET.$ROUTER_HOST (br0), $REMOTE_NET.$ROUTER_HOST (br1)"
     fi
     for ((i = 1; i <= NODES; i++)); do
         log "node $i ($(node_mode "$i")): ns $(ns_node "$i") $(pub_ip "$i"), pod ns $(ns_pod "$i") 10.244.$i.2"
@@ -611,8 +665,10 @@ cmd_down() {
 describe_lab() {
     local d="mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}"
     [[ "$MODE" == routing ]] || d+=", backend $BACKEND${DIRECT_ROUTING:+ with DirectRouting}"
-    if has_router; then
-        d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24), router MTU ${ROUTER_MTU:-$UNDERLAY_MTU}"
+    if has_wan; then
+        d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24) behind two routers, narrow link MTU $ROUTER_MTU"
+    elif has_router; then
+        d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24) behind one router"
     fi
     printf '%s' "$d"
 }
@@ -626,9 +682,16 @@ cmd_status() {
     fi
     load_lab_env || true
     echo "lab $PREFIX: up, ${NODES:-?} node(s), $(describe_lab), dir $DIR"
-    if has_router; then
-        printf 'router  ns %s  %s.%s (br0)  %s.%s (br1, MTU %s)\n' "$(ns_rt)" "$UNDERLAY_NET" "$ROUTER_HOST" \
-            "$REMOTE_NET" "$ROUTER_HOST" "${ROUTER_MTU:-$UNDERLAY_MTU}"
+    if has_wan; then
+        printf 'router A  ns %s  %s.%s (br0)  %s.1 (wan, MTU %s)\n' "$(ns_rt)" "$UNDERLAY_NET" "$ROUTER_HOST" \
+            "$WAN_NET" "$(link_mtu "$(ns_rt)" wan)"
+        ip -n "$(ns_rt)" route show 2>/dev/null | sed 's/^/    /'
+        printf 'router B  ns %s  %s.2 (wan, MTU %s)  %s.%s (br1)\n' "$(ns_rt2)" "$WAN_NET" \
+            "$(link_mtu "$(ns_rt2)" wan)" "$REMOTE_NET" "$ROUTER_HOST"
+        ip -n "$(ns_rt2)" route show 2>/dev/null | sed 's/^/    /'
+    elif has_router; then
+        printf 'router  ns %s  %s.%s (br0)  %s.%s (br1)\n' "$(ns_rt)" "$UNDERLAY_NET" "$ROUTER_HOST" \
+            "$REMOTE_NET" "$ROUTER_HOST"
         ip -n "$(ns_rt)" route show 2>/dev/null | sed 's/^/    /'
     fi
     for ((i = 1; i <= ${NODES:-0}; i++)); do
@@ -647,12 +710,34 @@ cmd_status() {
     done
 }
 
+# The MTU of link $2 in namespace $1 as the kernel has it now, or "?".
+link_mtu() {
+    ip -n "$1" -o link show dev "$2" 2>/dev/null | sed -nE 's/.* mtu ([0-9]+) .*/\1/p' | grep . || echo '?'
+}
+
+# Sets the narrow link's MTU on both ends, at run time (for "the path narrows mid-transfer"),
+# and records it in lab.env. Nothing else changes: the nodes learn the new path MTU only from
+# the routers' "fragmentation needed", as they would on a real network.
+cmd_router_mtu() {
+    local mtu="$1" rt rt2
+    load_lab_env || die "no lab '$PREFIX' in $DIR (run lab.sh up first)"
+    check_router_mtu "$mtu" router-mtu
+    has_wan || die "router-mtu: lab '$PREFIX' has no narrow link (build it with --remote-nodes and --router-mtu)"
+    is_root || die "lab.sh router-mtu needs root"
+    rt="$(ns_rt)" rt2="$(ns_rt2)"
+    ip netns list | awk '{print $1}' | grep -qx "$rt2" || die "namespace $rt2 does not exist"
+    ip -n "$rt" link set wan mtu "$mtu"
+    ip -n "$rt2" link set wan mtu "$mtu"
+    sed -i "s/^ROUTER_MTU=.*/ROUTER_MTU=$mtu/" "$DIR/lab.env"
+    log "narrow link $rt wan -- $rt2 wan: MTU $mtu (was $ROUTER_MTU)"
+}
+
 cmd_exec() {
     local name="$1"
     shift
     [[ "${1:-}" == -- ]] && shift
     [[ $# -gt 0 ]] || die "exec needs a command after --"
-    [[ "$name" =~ ^(ul|rt|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, rt, n<i> or p<i>"
+    [[ "$name" =~ ^(ul|rt|rt2|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, rt, rt2, n<i> or p<i>"
     exec ip netns exec "$PREFIX-$name" "$@"
 }
 
@@ -672,14 +757,19 @@ main() {
             parse_args "$@"
             if [[ "$cmd" == start ]]; then cmd_start "$node"; else cmd_stop "$node"; fi ;;
         status) parse_args "$@"; cmd_status ;;
+        router-mtu)
+            local mtu="${1:?router-mtu needs an MTU}"
+            shift
+            parse_args "$@"
+            cmd_router_mtu "$mtu" ;;
         exec)
-            local name="${1:?exec needs a namespace name (ul, rt, n1, p1, ...)}" args=()
+            local name="${1:?exec needs a namespace name (ul, rt, rt2, n1, p1, ...)}" args=()
             shift
             while [[ $# -gt 0 && "$1" != -- ]]; do args+=("$1"); shift; done
             parse_args "${args[@]}"
             cmd_exec "$name" "$@" ;;
         -h|--help|help) usage ;;
-        *) die "unknown command: $cmd (up, down, config, start, stop, status, exec)" ;;
+        *) die "unknown command: $cmd (up, down, config, start, stop, status, router-mtu, exec)" ;;
     esac
 }
 
