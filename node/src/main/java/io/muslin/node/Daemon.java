@@ -10,6 +10,7 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.node.admin.AdminServer;
 import io.muslin.node.admin.AdminView;
@@ -19,8 +20,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -61,6 +64,18 @@ public final class Daemon {
 
         Counters counters();
 
+        /** Each peer's path MTU (none for host-gw). */
+        default List<PathMtu.Entry> pathMtus() {
+            return List.of();
+        }
+
+        /** The tunnel MTU now. */
+        int mtu();
+
+        /** Who to tell when the tunnel MTU follows the underlay's. */
+        default void onMtuChange(IntConsumer listener) {
+        }
+
         /** Stops forwarding and removes the device and its routes. */
         @Override
         void close();
@@ -74,10 +89,25 @@ public final class Daemon {
 
     static final DataplaneStarter OVERLAY = settings -> {
         if (settings.encapsulation() == Encapsulation.NONE) {
-            return new RoutesOnly();
+            return new RoutesOnly(settings.mtu());
         }
         OverlayDataplane dp = OverlayDataplane.start(settings);
         return new Dataplane() {
+            @Override
+            public List<PathMtu.Entry> pathMtus() {
+                return dp.pathMtu().entries();
+            }
+
+            @Override
+            public int mtu() {
+                return dp.mtu();
+            }
+
+            @Override
+            public void onMtuChange(IntConsumer listener) {
+                dp.onMtuChange(listener);
+            }
+
             @Override
             public Tables tables() {
                 return dp.tables();
@@ -99,6 +129,16 @@ public final class Daemon {
     private static final class RoutesOnly implements Dataplane {
         private final Tables tables = new Tables();
         private final Counters counters = new Counters();
+        private final int mtu;
+
+        RoutesOnly(int mtu) {
+            this.mtu = mtu;
+        }
+
+        @Override
+        public int mtu() {
+            return mtu;
+        }
 
         @Override
         public Tables tables() {
@@ -244,6 +284,14 @@ public final class Daemon {
         undo.push(new Step("peer source", peers::close));
         peers.start(programmer);
 
+        dataplane.onMtuChange(mtu -> {
+            LOG.info("the underlay MTU changed: tunnel MTU now {}", mtu);
+            try {
+                subnetEnv.write(settings.network(), settings.nodeSubnet(), mtu);
+            } catch (IOException e) {
+                LOG.warn("cannot rewrite {}: {}", subnetEnv.file(), e.getMessage());
+            }
+        });
         AdminServer admin = AdminServer.start(adminSocket, new View(dataplane, settings, backend.type()));
         undo.push(new Step("admin socket", admin::close));
 
@@ -325,7 +373,12 @@ public final class Daemon {
 
         @Override
         public int mtu() {
-            return settings.mtu();
+            return dataplane.mtu();
+        }
+
+        @Override
+        public List<PathMtu.Entry> pathMtus() {
+            return dataplane.pathMtus();
         }
     }
 }

@@ -88,10 +88,12 @@ final class RunCommand implements Callable<Integer> {
         Encapsulation encapsulation = backend.encapsulation();
         int mtu;
         int underlayMtu;
+        int underlayIndex = 0;
         if (backend.autoMtu()) {
             NetworkInterface underlay = UnderlayMtu.device(node.publicIp());
             mtu = UnderlayMtu.tunnelMtu(underlay, encapsulation);
             underlayMtu = underlay.getMTU();
+            underlayIndex = underlay.getIndex();
         } else {
             // A configured MTU is taken as right for the path (PublicIP need not be local, e.g. behind NAT).
             mtu = backend.mtu();
@@ -100,7 +102,7 @@ final class RunCommand implements Callable<Integer> {
         long mac = encapsulation != Encapsulation.VXLAN ? MacAddress.NONE
             : node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), node.subnet(), node.publicIp(),
-            mac, backend.vni(), backend.port(), mtu, underlayMtu, backend.mssClamp());
+            mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp());
     }
 
     /** What the peer programmer needs of the backend. */

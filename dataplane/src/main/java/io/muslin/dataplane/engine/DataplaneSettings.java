@@ -15,11 +15,13 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  * @param vni           VXLAN network identifier, 0..16777215 (VXLAN only)
  * @param port          UDP destination port we listen on and send to, 8472 (VXLAN only)
  * @param mtu           TUN MTU (underlay MTU minus the encapsulation's overhead, or configured)
+ * @param autoMtu       the TUN MTU follows the underlay device's (else {@code mtu} was configured)
+ * @param underlayIndex interface index of the underlay device, whose MTU changes are followed (0: none)
  * @param underlayMtu   MTU of the underlay device: the path MTU of every peer until ICMP says less
  * @param mssClamp      {@link io.muslin.dataplane.path.MtuGuard#NO_MSS_CLAMP}, {@link
  *                      io.muslin.dataplane.path.MtuGuard#AUTO_MSS} or a fixed MSS
  */
 public record DataplaneSettings(String interfaceName, Encapsulation encapsulation, Ipv4Prefix network,
                                 Ipv4Prefix nodeSubnet, int publicIp, long vtepMac, int vni, int port, int mtu,
-                                int underlayMtu, int mssClamp) {
+                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp) {
 }

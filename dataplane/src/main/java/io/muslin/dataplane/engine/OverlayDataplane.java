@@ -4,6 +4,7 @@ import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.dataplane.path.PathMtu;
@@ -32,6 +33,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 
 /**
  * One node's overlay dataplane, VXLAN or IP-in-IP: the TUN device, the underlay sockets and
@@ -85,11 +87,15 @@ public final class OverlayDataplane implements AutoCloseable {
      * (measured: 5% of a single stream's packets); 2000 removed them in the lab.
      */
     static final int TUN_TX_QUEUE = 2000;
+    /** The smallest MTU every IPv4 host must accept (RFC 791): the TUN MTU never follows the underlay below it. */
+    static final int MIN_TUNNEL_MTU = 576;
 
     private final DataplaneSettings settings;
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
     private PathMtu pathMtu;
+    private volatile int mtu;
+    private volatile IntConsumer mtuListener = m -> { };
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private MultiThreadIoEventLoopGroup group;
@@ -141,6 +147,7 @@ public final class OverlayDataplane implements AutoCloseable {
 
         boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
         pathMtu = new PathMtu(settings.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
+        mtu = settings.mtu();
         // VXLAN receives UDP datagrams on its port; IP-in-IP every protocol-4 packet, outer header included.
         NativeSocket receiver = vxlan ? NativeSocket.udp(0, settings.port(), SOCKET_BUFFER)
             : NativeSocket.rawIpv4Receiver(Libc.IPPROTO_IPIP, SOCKET_BUFFER);
@@ -161,8 +168,14 @@ public final class OverlayDataplane implements AutoCloseable {
         TunReplyWriter replies = new TunReplyWriter(tun, alloc);
         IcmpListener icmpListener = new IcmpListener(icmp, pathMtu, counters, settings.publicIp(),
             vxlan ? Ipv4.PROTO_UDP : Ipv4.PROTO_IPIP, settings.port(), alloc);
-        MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.nodeSubnet().address(),
-            settings.mssClamp(), replies, counters);
+        NativeSocket links = settings.underlayIndex() == 0 ? null : NativeSocket.netlinkEvents(NativeSocket.RTMGRP_LINK);
+        if (links != null) {
+            undo.push(links);
+        }
+        UnderlayLinkWatcher linkWatcher = links == null ? null : new UnderlayLinkWatcher(links,
+            settings.underlayIndex(), settings.underlayMtu(), this::underlayMtuChanged, alloc);
+        MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.mssClamp(), replies,
+            counters);
 
         OutboundPath outbound;
         InboundPath inbound;
@@ -198,6 +211,9 @@ public final class OverlayDataplane implements AutoCloseable {
                 underlayReader.close();
                 icmpListener.close();
                 replies.close();
+                if (linkWatcher != null) {
+                    linkWatcher.close();
+                }
             }
         }).syncUninterruptibly());
 
@@ -210,6 +226,7 @@ public final class OverlayDataplane implements AutoCloseable {
         }
         FdHandle udpHandle = FdHandle.register(loop, receiver.fd(), underlayReader);
         FdHandle icmpHandle = FdHandle.register(loop, icmp.fd(), icmpListener);
+        FdHandle linkHandle = linkWatcher == null ? null : FdHandle.register(loop, links.fd(), linkWatcher);
         tunReader.attach(tunHandle, sendHandles);
         undo.push(() -> loop.submit(() -> {
             tunHandle.cancel();
@@ -218,6 +235,9 @@ public final class OverlayDataplane implements AutoCloseable {
             }
             udpHandle.cancel();
             icmpHandle.cancel();
+            if (linkHandle != null) {
+                linkHandle.cancel();
+            }
         }).syncUninterruptibly());
     }
 
@@ -296,13 +316,38 @@ public final class OverlayDataplane implements AutoCloseable {
         return pathMtu;
     }
 
+    /** The TUN device's MTU now (it follows the underlay's when the MTU is automatic). */
+    public int mtu() {
+        return mtu;
+    }
+
     /**
-     * The underlay device's MTU changed: every peer's path MTU is capped by it, and the TUN
-     * device gets {@code tunnelMtu} (any thread).
+     * Called, on the event loop, with the new TUN MTU whenever the underlay device's MTU
+     * changes it (automatic MTU only); e.g. to rewrite subnet.env.
      */
-    public void underlayMtuChanged(int underlayMtu, int tunnelMtu) throws LinuxException {
+    public void onMtuChange(IntConsumer listener) {
+        this.mtuListener = listener;
+    }
+
+    /**
+     * The underlay device's MTU changed (event loop): it caps every peer's path MTU, and with an
+     * automatic MTU the TUN device's MTU follows (not below the IPv4 minimum of 576).
+     */
+    private void underlayMtuChanged(int underlayMtu) {
         pathMtu.linkMtu(underlayMtu);
-        Interfaces.setMtu(settings.interfaceName(), tunnelMtu);
+        counters.inc(Counter.UNDERLAY_MTU_CHANGES);
+        int tunnel = underlayMtu - settings.encapsulation().bytes(4);
+        if (!settings.autoMtu() || tunnel < MIN_TUNNEL_MTU || tunnel == mtu) {
+            return;
+        }
+        try {
+            Interfaces.setMtu(settings.interfaceName(), tunnel);
+        } catch (LinuxException e) {
+            counters.inc(Counter.DROP_TX_ERROR);
+            return;
+        }
+        mtu = tunnel;
+        mtuListener.accept(tunnel);
     }
 
     /**

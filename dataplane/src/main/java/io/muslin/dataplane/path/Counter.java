@@ -42,6 +42,8 @@ public enum Counter {
     PMTU_LEARNED("pmtuLearned"),
     /** ICMP from the underlay that was not about a packet of ours (ignored). */
     ICMP_IGNORED("icmpIgnored"),
+    /** Changes of the underlay device's MTU seen (the TUN MTU follows when automatic). */
+    UNDERLAY_MTU_CHANGES("underlayMtuChanges"),
     /** TCP SYNs whose MSS option was lowered. */
     MSS_CLAMPED("mssClamped"),
     DROP_TRUNCATED("dropTruncated"),

@@ -11,8 +11,8 @@ import io.netty.buffer.ByteBuf;
  *   <li>the limit for an inner packet to a peer is its path MTU ({@link PathMtu}: learned from
  *       ICMP, else the underlay link's) less the encapsulation's overhead;</li>
  *   <li>an inner IPv4 packet over the limit with DF set is dropped ({@code dropPathMtu}) and its
- *       sender gets ICMP "fragmentation needed" with the limit as next-hop MTU, written back
- *       through the TUN device ({@code icmpFragNeededSent}), at most {@value #ICMP_PER_SECOND}
+ *       sender gets ICMP "fragmentation needed" with the limit as next-hop MTU, from the
+ *       packet's destination address, written back through the TUN device ({@code icmpFragNeededSent}), at most {@value #ICMP_PER_SECOND}
  *       a second with bursts of {@value #ICMP_BURST} (the kernel's {@code icmp_msgs_per_sec}
  *       and {@code icmp_msgs_burst}; {@code icmpRateLimited} counts the rest);</li>
  *   <li>one without DF is sent anyway, its outer header without DF: the underlay fragments the
@@ -36,7 +36,6 @@ public final class MtuGuard {
 
     private final PathMtu pathMtu;
     private final int overhead;
-    private final int icmpSource;
     private final int mssClamp;
     private final TunReplies replies;
     private final Counters counters;
@@ -44,15 +43,12 @@ public final class MtuGuard {
 
     /**
      * @param overhead   bytes the encapsulation adds
-     * @param icmpSource the source address of the ICMP errors we send (our TUN address)
      * @param mssClamp   {@link #NO_MSS_CLAMP}, {@link #AUTO_MSS}, or a fixed MSS
      * @param replies    where ICMP errors go (the TUN device)
      */
-    public MtuGuard(PathMtu pathMtu, int overhead, int icmpSource, int mssClamp, TunReplies replies,
-                    Counters counters) {
+    public MtuGuard(PathMtu pathMtu, int overhead, int mssClamp, TunReplies replies, Counters counters) {
         this.pathMtu = pathMtu;
         this.overhead = overhead;
-        this.icmpSource = icmpSource;
         this.mssClamp = mssClamp;
         this.replies = replies;
         this.counters = counters;
@@ -126,7 +122,10 @@ public final class MtuGuard {
             return;
         }
         ByteBuf out = replies.buffer();
-        int n = Icmp.writeFragNeeded(out, replies.offset(), icmpSource, limit, packet, at, length);
+        // From the packet's own destination: an address behind the tunnel, routed via the TUN
+        // device (so rp_filter passes it) and never one of this node's (the kernel drops ICMP
+        // from its own addresses arriving on an interface as martian).
+        int n = Icmp.writeFragNeeded(out, replies.offset(), Ipv4.dst(packet, at), limit, packet, at, length);
         if (replies.send(n)) {
             counters.inc(Counter.ICMP_FRAG_NEEDED_SENT);
         } else {

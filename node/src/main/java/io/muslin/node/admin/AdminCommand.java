@@ -2,6 +2,7 @@ package io.muslin.node.admin;
 
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
@@ -17,6 +18,7 @@ import java.util.stream.Collectors;
  *            10.244.3.0/24 via 192.168.50.3 direct                       (host-gw, DirectRouting)
  *   neigh    10.244.2.0 dev muslin0 lladdr 6e:75:73:00:00:02 PERMANENT    (ip neigh show dev flannel.1)
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
+ *   pmtu     192.168.60.3 mtu 1400 expires 598s                       (learned path MTUs, outer bytes)
  *   stats    "name value" lines: backend, device, vni, mtu, peers, then every counter
  * </pre>
  * Every line ends with a newline; an empty table is an empty reply.
@@ -52,6 +54,17 @@ public enum AdminCommand {
             for (FdbEntry e : view.snapshot().fdbEntries()) {
                 sb.append(MacAddress.format(e.mac())).append(" dev ").append(view.deviceName())
                     .append(" dst ").append(Ipv4Address.format(e.underlay())).append(" self permanent\n");
+            }
+            return sb.toString();
+        }
+    },
+    PMTU("pmtu", "Show the path MTU learned for each peer (like ip route get's cached mtu).") {
+        @Override
+        String reply(AdminView view) {
+            StringBuilder sb = new StringBuilder();
+            for (PathMtu.Entry e : view.pathMtus()) {
+                sb.append(Ipv4Address.format(e.underlay())).append(" mtu ").append(e.mtu()).append(" expires ")
+                    .append(Math.max(0, (PathMtu.DEFAULT_EXPIRY_NANOS - e.ageNanos()) / 1_000_000_000L)).append("s\n");
             }
             return sb.toString();
         }

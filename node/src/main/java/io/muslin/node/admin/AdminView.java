@@ -1,7 +1,9 @@
 package io.muslin.node.admin;
 
 import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.Tables;
+import java.util.List;
 
 /**
  * What the admin socket shows: a read-only view of a running dataplane. Every method may be
@@ -24,6 +26,11 @@ public interface AdminView {
     String deviceName();
 
     int vni();
+
+    /** Each peer's learned path MTU (outer bytes), for {@code muslin pmtu}. */
+    default List<PathMtu.Entry> pathMtus() {
+        return List.of();
+    }
 
     int mtu();
 }

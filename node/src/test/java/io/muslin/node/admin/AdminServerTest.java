@@ -108,7 +108,7 @@ class AdminServerTest {
     @Test
     void unknownCommand() throws IOException {
         start();
-        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, stats)\n",
+        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, pmtu, stats)\n",
             AdminClient.request(socket, "x"));
     }
 
@@ -123,7 +123,7 @@ class AdminServerTest {
     void overlongRequestIsRefused() throws IOException {
         start();
         String reply = raw("r".repeat(AdminServer.MAX_REQUEST + 10));
-        assertEquals("error: request longer than 256 bytes (accepted: routes, neigh, fdb, stats)\n", reply);
+        assertEquals("error: request longer than 256 bytes (accepted: routes, neigh, fdb, pmtu, stats)\n", reply);
     }
 
     @Test

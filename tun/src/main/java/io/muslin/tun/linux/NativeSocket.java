@@ -71,6 +71,38 @@ public final class NativeSocket implements AutoCloseable {
     }
 
     /**
+     * A non-blocking rtnetlink socket subscribed to the multicast {@code groups} (e.g.
+     * {@link #RTMGRP_LINK}): the kernel's notifications arrive as datagrams, one or more
+     * netlink messages each; read them with {@link #read}.
+     */
+    public static NativeSocket netlinkEvents(int groups) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        String what = "rtnetlink groups 0x" + Integer.toHexString(groups);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment nl = arena.allocate(12, 4);
+            nl.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_NETLINK);
+            nl.set(java.lang.foreign.ValueLayout.JAVA_INT, 8, groups);
+            Libc.bind(fd, nl, what);
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /** rtnetlink multicast group of link changes (RTM_NEWLINK/RTM_DELLINK). */
+    public static final int RTMGRP_LINK = 1;
+
+    /** One datagram into {@code len} bytes at {@code address}: its length, 0 when none is waiting, or {@code -errno}. */
+    public long read(MemorySegment errno, long address, int len) {
+        long n;
+        do {
+            n = Libc.read(errno, fd, address, len);
+        } while (n == -Libc.EINTR);
+        return n == -Libc.EAGAIN ? 0 : n;
+    }
+
+    /**
      * A UDP socket for sending with {@code UDP_SEGMENT} (udp(7), Linux 4.18+), bound to an
      * ephemeral port of {@code ipv4} (0 = any address), with a send buffer of {@code sndbuf}
      * bytes. With {@code dontFragment} every datagram has DF and the kernel's path-MTU cache is
