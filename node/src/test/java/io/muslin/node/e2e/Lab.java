@@ -1,6 +1,7 @@
 package io.muslin.node.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -142,6 +144,23 @@ final class Lab implements AutoCloseable {
         Result r = run(Duration.ofSeconds(30), List.of(LAB_SH.toString(), "router-mtu", Integer.toString(mtu),
                 "--prefix", prefix, "--dir", dir.toString()));
         assertEquals(0, r.exitCode(), () -> "lab.sh router-mtu " + mtu + " failed:\n" + r.output());
+    }
+
+    /** {@code lab.sh start NODE}: starts node {@code i}'s daemon (with its config file as it is now) and waits until ready. */
+    void startDaemon(int i) {
+        Result r = run(LAB_UP_TIMEOUT, List.of(LAB_SH.toString(), "start", Integer.toString(i), "--prefix", prefix,
+                "--dir", dir.toString()));
+        assertEquals(0, r.exitCode(), () -> "lab.sh start " + i + " failed:\n" + r.output());
+    }
+
+    /** A counter of namespace {@code ns}'s IP statistics ({@code /proc/net/snmp}, e.g. {@code FragCreates}). */
+    long ipCounter(String ns, String name) {
+        List<String> lines = execOk(ns, Duration.ofSeconds(10), "cat", "/proc/net/snmp").stdout().lines()
+                .filter(l -> l.startsWith("Ip:")).toList();
+        List<String> names = Arrays.asList(lines.get(0).split("\\s+"));
+        int column = names.indexOf(name);
+        assertTrue(column > 0, () -> "no Ip counter " + name + " in " + names);
+        return Long.parseLong(lines.get(1).split("\\s+")[column]);
     }
 
     /** The daemon log of node {@code i}. */
@@ -402,14 +421,39 @@ final class Lab implements AutoCloseable {
      * the file the receiver wrote.
      */
     Path transfer(Path file, int from, int to, int port, Duration timeout) {
+        return transfer(from, to, port, timeout, "exec " + NETCAT + " -N " + podIp(to) + " " + port + " < '" + file + "'");
+    }
+
+    /**
+     * Like {@link #transfer}, but the sender stops for {@code pause} after the first
+     * {@code pauseAfter} bytes (the connection stays open), and {@code during} runs while it waits.
+     */
+    Path transferWithPause(Path file, int from, int to, int port, Duration timeout, long pauseAfter, Duration pause,
+                           Runnable during) {
+        Path marker = dir.resolve("paused-" + port);
+        String client = "< '" + file + "' sh -c 'head -c " + pauseAfter + "; touch " + marker + "; sleep "
+                + pause.toSeconds() + "; cat' | " + NETCAT + " -N " + podIp(to) + " " + port;
+        CompletableFuture<Void> action = CompletableFuture.runAsync(() -> {
+            if (!waitFor(600, () -> Files.exists(marker))) {
+                fail("the sender never reached its pause");
+            }
+            during.run();
+        });
+        Path received = transfer(from, to, port, timeout, client);
+        action.join();
+        return received;
+    }
+
+    /** Receives with netcat in pod {@code to} while the shell command {@code client} sends from pod {@code from}. */
+    private Path transfer(int from, int to, int port, Duration timeout, String client) {
         Path received = dir.resolve("recv-" + from + "-" + to + "-" + port + ".bin");
         String name = "nc-" + from + "-" + to + "-" + port;
         Spawned server = spawn(name + "-server", null,
                 inNs(podNs(to), "sh", "-c", "exec " + NETCAT + " -l " + port + " > '" + received + "'"));
         awaitListening(podNs(to), port);
-        Result client = exec(podNs(from), timeout, "sh", "-c", "exec " + NETCAT + " -N " + podIp(to) + " " + port + " < '" + file + "'");
-        if (client.exitCode() != 0) {
-            fail("nc client pod" + from + " -> pod" + to + " exited " + client.exitCode() + ":\n" + client.output()
+        Result r = exec(podNs(from), timeout, "sh", "-c", client);
+        if (r.exitCode() != 0) {
+            fail("nc client pod" + from + " -> pod" + to + " exited " + r.exitCode() + ":\n" + r.output()
                     + "\nserver:\n" + server.output() + "\n" + diagnostics());
         }
         int serverExit = server.await(Duration.ofSeconds(60));
@@ -477,10 +521,15 @@ final class Lab implements AutoCloseable {
      * test after three lossy captures.
      */
     Path capture(int node, String name, String filter, Runnable traffic, Predicate<Path> complete) {
+        return capture(nodeNs(node), "eth0", name, filter, traffic, complete);
+    }
+
+    /** As {@link #capture(int, String, String, Runnable, Predicate)}, on interface {@code iface} of namespace {@code ns}. */
+    Path capture(String ns, String iface, String name, String filter, Runnable traffic, Predicate<Path> complete) {
         for (int attempt = 1; attempt <= 3; attempt++) {
             Path pcap = dir.resolve(name + "-" + attempt + ".pcap");
             // A 64 MiB ring: in immediate mode each slot holds a whole snapshot (256 KiB).
-            List<String> cmd = new ArrayList<>(inNs(nodeNs(node), "tcpdump", "-i", "eth0", "-n", "-U",
+            List<String> cmd = new ArrayList<>(inNs(ns, "tcpdump", "-i", iface, "-n", "-U",
                     "--immediate-mode", "-B", "65536", "-w", pcap.toString()));
             cmd.addAll(Arrays.asList(filter.split(" ")));
             Spawned tcpdump = spawn("tcpdump-" + name + "-" + attempt, null, cmd);
