@@ -110,6 +110,20 @@ class PathMtuIT {
         assertTrue(lab.stats(1).get("mssClamped") >= 4, () -> "node 1 stats: " + lab.stats(1));
     }
 
+    /** The tunnel MTU follows the underlay device's at run time, and subnet.env with it. */
+    @Test
+    @Order(5)
+    void theTunnelMtuFollowsTheUnderlayDevice() {
+        lab.execOk(lab.nodeNs(3), Duration.ofSeconds(10), "ip", "link", "set", "eth0", "mtu", "1400");
+        boolean followed = Lab.waitFor(50, () -> lab.execOk(lab.nodeNs(3), Duration.ofSeconds(10), "ip", "-o", "link",
+                "show", Lab.OVERLAY_DEVICE).stdout().contains("mtu 1350 "));
+        assertTrue(followed, () -> lab.execOk(lab.nodeNs(3), Duration.ofSeconds(10), "ip", "link").stdout());
+        assertTrue(Lab.waitFor(50, () -> Lab.read(lab.subnetEnv(3)).contains("FLANNEL_MTU=1350")),
+                () -> Lab.read(lab.subnetEnv(3)));
+        assertEquals(1350L, lab.stats(3).get("mtu"));
+        lab.assertPing(3, 1);
+    }
+
     private static List<String> mssValues(Path pcap, List<String> decodeAs) {
         return lab.decode(pcap, decodeAs, "tcp.flags.syn == 1", "tcp.options.mss_val").stream()
                 .map(f -> f[0]).toList();
