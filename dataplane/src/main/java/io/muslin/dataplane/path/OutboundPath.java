@@ -6,7 +6,7 @@ import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.table.FdbEntry;
-import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.netty.buffer.ByteBuf;
@@ -117,11 +117,11 @@ public final class OutboundPath {
         if (length > maxLength) {
             return drop(Counter.DROP_TOO_BIG);
         }
-        Route route = tables.lookupRoute(Ipv4.dst(packet, at));
-        if (route == null) {
+        NextHop via = tables.lookupNextHop(Ipv4.dst(packet, at));
+        if (via == null) {
             return drop(Counter.DROP_NO_ROUTE);
         }
-        long mac = tables.lookupArp(route.nextHop());
+        long mac = tables.lookupArp(via.address());
         if (mac == MacAddress.NONE) {
             return drop(Counter.DROP_NO_NEIGHBOR);
         }
