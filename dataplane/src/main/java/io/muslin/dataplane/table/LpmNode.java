@@ -3,10 +3,11 @@ package io.muslin.dataplane.table;
 import java.util.Arrays;
 
 /**
- * One 8-bit stride of an {@link LpmTrie}, as plain arrays: a node is a {@code long[]} when it
- * has no children, else an {@code Object[]} holding that {@code long[]} at index 0 and its
- * children after it. Immutable once built. The methods here read and build nodes; there are
- * no instances.
+ * One 8-bit stride of an {@link LpmTrie}: a {@code long[]} with the node's runs and own
+ * routes, and an {@code Object[]} with its children. The trie stores the two arrays, not this
+ * record: a parent keeps each child as a pair of slots in its children array, so a lookup
+ * loads a child's two arrays side by side from the parent's, without a type test, and then
+ * misses the cache once on the child's data. Immutable once built.
  *
  * <pre>
  *   long[] data:
@@ -14,41 +15,36 @@ import java.util.Arrays;
  *   [4]     ranks | inh     runs before word q in bits 8q..8q+7 (q = 1..3); the inherited
  *                           next-hop id in the high 32 bits
  *   [5..]   entries         one int per run, two per long (run 2k low half, 2k+1 high half):
- *                           a next-hop id (0 = no route) or, negative, -(index of the child)
+ *                           a next-hop id (0 = no route) or, negative, ~c for child c
  *   [..]    own routes      one long per route that ends in this stride, sorted:
  *                           length within the stride (bits 40+) | first slot (32-39) | id (0-31)
+ *   Object[] kids:          child c's data at 2c, its kids at 2c + 1 ({@link #NO_KIDS}: none)
  *
  *   slot:     0   1   2 ... 9  10  11 ... 255
  *   value:    A   A   A ... A  [n] B  ...  B        A, B: next-hop ids; [n]: a child
  *   bitmap:   1   0   0 ... 0   1  1  ...  0
- *   entries:  [ A, -1, B ]                          Object[] node: { data, n }
+ *   entries:  [ A, ~0, B ]                          kids: [ n.data, n.kids ]
  * </pre>
  * A slot's entry is {@code entries[ranks[q] + popcount(word q up to s) - 1]}: one word load, a
- * shift, one {@link Long#bitCount} (POPCNT), one load from the same array. A node without
- * children is one object, so a lookup that ends in it misses the cache once there, not once for
- * the node, once for its bitmap and once for its entries. Routes are pushed down to the slots
- * they cover (leaf pushing), so a lookup stops at the first entry that is not a child. A child
- * always has a run of its own.
+ * shift, one {@link Long#bitCount} (POPCNT), one load from the same array. Routes are pushed
+ * down to the slots they cover (leaf pushing), so a lookup stops at the first entry that is
+ * not a child. A child always has a run of its own.
+ *
+ * @param data the runs and own routes
+ * @param kids the children, in pairs
  */
-final class LpmNode {
+record LpmNode(long[] data, Object[] kids) {
     static final int STRIDE = 8;
     static final int SLOTS = 1 << STRIDE;
     /** Longs before the entries: four bitmap words and the ranks/inherited word. */
     static final int HEADER = 5;
     private static final int META = 4;
     static final long[] NO_ROUTES = {};
+    static final Object[] NO_KIDS = {};
     /** An empty root: one run, no route. */
-    static final long[] EMPTY = (long[]) build(NO_ROUTES, 0, null, 0);
-
-    private LpmNode() {
-    }
+    static final LpmNode EMPTY = build(NO_ROUTES, 0, null, 0);
 
     // ---- reader side: what a lookup does ----
-
-    /** The node's data array. */
-    static long[] data(Object node) {
-        return node instanceof long[] d ? d : (long[]) ((Object[]) node)[0];
-    }
 
     /** The run that holds {@code slot} (0-255): runs started at or before it, minus one. */
     static int run(long[] d, int slot) {
@@ -57,9 +53,14 @@ final class LpmNode {
         return ((int) d[META] >>> (q << 3) & 0xFF) + Long.bitCount(d[q] << ~slot) - 1;
     }
 
-    /** Run {@code i}'s entry: a next-hop id (0: none), or -(child index) when negative. */
+    /** Run {@code i}'s entry: a next-hop id (0: none), or ~c (negative) for child c. */
     static int entry(long[] d, int i) {
         return (int) (d[HEADER + (i >>> 1)] >>> ((i & 1) << 5));
+    }
+
+    /** The entry of {@code slot}. */
+    int entryAt(int slot) {
+        return entry(data, run(data, slot));
     }
 
     // ---- own routes, packed ----
@@ -104,111 +105,115 @@ final class LpmNode {
         return length == 0 ? 0 : (length - 1) >>> 3;
     }
 
-    static int runs(long[] d) {
-        return Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
+    int runs() {
+        return Long.bitCount(data[0]) + Long.bitCount(data[1]) + Long.bitCount(data[2]) + Long.bitCount(data[3]);
     }
 
-    static boolean starts(long[] d, int slot) {
-        return (d[slot >>> 6] & (1L << slot)) != 0;
+    boolean starts(int slot) {
+        return (data[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    boolean hasKids() {
+        return kids.length > 0;
     }
 
     /** The id of the route the node inherits from above (0: none). */
-    static int inherited(long[] d) {
-        return (int) (d[META] >>> 32);
+    int inherited() {
+        return (int) (data[META] >>> 32);
     }
 
     /** Where the own routes start in the data array. */
-    static int ownFrom(long[] d) {
-        return HEADER + (runs(d) + 1) / 2;
+    int ownFrom() {
+        return HEADER + (runs() + 1) / 2;
     }
 
     /** The own routes (a copy). */
-    static long[] ownRoutes(long[] d) {
-        return Arrays.copyOfRange(d, ownFrom(d), d.length);
+    long[] ownRoutes() {
+        return Arrays.copyOfRange(data, ownFrom(), data.length);
     }
 
     /** The id of the longest own route covering {@code slot}, else the inherited one. */
-    static int bestAt(long[] d, int slot) {
-        for (int i = d.length - 1, from = ownFrom(d); i >= from; i--) {
-            long o = d[i];
+    int bestAt(int slot) {
+        for (int i = data.length - 1, from = ownFrom(); i >= from; i--) {
+            long o = data[i];
             if (slot >= base(o) && slot < base(o) + span(o)) {
                 return id(o);
             }
         }
-        return inherited(d);
+        return inherited();
+    }
+
+    /** Child {@code c}. */
+    LpmNode kid(int c) {
+        return new LpmNode((long[]) kids[2 * c], (Object[]) kids[2 * c + 1]);
     }
 
     /** The child at {@code slot}, or null when the slot holds a next hop. */
-    static Object child(Object node, int slot) {
-        if (!(node instanceof Object[] w)) {
-            return null;
-        }
-        long[] d = (long[]) w[0];
-        int e = entry(d, run(d, slot));
-        return e < 0 ? w[-e] : null;
+    LpmNode child(int slot) {
+        int e = entryAt(slot);
+        return e < 0 ? kid(~e) : null;
     }
 
     /** The children by slot, or null when there are none. */
-    static Object[] children(Object node) {
-        if (!(node instanceof Object[] w)) {
+    LpmNode[] children() {
+        if (!hasKids()) {
             return null;
         }
-        long[] d = (long[]) w[0];
-        Object[] kids = new Object[SLOTS];
+        LpmNode[] bySlot = new LpmNode[SLOTS];
         int j = -1;
         for (int s = 0; s < SLOTS; s++) {
-            if (starts(d, s)) {
-                int e = entry(d, ++j);
+            if (starts(s)) {
+                int e = entry(data, ++j);
                 if (e < 0) {
-                    kids[s] = w[-e];
+                    bySlot[s] = kid(~e);
                 }
             }
         }
-        return kids;
+        return bySlot;
     }
 
     /** This node with the child at {@code slot} (which holds a child now) replaced: the same data array. */
-    static Object replaceChild(Object node, int slot, Object child) {
-        Object[] copy = ((Object[]) node).clone();
-        long[] d = (long[]) copy[0];
-        copy[-entry(d, run(d, slot))] = child;
-        return copy;
+    LpmNode replaceChild(int slot, LpmNode child) {
+        Object[] copy = kids.clone();
+        int c = ~entryAt(slot);
+        copy[2 * c] = child.data;
+        copy[2 * c + 1] = child.kids;
+        return new LpmNode(data, copy);
     }
 
     /** This node pushed under a different inherited route: rebuilt (with its subtree) if that changes anything. */
-    static Object withInherited(Object node, int inherited, int depth) {
-        long[] d = data(node);
-        return inherited(d) == inherited ? node : build(ownRoutes(d), inherited, children(node), depth);
+    LpmNode withInherited(int inherited, int depth) {
+        return inherited() == inherited ? this : build(ownRoutes(), inherited, children(), depth);
     }
 
     /**
      * A node from its own routes (sorted), the id it inherits and its children by slot (null:
      * none; the array is reused), the children re-pushed where the route above them changed.
      */
-    static Object build(long[] own, int inherited, Object[] kids, int depth) {
+    static LpmNode build(long[] own, int inherited, LpmNode[] bySlot, int depth) {
         int[] ids = new int[SLOTS];
         Arrays.fill(ids, inherited);
         for (long o : own) {
             Arrays.fill(ids, base(o), base(o) + span(o), id(o));
         }
         int nKids = 0;
-        if (kids != null) {
+        if (bySlot != null) {
             for (int s = 0; s < SLOTS; s++) {
-                if (kids[s] != null) {
-                    kids[s] = withInherited(kids[s], ids[s], depth + 1);
+                if (bySlot[s] != null) {
+                    bySlot[s] = bySlot[s].withInherited(ids[s], depth + 1);
                     nKids++;
                 }
             }
         }
-        return encode(ids, nKids == 0 ? null : kids, nKids, inherited, own);
+        return encode(ids, nKids == 0 ? null : bySlot, nKids, inherited, own);
     }
 
     /** Run-length encodes 256 slots (a child, where there is one, else the id) with the own routes. */
-    private static Object encode(int[] ids, Object[] kids, int nKids, int inherited, long[] own) {
+    private static LpmNode encode(int[] ids, LpmNode[] bySlot, int nKids, int inherited, long[] own) {
         long[] w = new long[4];
         int runs = 0;
         for (int s = 0; s < SLOTS; s++) {
-            if (s == 0 || ids[s] != ids[s - 1] || kids != null && (kids[s] != null || kids[s - 1] != null)) {
+            if (s == 0 || ids[s] != ids[s - 1] || bySlot != null && (bySlot[s] != null || bySlot[s - 1] != null)) {
                 w[s >>> 6] |= 1L << s;
                 runs++;
             }
@@ -220,25 +225,22 @@ final class LpmNode {
         int c2 = c1 + Long.bitCount(w[1]);
         int c3 = c2 + Long.bitCount(w[2]);
         d[META] = (long) inherited << 32 | (c1 << 8 | c2 << 16 | c3 << 24) & 0xFFFF_FFFFL;
-        Object[] wrapper = nKids == 0 ? null : new Object[nKids + 1];
+        Object[] kids = nKids == 0 ? NO_KIDS : new Object[2 * nKids];
         int j = 0;
-        int k = 1;
+        int c = 0;
         for (int s = 0; s < SLOTS; s++) {
-            if (starts(d, s)) {
+            if ((w[s >>> 6] & (1L << s)) != 0) {
                 int e = ids[s];
-                if (wrapper != null && kids[s] != null) {
-                    wrapper[k] = kids[s];
-                    e = -k++;
+                if (bySlot != null && bySlot[s] != null) {
+                    kids[2 * c] = bySlot[s].data;
+                    kids[2 * c + 1] = bySlot[s].kids;
+                    e = ~c++;
                 }
                 d[HEADER + (j >>> 1)] |= (e & 0xFFFF_FFFFL) << ((j & 1) << 5);
                 j++;
             }
         }
         System.arraycopy(own, 0, d, entriesEnd, own.length);
-        if (wrapper == null) {
-            return d;
-        }
-        wrapper[0] = d;
-        return wrapper;
+        return new LpmNode(d, kids);
     }
 }

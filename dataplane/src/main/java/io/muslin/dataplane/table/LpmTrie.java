@@ -1,7 +1,11 @@
 package io.muslin.dataplane.table;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * A persistent longest-prefix-match table for IPv4 or IPv6 (the {@link Family} is a parameter:
@@ -10,40 +14,52 @@ import java.util.function.Consumer;
  * <p>A multibit trie of 8-bit strides (4 levels for IPv4, 16 for IPv6). Each node keeps its
  * 256 slots as runs indexed by popcount, in one {@code long[]} with its bitmap and its own
  * routes ({@link LpmNode}). Routes are pushed down to the slots they cover, as small next-hop
- * ids: a lookup is at most one load-popcount-load per stride, stops at the first slot that
- * holds no child, and returns the shared {@link NextHop} of that id. The walk allocates
- * nothing.
+ * ids: a lookup stops at the first slot that holds no child and returns the shared
+ * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
+ * 256 chunks of 256 node references, so a lookup starts with two plain array loads and then
+ * does one load-popcount-load per stride from the third on, without a type test. The walk
+ * allocates nothing.
  *
  * <p>Immutable: a {@link Writer} builds new versions that share every node off the changed
- * path (path copying: O(depth x 256) work, not O(table)). A reader holding a trie sees it whole
- * forever. Each route is kept once, packed in a long in the node that owns its prefix; the
- * {@code Route} objects {@link #lookupRoute}, {@link #get} and {@link #forEach} return are made
- * on demand.
+ * path (path copying: O(depth x 256) work, not O(table)), and one directory chunk per prefix of
+ * /8 or longer. A reader holding a trie sees it whole forever. Each route is kept once, packed
+ * in a long in the node that owns its prefix; the {@code Route} objects {@link #lookupRoute},
+ * {@link #get} and {@link #forEach} return are made on demand.
  *
  * <p>Cost of leaf pushing: changing a short prefix re-pushes it into the nodes below it that
- * it covers; a default route (/0) added to a full table rebuilds every node. Long prefixes,
- * the usual churn, touch one path.
+ * it covers; a default route (/0) added to a full table rebuilds every node and the directory.
+ * Long prefixes, the usual churn, touch one path.
  *
  * @param <V> the route type ({@link Route} or {@link Route6})
  */
 public final class LpmTrie<V extends RouteEntry> {
-    /** A directory of no routes: every /8 maps to null. */
-    private static final Object[] NO_DIRECTORY = new Object[LpmNode.SLOTS];
+    /** A directory of no routes: every /16 leads to a node of one run without a route. */
+    private static final Object[][] NO_DIRECTORY = new Object[LpmNode.SLOTS][];
+
+    static {
+        Object[] chunk = new Object[2 * LpmNode.SLOTS];
+        for (int s = 0; s < LpmNode.SLOTS; s++) {
+            chunk[2 * s] = LpmNode.EMPTY.data();
+            chunk[2 * s + 1] = LpmNode.NO_KIDS;
+        }
+        Arrays.fill(NO_DIRECTORY, chunk);
+    }
 
     private final Family family;
-    /** A {@code long[]} or an {@code Object[]}, see {@link LpmNode}. */
-    private final Object root;
+    private final LpmNode root;
     private final int size;
     /** Next hops by id; id 0 is null (no route). */
     private final NextHop[] values;
     /**
-     * The first two strides flattened, for lookups: by key bits 0-7, the {@code NextHop} that
-     * covers the whole /8 (or null), else a chunk: by bits 8-15, the depth-2 node under that /16,
-     * else its {@code NextHop} (or null). Derived from {@link #root}, which keeps the routes.
+     * The first two strides flattened, for lookups: by key bits 0-7, a chunk; by bits 8-15, the
+     * depth-2 node under that /16 as a pair (data, kids), or a node of one run holding the id
+     * that covers the whole /16 (one such node per id, shared). Every /16 leads to a node, so a
+     * lookup takes no branch before its third stride. Derived from {@link #root}, which keeps
+     * the routes.
      */
-    private final Object[] directory;
+    private final Object[][] directory;
 
-    private LpmTrie(Family family, Object root, int size, NextHop[] values, Object[] directory) {
+    private LpmTrie(Family family, LpmNode root, int size, NextHop[] values, Object[][] directory) {
         this.family = family;
         this.root = root;
         this.size = size;
@@ -66,26 +82,24 @@ public final class LpmTrie<V extends RouteEntry> {
 
     /**
      * The next hop of the longest prefix covering the key (left-aligned, see {@link Family}),
-     * or null. Wait-free: no lock, no allocation, at most bits/8 strides.
+     * or null. Wait-free: no lock, no allocation, two directory loads and at most bits/8 - 2
+     * strides.
      */
     public NextHop lookup(long hi, long lo) {
-        Object t = directory[(int) (hi >>> 56)];
-        if (!(t instanceof Object[] chunk)) {
-            return (NextHop) t;
-        }
-        Object n = chunk[(int) (hi >>> 48) & 0xFF];
-        if (n == null || n instanceof NextHop) {
-            return (NextHop) n;
-        }
+        Object[] chunk = directory[(int) (hi >>> 56)];
+        int at = (int) (hi >>> 47) & 0x1FE; // 2 x key bits 8-15
+        long[] d = (long[]) chunk[at];
+        Object[] kids = (Object[]) chunk[at + 1];
         hi = (hi << 16) | (lo >>> 48);
         lo <<= 16;
         for (;;) {
-            long[] d = n instanceof long[] leaf ? leaf : (long[]) ((Object[]) n)[0];
             int e = LpmNode.entry(d, LpmNode.run(d, (int) (hi >>> 56)));
             if (e >= 0) {
                 return values[e];
             }
-            n = ((Object[]) n)[-e];
+            int c = ~e << 1;
+            d = (long[]) kids[c];
+            kids = (Object[]) kids[c + 1];
             hi = (hi << 8) | (lo >>> 56);
             lo <<= 8;
         }
@@ -98,11 +112,12 @@ public final class LpmTrie<V extends RouteEntry> {
 
     /**
      * The longest route covering the key, with its own prefix, or null: the answer
-     * {@link #lookup} gives with the prefix that gave it. Walks the same path and searches each
-     * node's own routes; makes a new route object (for tools and tests, not the packet path).
+     * {@link #lookup} gives with the prefix that gave it. Walks the nodes from the root and
+     * searches each one's own routes; makes a new route object (for tools and tests, not the
+     * packet path).
      */
     public V lookupRoute(long hi, long lo) {
-        Object n = root;
+        LpmNode n = root;
         long pathHi = 0;
         long pathLo = 0;
         int bestDepth = -1;
@@ -110,9 +125,9 @@ public final class LpmTrie<V extends RouteEntry> {
         long bestHi = 0;
         long bestLo = 0;
         for (int depth = 0; n != null; depth++) {
-            long[] d = LpmNode.data(n);
+            long[] d = n.data();
             int s = LpmNode.slotAt(hi, lo, depth);
-            for (int i = d.length - 1, from = LpmNode.ownFrom(d); i >= from; i--) {
+            for (int i = d.length - 1, from = n.ownFrom(); i >= from; i--) {
                 long o = d[i];
                 if (s >= LpmNode.base(o) && s < LpmNode.base(o) + LpmNode.span(o)) {
                     bestDepth = depth;
@@ -122,7 +137,7 @@ public final class LpmTrie<V extends RouteEntry> {
                     break;
                 }
             }
-            n = LpmNode.child(n, s);
+            n = n.child(s);
             pathHi = withSlot(pathHi, depth, s, true);
             pathLo = withSlot(pathLo, depth, s, false);
         }
@@ -147,17 +162,15 @@ public final class LpmTrie<V extends RouteEntry> {
         forEach(root, 0, 0, 0, action);
     }
 
-    private void forEach(Object n, int depth, long hi, long lo, Consumer<? super V> action) {
-        long[] d = LpmNode.data(n);
-        for (int i = LpmNode.ownFrom(d); i < d.length; i++) {
+    private void forEach(LpmNode n, int depth, long hi, long lo, Consumer<? super V> action) {
+        long[] d = n.data();
+        for (int i = n.ownFrom(); i < d.length; i++) {
             action.accept(route(hi, lo, depth, d[i]));
         }
-        if (n instanceof Object[]) {
-            Object[] kids = LpmNode.children(n);
-            for (int s = 0; s < LpmNode.SLOTS; s++) {
-                if (kids[s] != null) {
-                    forEach(kids[s], depth + 1, withSlot(hi, depth, s, true), withSlot(lo, depth, s, false), action);
-                }
+        LpmNode[] kids = n.children();
+        for (int s = 0; kids != null && s < LpmNode.SLOTS; s++) {
+            if (kids[s] != null) {
+                forEach(kids[s], depth + 1, withSlot(hi, depth, s, true), withSlot(lo, depth, s, false), action);
             }
         }
     }
@@ -180,27 +193,37 @@ public final class LpmTrie<V extends RouteEntry> {
 
     /**
      * The trie's own footprint in bytes, from its arrays' lengths, for a 64-bit JVM with
-     * compressed oops (16-byte array headers, 8-byte alignment), including the directory, the
-     * next-hop table and its {@code NextHop} objects. Nodes shared with older versions count in each.
+     * compressed oops (16-byte array headers, 8-byte alignment): nodes, the directory with its
+     * shared one-run nodes, the next-hop table and its {@code NextHop} objects. Nodes shared with
+     * older versions count in each.
      */
     public Footprint footprint() {
         long[] acc = new long[4];
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         walk(root, n -> {
-            long[] d = LpmNode.data(n);
             acc[0]++;
-            acc[1] += LpmNode.runs(d);
-            acc[2] += d.length - LpmNode.ownFrom(d);
-            acc[3] += align(16 + 8L * d.length) + (n instanceof Object[] w ? align(16 + 4L * w.length) : 0);
+            acc[1] += n.runs();
+            acc[2] += n.data().length - n.ownFrom();
+            acc[3] += arrayBytes(8, n.data().length) + (n.hasKids() ? arrayBytes(4, n.kids().length) : 0);
+            seen.add(n.data());
         });
-        long directoryBytes = align(16 + 4L * LpmNode.SLOTS);
-        for (Object t : directory) {
-            directoryBytes += t instanceof Object[] ? align(16 + 4L * LpmNode.SLOTS) : 0;
+        long bytes = acc[3] + arrayBytes(4, directory.length) + arrayBytes(4, values.length);
+        for (Object[] chunk : directory) {
+            if (seen.add(chunk)) {
+                bytes += arrayBytes(4, chunk.length);
+                for (int s = 0; s < chunk.length; s += 2) {
+                    bytes += seen.add(chunk[s]) ? arrayBytes(8, ((long[]) chunk[s]).length) : 0;
+                }
+            }
         }
-        long hops = 0;
         for (NextHop h : values) {
-            hops += h == null ? 0 : 40;
+            bytes += h == null ? 0 : 40;
         }
-        return new Footprint(acc[0], acc[1], acc[2], acc[3] + directoryBytes + align(16 + 4L * values.length) + hops);
+        return new Footprint(acc[0], acc[1], acc[2], bytes);
+    }
+
+    /** What {@link #footprint()} counts. */
+    public record Footprint(long nodes, long runs, long routes, long bytes) {
     }
 
     /** Length of the next-hop table: ids handed out, in use or free (for tests). */
@@ -208,20 +231,14 @@ public final class LpmTrie<V extends RouteEntry> {
         return values.length;
     }
 
-    /** What {@link #footprint()} counts. */
-    public record Footprint(long nodes, long runs, long routes, long bytes) {
+    private static long arrayBytes(int element, long length) {
+        return (16 + element * length + 7) & ~7L;
     }
 
-    private static long align(long bytes) {
-        return (bytes + 7) & ~7L;
-    }
-
-    private static void walk(Object n, Consumer<Object> visit) {
+    private static void walk(LpmNode n, Consumer<LpmNode> visit) {
         visit.accept(n);
-        if (n instanceof Object[] w) {
-            for (int i = 1; i < w.length; i++) {
-                walk(w[i], visit);
-            }
+        for (int c = 0; c < n.kids().length / 2; c++) {
+            walk(n.kid(c), visit);
         }
     }
 
@@ -229,65 +246,74 @@ public final class LpmTrie<V extends RouteEntry> {
     public Writer<V> writer() {
         int[] uses = new int[values.length];
         walk(root, n -> {
-            long[] d = LpmNode.data(n);
-            for (int i = LpmNode.ownFrom(d); i < d.length; i++) {
+            long[] d = n.data();
+            for (int i = n.ownFrom(); i < d.length; i++) {
                 uses[LpmNode.id(d[i])]++;
             }
         });
         return new Writer<>(this, new NextHopTable(family, values, uses));
     }
 
-    /** The directory entry for key bits 0-7 ({@code top}), made from the first two strides. */
-    private static Object directoryEntry(Object root, int top, NextHop[] values) {
-        Object level1 = LpmNode.child(root, top);
-        if (level1 == null) {
-            long[] d = LpmNode.data(root);
-            return values[LpmNode.entry(d, LpmNode.run(d, top))];
-        }
-        long[] d = LpmNode.data(level1);
-        Object[] kids = level1 instanceof Object[] w ? w : null;
-        Object[] chunk = new Object[LpmNode.SLOTS];
-        Object entry = null;
+    /**
+     * The directory chunk for key bits 0-7 ({@code top}), made from the first two strides;
+     * {@code leaf} gives the shared one-run node of an id.
+     */
+    private static Object[] directoryChunk(LpmNode root, int top, IntFunction<long[]> leaf) {
+        Object[] chunk = new Object[2 * LpmNode.SLOTS];
+        LpmNode level1 = root.child(top);
+        Object data = null;
+        Object kids = null;
         for (int s = 0, run = 0; s < LpmNode.SLOTS; s++) {
-            if (LpmNode.starts(d, s)) {
-                int e = LpmNode.entry(d, run++);
-                entry = e < 0 ? kids[-e] : values[e];
+            if (level1 == null) {
+                if (s == 0) {
+                    data = leaf.apply(root.entryAt(top));
+                    kids = LpmNode.NO_KIDS;
+                }
+            } else if (level1.starts(s)) {
+                int e = LpmNode.entry(level1.data(), run++);
+                data = e < 0 ? level1.kids()[2 * ~e] : leaf.apply(e);
+                kids = e < 0 ? level1.kids()[2 * ~e + 1] : LpmNode.NO_KIDS;
             }
-            chunk[s] = entry;
+            chunk[2 * s] = data;
+            chunk[2 * s + 1] = kids;
         }
         return chunk;
     }
 
+    /** The one-run node that holds {@code id} (and inherits it). */
+    private static long[] leafOf(int id) {
+        return LpmNode.build(LpmNode.NO_ROUTES, id, null, 2).data();
+    }
+
     /**
      * Checks the structure's invariants (for tests): pushed ids, inherited ids, canonical runs,
-     * children only in {@code Object[]} nodes, no empty nodes, sorted own routes, every id
-     * resolving to a next hop, the directory made from the current nodes and next hops.
+     * no empty nodes, sorted own routes, every id resolving to a next hop, the directory made
+     * from the current nodes and next hops.
      */
     void check() {
         check(root, 0, 0);
         for (int top = 0; top < LpmNode.SLOTS; top++) {
-            Object expected = directoryEntry(root, top, values);
-            Object actual = directory[top];
-            boolean same = expected instanceof Object[] e
-                ? actual instanceof Object[] a && Arrays.equals(e, a, (x, y) -> x == y ? 0 : 1) : expected == actual;
-            if (!same) {
-                throw new IllegalStateException("directory entry " + top + " is stale");
+            Object[] expected = directoryChunk(root, top, LpmTrie::leafOf);
+            Object[] actual = directory[top];
+            for (int i = 0; i < expected.length; i++) {
+                Object e = expected[i];
+                Object a = actual[i];
+                if (e != a && !(e instanceof long[] leaf && a instanceof long[] d && Arrays.equals(leaf, d))) {
+                    throw new IllegalStateException("directory entry " + top + "." + i / 2 + " is stale");
+                }
             }
         }
     }
 
-    private void check(Object n, int inherited, int depth) {
-        long[] d = LpmNode.data(n);
+    private void check(LpmNode n, int inherited, int depth) {
+        long[] d = n.data();
         String at = "depth " + depth;
-        if (LpmNode.inherited(d) != inherited) {
-            throw new IllegalStateException(at + ": inherited " + LpmNode.inherited(d) + ", expected " + inherited);
+        if (n.inherited() != inherited) {
+            throw new IllegalStateException(at + ": inherited " + n.inherited() + ", expected " + inherited);
         }
-        int from = LpmNode.ownFrom(d);
-        if (depth > 0 && from == d.length && !(n instanceof Object[])) {
+        int from = n.ownFrom();
+        if (depth > 0 && from == d.length && !n.hasKids()) {
             throw new IllegalStateException("empty node at " + at);
-        }
-        if (n instanceof Object[] w && (w.length < 2 || !(w[0] instanceof long[]))) {
-            throw new IllegalStateException(at + ": malformed node with children");
         }
         for (int i = from; i < d.length; i++) {
             long o = d[i];
@@ -304,9 +330,9 @@ public final class LpmTrie<V extends RouteEntry> {
         int run = -1;
         int previous = 0;
         for (int s = 0; s < LpmNode.SLOTS; s++) {
-            int e = LpmNode.entry(d, LpmNode.run(d, s));
+            int e = n.entryAt(s);
             boolean child = e < 0;
-            if (LpmNode.starts(d, s)) {
+            if (n.starts(s)) {
                 run++;
                 if (s > 0 && !child && previous == e) {
                     throw new IllegalStateException(at + " slot " + s + ": run not maximal");
@@ -315,40 +341,39 @@ public final class LpmTrie<V extends RouteEntry> {
                 throw new IllegalStateException(at + " slot " + s + ": child spans several slots");
             }
             previous = e;
-            int best = LpmNode.bestAt(d, s);
+            int best = n.bestAt(s);
             if (child) {
-                kids++;
-                if (-e != kids) {
-                    throw new IllegalStateException(at + " slot " + s + ": child index " + -e + ", expected " + kids);
+                if (~e != kids++) {
+                    throw new IllegalStateException(at + " slot " + s + ": child " + ~e + ", expected " + (kids - 1));
                 }
-                check(((Object[]) n)[-e], best, depth + 1);
+                check(n.kid(~e), best, depth + 1);
             } else if (e != best || e != 0 && values[e] == null) {
                 throw new IllegalStateException(at + " slot " + s + ": id " + e + ", expected " + best);
             }
         }
-        if (run + 1 != LpmNode.runs(d) || (n instanceof Object[] w ? w.length - 1 : 0) != kids) {
-            throw new IllegalStateException(at + ": " + kids + " children, node holds " + LpmNode.runs(d) + " runs");
+        if (run + 1 != n.runs() || n.kids().length != 2 * kids) {
+            throw new IllegalStateException(at + ": " + kids + " children, node holds " + n.kids().length / 2);
         }
     }
 
     /** The own entry of the route with exactly this prefix, or -1. */
-    private static long find(Object n, long hi, long lo, int length) {
+    private static long find(LpmNode n, long hi, long lo, int length) {
         int owner = LpmNode.ownerDepth(length);
         for (int depth = 0; depth < owner; depth++) {
-            n = LpmNode.child(n, LpmNode.slotAt(hi, lo, depth));
+            n = n.child(LpmNode.slotAt(hi, lo, depth));
             if (n == null) {
                 return -1;
             }
         }
-        long[] d = LpmNode.data(n);
         int rel = length - LpmNode.STRIDE * owner;
-        int i = indexOf(d, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0)));
-        return i < 0 ? -1 : d[i];
+        int i = indexOf(n, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0)));
+        return i < 0 ? -1 : n.data()[i];
     }
 
-    /** Binary search of the own routes by (length, slot): the array index, or -(insertion point) - 1. */
-    private static int indexOf(long[] d, long prefix) {
-        int low = LpmNode.ownFrom(d);
+    /** Binary search of the own routes by (length, slot): the data index, or -(insertion point) - 1. */
+    private static int indexOf(LpmNode n, long prefix) {
+        long[] d = n.data();
+        int low = n.ownFrom();
         int high = d.length - 1;
         while (low <= high) {
             int mid = (low + high) >>> 1;
@@ -375,11 +400,16 @@ public final class LpmTrie<V extends RouteEntry> {
     public static final class Writer<V extends RouteEntry> {
         private final Family family;
         private final NextHopTable nextHops;
-        private Object root;
+        private LpmNode root;
         private int size;
-        private Object[] directory;
-        /** Directory entries to make again before the next version is handed out: bit t of word t / 64. */
+        private Object[][] directory;
+        /** The shared one-run node of each id, for the directory (made on first use). */
+        private long[][] leaves = new long[16][];
+        /** Directory chunks to make again before the next version is handed out: bit t of word t / 64. */
         private final long[] stale = new long[4];
+        /** /16s (key bits 0-15) whose depth-2 node changed since then, in chunks not stale as a whole. */
+        private int[] staleSlots = new int[8];
+        private int staleSlotCount;
         /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
         private LpmTrie<V> built;
 
@@ -434,31 +464,33 @@ public final class LpmTrie<V extends RouteEntry> {
 
         /**
          * The current version: the same object as last time if nothing changed since. Makes the
-         * directory entries the edits since then touched (one chunk for a prefix of /8 or longer).
+         * directory chunks the edits since then touched (one for a prefix of /8 or longer).
          */
         public LpmTrie<V> trie() {
             if (built == null) {
-                NextHop[] values = nextHops.publish();
                 directory = directory.clone();
                 for (int q = 0; q < 4; q++) {
                     for (long bits = stale[q]; bits != 0; bits &= bits - 1) {
                         int top = q << 6 | Long.numberOfTrailingZeros(bits);
-                        directory[top] = directoryEntry(root, top, values);
+                        directory[top] = directoryChunk(root, top, this::leaf);
                     }
-                    stale[q] = 0;
                 }
-                built = new LpmTrie<>(family, root, size, values, directory);
+                Object[][] copied = new Object[LpmNode.SLOTS][];
+                for (int i = 0; i < staleSlotCount; i++) {
+                    int top = staleSlots[i] >>> 8;
+                    if ((stale[top >>> 6] & (1L << top)) == 0) {
+                        if (copied[top] == null) {
+                            copied[top] = directory[top].clone();
+                            directory[top] = copied[top];
+                        }
+                        setPair(copied[top], root.child(top), staleSlots[i] & 0xFF);
+                    }
+                }
+                Arrays.fill(stale, 0);
+                staleSlotCount = 0;
+                built = new LpmTrie<>(family, root, size, nextHops.publish(), directory);
             }
             return built;
-        }
-
-        /** Marks the directory entries under a changed prefix stale. */
-        private void changed(long hi, int length) {
-            int first = (int) (hi >>> 56);
-            int count = length >= LpmNode.STRIDE ? 1 : 1 << (LpmNode.STRIDE - length);
-            for (int top = first; top < first + count; top++) {
-                stale[top >>> 6] |= 1L << top;
-            }
         }
 
         /** True if {@code version} is this writer's current version (nothing changed since it was handed out). */
@@ -471,66 +503,90 @@ public final class LpmTrie<V extends RouteEntry> {
             return nextHops.size();
         }
 
-        /** Uses of next-hop id {@code id} (for tests). */
-        int uses(int id) {
-            return nextHops.uses(id);
+        private long[] leaf(int id) {
+            if (id >= leaves.length) {
+                leaves = Arrays.copyOf(leaves, Math.max(id + 1, leaves.length * 2));
+            }
+            if (leaves[id] == null) {
+                leaves[id] = leafOf(id);
+            }
+            return leaves[id];
         }
 
-        private static Object insert(Object node, int inherited, int depth, int owner, long hi, long lo, long own) {
+        /** Sets the pair of {@code slot} in a chunk from the first-stride node ({@code level1}, not null). */
+        private void setPair(Object[] chunk, LpmNode level1, int slot) {
+            int e = level1.entryAt(slot);
+            chunk[2 * slot] = e < 0 ? level1.kids()[2 * ~e] : leaf(e);
+            chunk[2 * slot + 1] = e < 0 ? level1.kids()[2 * ~e + 1] : LpmNode.NO_KIDS;
+        }
+
+        /** Marks what a changed prefix makes stale in the directory: one /16 or one or more chunks. */
+        private void changed(long hi, int length) {
+            int first = (int) (hi >>> 56);
+            if (length > 2 * LpmNode.STRIDE && root.child(first) != null) {
+                if (staleSlotCount == staleSlots.length) {
+                    staleSlots = Arrays.copyOf(staleSlots, 2 * staleSlotCount);
+                }
+                staleSlots[staleSlotCount++] = (int) (hi >>> 48);
+                return;
+            }
+            int count = length >= LpmNode.STRIDE ? 1 : 1 << (LpmNode.STRIDE - length);
+            for (int top = first; top < first + count; top++) {
+                stale[top >>> 6] |= 1L << top;
+            }
+        }
+
+        private static LpmNode insert(LpmNode node, int inherited, int depth, int owner, long hi, long lo, long own) {
             if (node == null) {
                 node = LpmNode.build(LpmNode.NO_ROUTES, inherited, null, depth);
             }
-            long[] d = LpmNode.data(node);
             if (depth == owner) {
-                return LpmNode.build(withOwn(d, own), inherited, LpmNode.children(node), depth);
+                return LpmNode.build(withOwn(node, own), inherited, node.children(), depth);
             }
             int s = LpmNode.slotAt(hi, lo, depth);
-            Object child = LpmNode.child(node, s);
-            Object updated = insert(child, LpmNode.bestAt(d, s), depth + 1, owner, hi, lo, own);
+            LpmNode child = node.child(s);
+            LpmNode updated = insert(child, node.bestAt(s), depth + 1, owner, hi, lo, own);
             if (child != null) {
-                return LpmNode.replaceChild(node, s, updated);
+                return node.replaceChild(s, updated);
             }
-            Object[] kids = node instanceof Object[] ? LpmNode.children(node) : new Object[LpmNode.SLOTS];
+            LpmNode[] kids = node.hasKids() ? node.children() : new LpmNode[LpmNode.SLOTS];
             kids[s] = updated;
-            return LpmNode.build(LpmNode.ownRoutes(d), inherited, kids, depth);
+            return LpmNode.build(node.ownRoutes(), inherited, kids, depth);
         }
 
         /** The node without the route (which is there); null if the node is left empty. */
-        private static Object delete(Object node, int depth, int owner, long hi, long lo, int length) {
-            long[] d = LpmNode.data(node);
+        private static LpmNode delete(LpmNode node, int depth, int owner, long hi, long lo, int length) {
             if (depth == owner) {
                 int rel = length - LpmNode.STRIDE * owner;
-                int i = indexOf(d, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0)));
-                long[] own = LpmNode.ownRoutes(d);
-                int at = i - LpmNode.ownFrom(d);
+                int at = indexOf(node, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0))) - node.ownFrom();
+                long[] own = node.ownRoutes();
                 long[] left = new long[own.length - 1];
                 System.arraycopy(own, 0, left, 0, at);
                 System.arraycopy(own, at + 1, left, at, left.length - at);
-                if (left.length == 0 && !(node instanceof Object[]) && depth > 0) {
+                if (left.length == 0 && !node.hasKids() && depth > 0) {
                     return null;
                 }
-                return LpmNode.build(left, LpmNode.inherited(d), LpmNode.children(node), depth);
+                return LpmNode.build(left, node.inherited(), node.children(), depth);
             }
             int s = LpmNode.slotAt(hi, lo, depth);
-            Object child = LpmNode.child(node, s);
-            Object updated = delete(child, depth + 1, owner, hi, lo, length);
+            LpmNode updated = delete(node.child(s), depth + 1, owner, hi, lo, length);
             if (updated != null) {
-                return LpmNode.replaceChild(node, s, updated);
+                return node.replaceChild(s, updated);
             }
-            Object[] kids = LpmNode.children(node);
+            LpmNode[] kids = node.children();
             kids[s] = null;
-            long[] own = LpmNode.ownRoutes(d);
-            if (depth > 0 && own.length == 0 && Arrays.stream(kids).allMatch(k -> k == null)) {
+            long[] own = node.ownRoutes();
+            if (depth > 0 && own.length == 0 && node.kids().length == 2) {
                 return null;
             }
-            return LpmNode.build(own, LpmNode.inherited(d), kids, depth);
+            return LpmNode.build(own, node.inherited(), kids, depth);
         }
 
         /** The own routes with {@code own} in its sorted place, replacing a route with the same prefix. */
-        private static long[] withOwn(long[] d, long own) {
-            int from = LpmNode.ownFrom(d);
-            int i = indexOf(d, LpmNode.prefix(own));
-            long[] routes = LpmNode.ownRoutes(d);
+        private static long[] withOwn(LpmNode node, long own) {
+            int from = node.ownFrom();
+            int i = indexOf(node, LpmNode.prefix(own));
+            long[] routes = node.ownRoutes();
             if (i >= 0) {
                 routes[i - from] = own;
                 return routes;

@@ -90,10 +90,6 @@ final class NextHopTable {
         return ids.size();
     }
 
-    int uses(int id) {
-        return uses[id];
-    }
-
     private void pushFree(int id) {
         if (freeCount == free.length) {
             free = Arrays.copyOf(free, free.length * 2);
