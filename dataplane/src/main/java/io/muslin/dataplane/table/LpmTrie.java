@@ -398,6 +398,7 @@ public final class LpmTrie<V extends RouteEntry> {
      * @param <V> the route type
      */
     public static final class Writer<V extends RouteEntry> {
+        private static final int STALE_SLOTS = 64;
         private final Family family;
         private final NextHopTable nextHops;
         private LpmNode root;
@@ -407,8 +408,11 @@ public final class LpmTrie<V extends RouteEntry> {
         private long[][] leaves = new long[16][];
         /** Directory chunks to make again before the next version is handed out: bit t of word t / 64. */
         private final long[] stale = new long[4];
-        /** /16s (key bits 0-15) whose depth-2 node changed since then, in chunks not stale as a whole. */
-        private int[] staleSlots = new int[8];
+        /**
+         * /16s (key bits 0-15) whose depth-2 node changed since then, in chunks not stale as a
+         * whole; past {@value #STALE_SLOTS}, a batch makes whole chunks again instead.
+         */
+        private final int[] staleSlots = new int[STALE_SLOTS];
         private int staleSlotCount;
         /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
         private LpmTrie<V> built;
@@ -523,10 +527,7 @@ public final class LpmTrie<V extends RouteEntry> {
         /** Marks what a changed prefix makes stale in the directory: one /16 or one or more chunks. */
         private void changed(long hi, int length) {
             int first = (int) (hi >>> 56);
-            if (length > 2 * LpmNode.STRIDE && root.child(first) != null) {
-                if (staleSlotCount == staleSlots.length) {
-                    staleSlots = Arrays.copyOf(staleSlots, 2 * staleSlotCount);
-                }
+            if (length > 2 * LpmNode.STRIDE && staleSlotCount < STALE_SLOTS && root.child(first) != null) {
                 staleSlots[staleSlotCount++] = (int) (hi >>> 48);
                 return;
             }
