@@ -29,6 +29,8 @@ public final class RouteMemoryBenchmark {
     }
 
     public static void main(String[] args) {
+        // The trie's root is a record, whose field offsets Unsafe refuses: let JOL find them itself.
+        System.setProperty("jol.magicFieldOffset", "true");
         int[] sizes = args.length == 0 ? new int[] {1_000, 100_000, 1_000_000}
             : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         System.out.printf("%-6s %9s %14s %10s %16s %12s %10s %12s%n", "family", "prefixes", "JOL total B",
