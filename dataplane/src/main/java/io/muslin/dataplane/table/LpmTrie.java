@@ -16,13 +16,13 @@ import java.util.function.IntFunction;
  * routes ({@link LpmNode}). Routes are pushed down to the slots they cover, as small next-hop
  * ids: a lookup stops at the first slot that holds no child and returns the shared
  * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
- * 256 chunks of 256 node references, so a lookup starts with two plain array loads and then
- * does one load-popcount-load per stride from the third on, without a type test. The walk
- * allocates nothing.
+ * 256 chunks of 256 nodes (data and children side by side), so a lookup starts with two plain
+ * array loads and then does one load-popcount-load per stride from the third on, with no branch
+ * on what a node is. The walk allocates nothing.
  *
  * <p>Immutable: a {@link Writer} builds new versions that share every node off the changed
- * path (path copying: O(depth x 256) work, not O(table)), and one directory chunk per prefix of
- * /8 or longer. A reader holding a trie sees it whole forever. Each route is kept once, packed
+ * path (path copying: O(depth x 256) work, not O(table)) and the directory chunks the changed
+ * prefixes fall in. A reader holding a trie sees it whole forever. Each route is kept once, packed
  * in a long in the node that owns its prefix; the {@code Route} objects {@link #lookupRoute},
  * {@link #get} and {@link #forEach} return are made on demand.
  *
