@@ -3,6 +3,7 @@ package io.muslin.bench;
 import inet.ipaddr.ipv4.IPv4Address;
 import inet.ipaddr.ipv4.IPv4AddressAssociativeTrie;
 import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Tables;
@@ -30,14 +31,15 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Longest-prefix match on random keys, one core, in one run:
  * <ul>
- *   <li>{@code lookupRoute} — muslin's {@link Tables.Snapshot#lookupRoute} (an {@code LpmTrie});</li>
+ *   <li>{@code lookupNextHop} — muslin's {@link Tables.Snapshot#lookupNextHop} (an {@code LpmTrie}),
+ *       the packet path's call;</li>
  *   <li>{@code lookupIpaddress} — {@code com.github.seancfoley:ipaddress}'s
  *       {@code IPv4AddressAssociativeTrie.longestPrefixMatchNode} (a binary trie);</li>
  *   <li>{@code lookupNaive} — one hash map per prefix length, probed longest first (what
  *       {@code Tables} did before: Netty's {@code IntObjectHashMap}).</li>
  * </ul>
  * Each op is one lookup; an invocation runs {@value #BATCH} lookups over a ring of
- * {@value #KEYS} uniform random addresses and sums the next hops, so the route is read as the
+ * {@value #KEYS} uniform random addresses and sums the next hops, so the result is read as the
  * packet path reads it. Tables hold {@code prefixes} routes with a BGP-like length mix
  * ({@link Workload}). {@code -prof gc} shows the allocation per lookup.
  *
@@ -135,15 +137,15 @@ public class RouteLookupBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public int lookupRoute(MuslinState s) {
+    public int lookupNextHop(MuslinState s) {
         Tables.Snapshot snapshot = s.tables.snapshot();
         int[] keys = s.keys;
         int at = s.advance();
         int acc = 0;
         for (int i = at; i < at + BATCH; i++) {
-            Route r = snapshot.lookupRoute(keys[i]);
-            if (r != null) {
-                acc += r.nextHop();
+            NextHop via = snapshot.lookupNextHop(keys[i]);
+            if (via != null) {
+                acc += via.address();
             }
         }
         return acc;
@@ -181,14 +183,14 @@ public class RouteLookupBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long lookupRoute6(Muslin6State s) {
+    public long lookupNextHop6(Muslin6State s) {
         Tables.Snapshot snapshot = s.tables.snapshot();
         int at = s.advance();
         long acc = 0;
         for (int i = at; i < at + BATCH; i++) {
-            Route6 r = snapshot.lookupRoute6(s.hi[i], s.lo[i]);
-            if (r != null) {
-                acc += r.nextHopLo();
+            NextHop via = snapshot.lookupNextHop6(s.hi[i], s.lo[i]);
+            if (via != null) {
+                acc += via.lo();
             }
         }
         return acc;

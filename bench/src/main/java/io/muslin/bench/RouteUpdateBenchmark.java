@@ -1,6 +1,7 @@
 package io.muslin.bench;
 
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
 import java.util.HashSet;
@@ -27,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code churn}: one thread each). An update is one {@link Tables#update} call, published on
  * its own: alternately add and remove a route from a pool of 65,536 routes that are not in
  * the table (same length mix), so the table keeps its size. The reader runs
- * {@code lookupRoute} on random keys, one snapshot load and one lookup per op.
+ * {@code lookupNextHop} on random keys, one snapshot load and one lookup per op.
  *
  * <pre>
  * java -jar bench/target/benchmarks.jar RouteUpdate -prof gc
@@ -89,9 +90,9 @@ public class RouteUpdateBenchmark {
     @Benchmark
     @Group("churn")
     @GroupThreads(1)
-    public Route lookup(Reader rd) {
+    public NextHop lookup(Reader rd) {
         int i = rd.next;
         rd.next = (i + 1) & (RouteLookupBenchmark.KEYS - 1);
-        return tables.snapshot().lookupRoute(keys[i]);
+        return tables.snapshot().lookupNextHop(keys[i]);
     }
 }

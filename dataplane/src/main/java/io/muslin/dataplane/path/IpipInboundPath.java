@@ -2,7 +2,7 @@ package io.muslin.dataplane.path;
 
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
-import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.netty.buffer.ByteBuf;
 
@@ -54,8 +54,8 @@ public final class IpipInboundPath implements InboundPath {
         if (innerHeader < Ipv4.MIN_HEADER || innerTotal < innerHeader || innerTotal > innerRoom) {
             return drop(Counter.DROP_MALFORMED);
         }
-        Route owner = tables.snapshot().lookupRoute(Ipv4.src(packet, inner));
-        if (owner == null || owner.nextHop() != Ipv4.src(packet, outer)) {
+        NextHop owner = tables.snapshot().lookupNextHop(Ipv4.src(packet, inner));
+        if (owner == null || owner.address() != Ipv4.src(packet, outer)) {
             return drop(Counter.DROP_UNKNOWN_SENDER);
         }
         packet.setIndex(inner, inner + innerTotal);

@@ -7,7 +7,7 @@ import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.table.FdbEntry;
-import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.netty.buffer.ByteBuf;
@@ -32,7 +32,8 @@ import io.netty.buffer.ByteBuf;
  *   <li><b>send</b> — the driver batches the frames into one sendmmsg.</li>
  * </ol>
  * {@link #process} is stages 2–6: no allocation, no lock, no logging. A route flagged
- * {@link Route#DIRECT} (a peer the kernel reaches without us) is {@code dropDirectRoute}.
+ * {@link io.muslin.dataplane.table.Route#DIRECT} (a peer the kernel reaches without us) is
+ * {@code dropDirectRoute}.
  *
  * <p>With TUN offloads on, a read may instead be a TCP super-packet of up to 64 KB: it goes
  * through stages 2–5 once ({@link #resolve}), is cut into MSS-sized segments
@@ -167,17 +168,17 @@ public final class OutboundPath {
         if (length > maxLength) {
             return drop(Counter.DROP_TOO_BIG);
         }
-        Route route = tables.lookupRoute(Ipv4.dst(packet, at));
-        if (route == null) {
+        NextHop via = tables.lookupNextHop(Ipv4.dst(packet, at));
+        if (via == null) {
             return drop(Counter.DROP_NO_ROUTE);
         }
-        if (route.direct()) {
+        if (via.direct()) {
             return drop(Counter.DROP_DIRECT_ROUTE);
         }
         if (vxlan == null) {
-            return route.nextHop();
+            return via.address();
         }
-        long mac = tables.lookupArp(route.nextHop());
+        long mac = tables.lookupArp(via.address());
         if (mac == MacAddress.NONE) {
             return drop(Counter.DROP_NO_NEIGHBOR);
         }

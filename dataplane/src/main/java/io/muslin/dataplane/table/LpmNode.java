@@ -3,72 +3,94 @@ package io.muslin.dataplane.table;
 import java.util.Arrays;
 
 /**
- * One 8-bit stride of an {@link LpmTrie}: 256 slots stored as runs. Immutable once built.
+ * One 8-bit stride of an {@link LpmTrie}: a {@code long[]} with the node's runs and own
+ * routes, and an {@code Object[]} with its children. The trie stores the two arrays, not this
+ * record: a parent keeps each child as a pair of slots in its children array, so a lookup
+ * loads a child's two arrays side by side from the parent's, without a type test, and then
+ * misses the cache once on the child's data. Immutable once built.
  *
  * <pre>
+ *   long[] data:
+ *   [0..3]  run bitmap      bit s of word s/64 set = slot s starts a run
+ *   [4]     ranks | inh     runs before word q in bits 8q..8q+7 (q = 1..3); the inherited
+ *                           next-hop id in the high 32 bits
+ *   [5..]   entries         one int per run, two per long (run 2k low half, 2k+1 high half):
+ *                           a next-hop id (0 = no route) or, negative, ~c for child c
+ *   [..]    own routes      one long per route that ends in this stride, sorted:
+ *                           length within the stride (bits 40+) | first slot (32-39) | id (0-31)
+ *   Object[] kids:          child c's data at 2c, its kids at 2c + 1 ({@link #NO_KIDS}: none)
+ *
  *   slot:     0   1   2 ... 9  10  11 ... 255
- *   value:    A   A   A ... A  [n] B  ...  B        A, B: routes (or null); [n]: a child node
- *   words:    1   0   0 ... 0   1  1  ...  0        bit s set = slot s starts a run
- *   entries:  [ A, n, B ]                           one per run, in slot order
+ *   value:    A   A   A ... A  [n] B  ...  B        A, B: next-hop ids; [n]: a child
+ *   bitmap:   1   0   0 ... 0   1  1  ...  0
+ *   entries:  [ A, ~0, B ]                          kids: [ n.data, n.kids ]
  * </pre>
- * A slot's entry is {@code entries[popcount(bits 0..s) - 1]}: one word load, a shift, one
- * {@link Long#bitCount} (POPCNT) and one array load. Routes are pushed down to the slots they
- * cover (leaf pushing), so a lookup stops at the first entry that is not a node: no
- * backtracking. A child always has a run of its own.
+ * A slot's entry is {@code entries[ranks[q] + popcount(word q up to s) - 1]}: one word load, a
+ * shift, one {@link Long#bitCount} (POPCNT), one load from the same array. Routes are pushed
+ * down to the slots they cover (leaf pushing), so a lookup stops at the first entry that is
+ * not a child. A child always has a run of its own.
+ *
+ * @param data the runs and own routes
+ * @param kids the children, in pairs
  */
-final class LpmNode {
+record LpmNode(long[] data, Object[] kids) {
     static final int STRIDE = 8;
     static final int SLOTS = 1 << STRIDE;
-    static final RouteEntry[] NO_ROUTES = {};
+    /** Longs before the entries: four bitmap words and the ranks/inherited word. */
+    static final int HEADER = 5;
+    private static final int META = 4;
+    static final long[] NO_ROUTES = {};
+    static final Object[] NO_KIDS = {};
     /** An empty root: one run, no route. */
-    static final LpmNode EMPTY = empty(null);
+    static final LpmNode EMPTY = build(NO_ROUTES, 0, null, 0);
 
-    /**
-     * Four words: bit s of word s / 64 set = slot s starts a run. An array, not four fields:
-     * indexing it is branch-free, and a conditional pick of the word (a random key picks a
-     * random one) mispredicted often enough to double the lookup time on a table in cache.
-     */
-    final long[] words;
-    /** Runs started before word q, in bits 8q..8q+7 (q = 1, 2, 3; the byte for q = 0 is 0). */
-    final int ranks;
-    /** One per run: a child {@code LpmNode}, a route, or null (no route). */
-    final Object[] entries;
-    /** The longest route of an ancestor that covers this node's whole range (null: none). */
-    final RouteEntry inherited;
-    /**
-     * Routes whose prefix ends in this stride (lengths 8d+1..8d+8 at depth d; 0..8 at the root),
-     * shortest first, then by address: the exact table, kept for updates and listing.
-     */
-    final RouteEntry[] own;
+    // ---- reader side: what a lookup does ----
 
-    private LpmNode(long[] w, Object[] entries, RouteEntry inherited, RouteEntry[] own) {
-        this.words = w;
-        int c1 = Long.bitCount(w[0]);
-        int c2 = c1 + Long.bitCount(w[1]);
-        int c3 = c2 + Long.bitCount(w[2]);
-        this.ranks = c1 << 8 | c2 << 16 | c3 << 24;
-        this.entries = entries;
-        this.inherited = inherited;
-        this.own = own;
-    }
-
-    static LpmNode empty(RouteEntry inherited) {
-        return new LpmNode(new long[] {1L, 0, 0, 0}, new Object[] {inherited}, inherited, NO_ROUTES);
-    }
-
-    /** The entry of {@code slot} (0-255): a child node, a route or null. The lookup's inner step. */
-    Object entry(int slot) {
-        return entries[index(slot)];
-    }
-
-    /**
-     * Runs started at or before {@code slot}, minus one.
-     */
-    int index(int slot) {
+    /** The run that holds {@code slot} (0-255): runs started at or before it, minus one. */
+    static int run(long[] d, int slot) {
         int q = slot >>> 6;
-        long w = words[q];
-        // w << ~slot keeps bits 0..(slot & 63) of the word: the run starts up to and including slot.
-        return ((ranks >>> (q << 3)) & 0xFF) + Long.bitCount(w << ~slot) - 1;
+        // d[q] << ~slot keeps bits 0..(slot & 63) of the word: the runs started up to and including slot.
+        return ((int) d[META] >>> (q << 3) & 0xFF) + Long.bitCount(d[q] << ~slot) - 1;
+    }
+
+    /** Run {@code i}'s entry: a next-hop id (0: none), or ~c (negative) for child c. */
+    static int entry(long[] d, int i) {
+        return (int) (d[HEADER + (i >>> 1)] >>> ((i & 1) << 5));
+    }
+
+    /** The entry of {@code slot}. */
+    int entryAt(int slot) {
+        return entry(data, run(data, slot));
+    }
+
+    // ---- own routes, packed ----
+
+    static long own(int rel, int base, int id) {
+        return (long) rel << 40 | (long) base << 32 | (id & 0xFFFF_FFFFL);
+    }
+
+    /** The route's length within the stride: 1-8 (0-8 at the root). */
+    static int rel(long own) {
+        return (int) (own >>> 40);
+    }
+
+    /** The first slot the route covers. */
+    static int base(long own) {
+        return (int) (own >>> 32) & 0xFF;
+    }
+
+    static int id(long own) {
+        return (int) own;
+    }
+
+    /** Slots the route covers. */
+    static int span(long own) {
+        return 1 << (STRIDE - rel(own));
+    }
+
+    /** What own routes are sorted and searched by: (length, first slot), the id left out. */
+    static long prefix(long own) {
+        return own >>> 32;
     }
 
     // ---- writer side: everything below builds new nodes, never changes one ----
@@ -83,117 +105,142 @@ final class LpmNode {
         return length == 0 ? 0 : (length - 1) >>> 3;
     }
 
-    /** The longest own route covering {@code slot}, else the inherited one. */
-    RouteEntry bestAt(int slot, int depth) {
-        for (int i = own.length - 1; i >= 0; i--) {
-            RouteEntry e = own[i];
-            int span = 1 << (STRIDE - (e.length() - STRIDE * depth));
-            int base = slotAt(e.keyHi(), e.keyLo(), depth);
-            if (slot >= base && slot < base + span) {
-                return e;
-            }
-        }
-        return inherited;
+    int runs() {
+        return Long.bitCount(data[0]) + Long.bitCount(data[1]) + Long.bitCount(data[2]) + Long.bitCount(data[3]);
     }
 
-    /** All 256 slots. */
-    Object[] expand() {
-        Object[] slots = new Object[SLOTS];
-        int j = -1;
-        for (int s = 0; s < SLOTS; s++) {
-            if (starts(s)) {
-                j++;
-            }
-            slots[s] = entries[j];
-        }
-        return slots;
+    boolean starts(int slot) {
+        return (data[slot >>> 6] & (1L << slot)) != 0;
     }
 
-    private boolean starts(int s) {
-        return (words[s >>> 6] & (1L << s)) != 0;
+    boolean hasKids() {
+        return kids.length > 0;
+    }
+
+    /** The id of the route the node inherits from above (0: none). */
+    int inherited() {
+        return (int) (data[META] >>> 32);
+    }
+
+    /** Where the own routes start in the data array. */
+    int ownFrom() {
+        return HEADER + (runs() + 1) / 2;
+    }
+
+    /** The own routes (a copy). */
+    long[] ownRoutes() {
+        return Arrays.copyOfRange(data, ownFrom(), data.length);
+    }
+
+    /** The id of the longest own route covering {@code slot}, else the inherited one. */
+    int bestAt(int slot) {
+        for (int i = data.length - 1, from = ownFrom(); i >= from; i--) {
+            long o = data[i];
+            if (slot >= base(o) && slot < base(o) + span(o)) {
+                return id(o);
+            }
+        }
+        return inherited();
+    }
+
+    /** Child {@code c}. */
+    LpmNode kid(int c) {
+        return new LpmNode((long[]) kids[2 * c], (Object[]) kids[2 * c + 1]);
+    }
+
+    /** The child at {@code slot}, or null when the slot holds a next hop. */
+    LpmNode child(int slot) {
+        int e = entryAt(slot);
+        return e < 0 ? kid(~e) : null;
     }
 
     /** The children by slot, or null when there are none. */
     LpmNode[] children() {
-        LpmNode[] kids = null;
+        if (!hasKids()) {
+            return null;
+        }
+        LpmNode[] bySlot = new LpmNode[SLOTS];
         int j = -1;
         for (int s = 0; s < SLOTS; s++) {
             if (starts(s)) {
-                j++;
-                if (entries[j] instanceof LpmNode c) {
-                    if (kids == null) {
-                        kids = new LpmNode[SLOTS];
-                    }
-                    kids[s] = c;
+                int e = entry(data, ++j);
+                if (e < 0) {
+                    bySlot[s] = kid(~e);
                 }
             }
         }
-        return kids;
+        return bySlot;
     }
 
-    boolean hasChildren() {
-        for (Object e : entries) {
-            if (e instanceof LpmNode) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** This node with the child at {@code slot} (which holds a child now) replaced: same runs. */
+    /** This node with the child at {@code slot} (which holds a child now) replaced: the same data array. */
     LpmNode replaceChild(int slot, LpmNode child) {
-        Object[] copy = entries.clone();
-        copy[index(slot)] = child;
-        return new LpmNode(words, copy, inherited, own);
-    }
-
-    /** This node with a new child at {@code slot} (which holds a route or null now). */
-    LpmNode addChild(int slot, LpmNode child) {
-        Object[] slots = expand();
-        slots[slot] = child;
-        return compress(slots, inherited, own);
+        Object[] copy = kids.clone();
+        int c = ~entryAt(slot);
+        copy[2 * c] = child.data;
+        copy[2 * c + 1] = child.kids;
+        return new LpmNode(data, copy);
     }
 
     /** This node pushed under a different inherited route: rebuilt (with its subtree) if that changes anything. */
-    LpmNode withInherited(RouteEntry newInherited, int depth) {
-        return newInherited == inherited ? this : build(own, newInherited, children(), depth);
+    LpmNode withInherited(int inherited, int depth) {
+        return inherited() == inherited ? this : build(ownRoutes(), inherited, children(), depth);
     }
 
-    /** A node from its own routes, the route it inherits and its children (re-pushed as needed). */
-    static LpmNode build(RouteEntry[] own, RouteEntry inherited, LpmNode[] kids, int depth) {
-        Object[] slots = new Object[SLOTS];
-        Arrays.fill(slots, inherited);
-        for (RouteEntry e : own) {
-            int base = slotAt(e.keyHi(), e.keyLo(), depth);
-            Arrays.fill(slots, base, base + (1 << (STRIDE - (e.length() - STRIDE * depth))), e);
+    /**
+     * A node from its own routes (sorted), the id it inherits and its children by slot (null:
+     * none; the array is reused), the children re-pushed where the route above them changed.
+     */
+    static LpmNode build(long[] own, int inherited, LpmNode[] bySlot, int depth) {
+        int[] ids = new int[SLOTS];
+        Arrays.fill(ids, inherited);
+        for (long o : own) {
+            Arrays.fill(ids, base(o), base(o) + span(o), id(o));
         }
-        if (kids != null) {
+        int nKids = 0;
+        if (bySlot != null) {
             for (int s = 0; s < SLOTS; s++) {
-                if (kids[s] != null) {
-                    slots[s] = kids[s].withInherited((RouteEntry) slots[s], depth + 1);
+                if (bySlot[s] != null) {
+                    bySlot[s] = bySlot[s].withInherited(ids[s], depth + 1);
+                    nKids++;
                 }
             }
         }
-        return compress(slots, inherited, own);
+        return encode(ids, nKids == 0 ? null : bySlot, nKids, inherited, own);
     }
 
-    /** Run-length encodes 256 slots. */
-    static LpmNode compress(Object[] slots, RouteEntry inherited, RouteEntry[] own) {
+    /** Run-length encodes 256 slots (a child, where there is one, else the id) with the own routes. */
+    private static LpmNode encode(int[] ids, LpmNode[] bySlot, int nKids, int inherited, long[] own) {
         long[] w = new long[4];
         int runs = 0;
         for (int s = 0; s < SLOTS; s++) {
-            if (s == 0 || slots[s] != slots[s - 1]) {
+            if (s == 0 || ids[s] != ids[s - 1] || bySlot != null && (bySlot[s] != null || bySlot[s - 1] != null)) {
                 w[s >>> 6] |= 1L << s;
                 runs++;
             }
         }
-        Object[] entries = new Object[runs];
+        int entriesEnd = HEADER + (runs + 1) / 2;
+        long[] d = new long[entriesEnd + own.length];
+        System.arraycopy(w, 0, d, 0, 4);
+        int c1 = Long.bitCount(w[0]);
+        int c2 = c1 + Long.bitCount(w[1]);
+        int c3 = c2 + Long.bitCount(w[2]);
+        d[META] = (long) inherited << 32 | (c1 << 8 | c2 << 16 | c3 << 24) & 0xFFFF_FFFFL;
+        Object[] kids = nKids == 0 ? NO_KIDS : new Object[2 * nKids];
         int j = 0;
+        int c = 0;
         for (int s = 0; s < SLOTS; s++) {
-            if (s == 0 || slots[s] != slots[s - 1]) {
-                entries[j++] = slots[s];
+            if ((w[s >>> 6] & (1L << s)) != 0) {
+                int e = ids[s];
+                if (bySlot != null && bySlot[s] != null) {
+                    kids[2 * c] = bySlot[s].data;
+                    kids[2 * c + 1] = bySlot[s].kids;
+                    e = ~c++;
+                }
+                d[HEADER + (j >>> 1)] |= (e & 0xFFFF_FFFFL) << ((j & 1) << 5);
+                j++;
             }
         }
-        return new LpmNode(w, entries, inherited, own);
+        System.arraycopy(own, 0, d, entriesEnd, own.length);
+        return new LpmNode(d, kids);
     }
 }

@@ -1,40 +1,74 @@
 package io.muslin.dataplane.table;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * A persistent longest-prefix-match table for IPv4 or IPv6 (the {@link Family} is a parameter:
  * one trie walks 128-bit keys; IPv4 keys are the first 32 bits).
  *
  * <p>A multibit trie of 8-bit strides (4 levels for IPv4, 16 for IPv6). Each node keeps its
- * 256 slots as runs indexed by popcount ({@link LpmNode}), with routes pushed down to the
- * slots they cover, so a lookup is at most one load-popcount-load per stride and stops at the
- * first slot that holds no child. The walk allocates nothing.
+ * 256 slots as runs indexed by popcount, in one {@code long[]} with its bitmap and its own
+ * routes ({@link LpmNode}). Routes are pushed down to the slots they cover, as small next-hop
+ * ids: a lookup stops at the first slot that holds no child and returns the shared
+ * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
+ * 256 chunks of 256 nodes (data and children side by side), so a lookup starts with two plain
+ * array loads and then does one load-popcount-load per stride from the third on, with no branch
+ * on what a node is. The walk allocates nothing.
  *
- * <p>Immutable: {@link #put} and {@link #remove} return a new trie that shares every node off
- * the changed path (path copying: O(depth x 256) work, not O(table)). A reader holding a trie
- * sees it whole forever. Writers must be serialized by the caller ({@link Tables} does it).
+ * <p>Immutable: a {@link Writer} builds new versions that share every node off the changed
+ * path (path copying: O(depth x 256) work, not O(table)) and the directory chunks the changed
+ * prefixes fall in. A reader holding a trie sees it whole forever. Each route is kept once, packed
+ * in a long in the node that owns its prefix; the {@code Route} objects {@link #lookupRoute},
+ * {@link #get} and {@link #forEach} return are made on demand.
  *
  * <p>Cost of leaf pushing: changing a short prefix re-pushes it into the nodes below it that
- * it covers; a default route (/0) added to a full table rebuilds every node. Long prefixes,
- * the usual churn, touch one path.
+ * it covers; a default route (/0) added to a full table rebuilds every node and the directory.
+ * Long prefixes, the usual churn, touch one path.
  *
- * @param <V> the route type
+ * @param <V> the route type ({@link Route} or {@link Route6})
  */
 public final class LpmTrie<V extends RouteEntry> {
+    /** A directory of no routes: every /16 leads to a node of one run without a route. */
+    private static final Object[][] NO_DIRECTORY = new Object[LpmNode.SLOTS][];
+
+    static {
+        Object[] chunk = new Object[2 * LpmNode.SLOTS];
+        for (int s = 0; s < LpmNode.SLOTS; s++) {
+            chunk[2 * s] = LpmNode.EMPTY.data();
+            chunk[2 * s + 1] = LpmNode.NO_KIDS;
+        }
+        Arrays.fill(NO_DIRECTORY, chunk);
+    }
+
     private final Family family;
     private final LpmNode root;
     private final int size;
+    /** Next hops by id; id 0 is null (no route). */
+    private final NextHop[] values;
+    /**
+     * The first two strides flattened, for lookups: by key bits 0-7, a chunk; by bits 8-15, the
+     * depth-2 node under that /16 as a pair (data, kids), or a node of one run holding the id
+     * that covers the whole /16 (one such node per id, shared). Every /16 leads to a node, so a
+     * lookup takes no branch before its third stride. Derived from {@link #root}, which keeps
+     * the routes.
+     */
+    private final Object[][] directory;
 
-    private LpmTrie(Family family, LpmNode root, int size) {
+    private LpmTrie(Family family, LpmNode root, int size, NextHop[] values, Object[][] directory) {
         this.family = family;
         this.root = root;
         this.size = size;
+        this.values = values;
+        this.directory = directory;
     }
 
     public static <V extends RouteEntry> LpmTrie<V> empty(Family family) {
-        return new LpmTrie<>(family, LpmNode.EMPTY, 0);
+        return new LpmTrie<>(family, LpmNode.EMPTY, 0, NextHopTable.NONE, NO_DIRECTORY);
     }
 
     public Family family() {
@@ -47,224 +81,306 @@ public final class LpmTrie<V extends RouteEntry> {
     }
 
     /**
-     * The longest prefix covering the key (left-aligned, see {@link Family}), or null. Wait-free:
-     * no lock, no allocation, at most bits/8 strides.
+     * The next hop of the longest prefix covering the key (left-aligned, see {@link Family}),
+     * or null. Wait-free: no lock, no allocation, two directory loads and at most bits/8 - 2
+     * strides.
      */
-    @SuppressWarnings("unchecked")
-    public V lookup(long hi, long lo) {
-        LpmNode n = root;
+    public NextHop lookup(long hi, long lo) {
+        Object[] chunk = directory[(int) (hi >>> 56)];
+        int at = (int) (hi >>> 47) & 0x1FE; // 2 x key bits 8-15
+        long[] d = (long[]) chunk[at];
+        Object[] kids = (Object[]) chunk[at + 1];
+        hi = (hi << 16) | (lo >>> 48);
+        lo <<= 16;
         for (;;) {
-            Object e = n.entry((int) (hi >>> 56));
-            if (!(e instanceof LpmNode child)) {
-                return (V) e;
+            int e = LpmNode.entry(d, LpmNode.run(d, (int) (hi >>> 56)));
+            if (e >= 0) {
+                return values[e];
             }
-            n = child;
+            int c = ~e << 1;
+            d = (long[]) kids[c];
+            kids = (Object[]) kids[c + 1];
             hi = (hi << 8) | (lo >>> 56);
             lo <<= 8;
         }
     }
 
     /** {@link #lookup(long, long)} for an IPv4 address. */
-    public V lookup(int ipv4) {
+    public NextHop lookup(int ipv4) {
         return lookup(Family.ipv4Key(ipv4), 0L);
+    }
+
+    /**
+     * The longest route covering the key, with its own prefix, or null: the answer
+     * {@link #lookup} gives with the prefix that gave it. Walks the nodes from the root and
+     * searches each one's own routes; makes a new route object (for tools and tests, not the
+     * packet path).
+     */
+    public V lookupRoute(long hi, long lo) {
+        LpmNode n = root;
+        long pathHi = 0;
+        long pathLo = 0;
+        int bestDepth = -1;
+        long best = 0;
+        long bestHi = 0;
+        long bestLo = 0;
+        for (int depth = 0; n != null; depth++) {
+            long[] d = n.data();
+            int s = LpmNode.slotAt(hi, lo, depth);
+            for (int i = d.length - 1, from = n.ownFrom(); i >= from; i--) {
+                long o = d[i];
+                if (s >= LpmNode.base(o) && s < LpmNode.base(o) + LpmNode.span(o)) {
+                    bestDepth = depth;
+                    best = o;
+                    bestHi = pathHi;
+                    bestLo = pathLo;
+                    break;
+                }
+            }
+            n = n.child(s);
+            pathHi = withSlot(pathHi, depth, s, true);
+            pathLo = withSlot(pathLo, depth, s, false);
+        }
+        return bestDepth < 0 ? null : route(bestHi, bestLo, bestDepth, best);
+    }
+
+    /** {@link #lookupRoute(long, long)} for an IPv4 address. */
+    public V lookupRoute(int ipv4) {
+        return lookupRoute(Family.ipv4Key(ipv4), 0L);
     }
 
     /** The route with exactly this prefix, or null. */
     @SuppressWarnings("unchecked")
     public V get(long hi, long lo, int length) {
         family.checkLength(length);
-        int owner = LpmNode.ownerDepth(length);
-        LpmNode n = root;
-        for (int d = 0; d < owner; d++) {
-            if (!(n.entry(LpmNode.slotAt(hi, lo, d)) instanceof LpmNode child)) {
-                return null;
-            }
-            n = child;
-        }
-        int i = indexOf(n.own, hi, lo, length);
-        return i < 0 ? null : (V) n.own[i];
-    }
-
-    /** This trie with {@code route} added, or replacing the route with the same prefix. */
-    public LpmTrie<V> put(V route) {
-        family.checkHostBits(route.keyHi(), route.keyLo(), route.length());
-        V old = get(route.keyHi(), route.keyLo(), route.length());
-        if (old == route) {
-            return this;
-        }
-        LpmNode r = insert(root, null, 0, LpmNode.ownerDepth(route.length()), route);
-        return new LpmTrie<>(family, r, old == null ? size + 1 : size);
-    }
-
-    /** This trie without the route to this prefix; itself when there is none (idempotent). */
-    public LpmTrie<V> remove(long hi, long lo, int length) {
-        family.checkHostBits(hi, lo, length);
-        LpmNode r = delete(root, 0, LpmNode.ownerDepth(length), hi, lo, length);
-        if (r == root) {
-            return this;
-        }
-        return new LpmTrie<>(family, r == null ? LpmNode.EMPTY : r, size - 1);
+        long o = find(root, hi, lo, length);
+        return o < 0 ? null : (V) RouteEntry.of(hi, lo, length, values[LpmNode.id(o)]);
     }
 
     /** Every route, depth first (shorter prefixes of a stride first). */
-    @SuppressWarnings("unchecked")
     public void forEach(Consumer<? super V> action) {
-        walk(root, n -> {
-            for (RouteEntry e : n.own) {
-                action.accept((V) e);
+        forEach(root, 0, 0, 0, action);
+    }
+
+    private void forEach(LpmNode n, int depth, long hi, long lo, Consumer<? super V> action) {
+        long[] d = n.data();
+        for (int i = n.ownFrom(); i < d.length; i++) {
+            action.accept(route(hi, lo, depth, d[i]));
+        }
+        LpmNode[] kids = n.children();
+        for (int s = 0; kids != null && s < LpmNode.SLOTS; s++) {
+            if (kids[s] != null) {
+                forEach(kids[s], depth + 1, withSlot(hi, depth, s, true), withSlot(lo, depth, s, false), action);
             }
-        });
+        }
+    }
+
+    /** The route an own entry of the node at ({@code hi}, {@code lo}, {@code depth}) stands for. */
+    @SuppressWarnings("unchecked")
+    private V route(long hi, long lo, int depth, long own) {
+        int s = LpmNode.base(own);
+        return (V) RouteEntry.of(withSlot(hi, depth, s, true), withSlot(lo, depth, s, false),
+            LpmNode.STRIDE * depth + LpmNode.rel(own), values[LpmNode.id(own)]);
+    }
+
+    /** One word of a key path with the slot of {@code depth} set to {@code slot}. */
+    private static long withSlot(long word, int depth, int slot, boolean high) {
+        if (high != depth < 8) {
+            return word;
+        }
+        return word | (long) slot << (high ? 56 - 8 * depth : 120 - 8 * depth);
     }
 
     /**
      * The trie's own footprint in bytes, from its arrays' lengths, for a 64-bit JVM with
-     * compressed oops (12-byte object headers, 16-byte array headers, 8-byte alignment); the
-     * routes themselves are not counted. Nodes shared with older versions count in each.
+     * compressed oops (16-byte array headers, 8-byte alignment): nodes, the directory with its
+     * shared one-run nodes, the next-hop table and its {@code NextHop} objects. Nodes shared with
+     * older versions count in each.
      */
     public Footprint footprint() {
         long[] acc = new long[4];
+        Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         walk(root, n -> {
             acc[0]++;
-            acc[1] += n.entries.length;
-            acc[2] += n.own.length;
-            acc[3] += align(12 + 4 + 4 * 4) + align(16 + 4 * 8) + align(16 + 4L * n.entries.length)
-                + (n.own.length == 0 ? 0 : align(16 + 4L * n.own.length));
+            acc[1] += n.runs();
+            acc[2] += n.data().length - n.ownFrom();
+            acc[3] += arrayBytes(8, n.data().length) + (n.hasKids() ? arrayBytes(4, n.kids().length) : 0);
+            seen.add(n.data());
         });
-        return new Footprint(acc[0], acc[1], acc[2], acc[3]);
+        long bytes = acc[3] + arrayBytes(4, directory.length) + arrayBytes(4, values.length);
+        for (Object[] chunk : directory) {
+            if (seen.add(chunk)) {
+                bytes += arrayBytes(4, chunk.length);
+                for (int s = 0; s < chunk.length; s += 2) {
+                    bytes += seen.add(chunk[s]) ? arrayBytes(8, ((long[]) chunk[s]).length) : 0;
+                }
+            }
+        }
+        for (NextHop h : values) {
+            bytes += h == null ? 0 : 40;
+        }
+        return new Footprint(acc[0], acc[1], acc[2], bytes);
     }
 
     /** What {@link #footprint()} counts. */
-    public record Footprint(long nodes, long entries, long routes, long bytes) {
+    public record Footprint(long nodes, long runs, long routes, long bytes) {
     }
 
-    private static long align(long bytes) {
-        return (bytes + 7) & ~7L;
+    /** Length of the next-hop table: ids handed out, in use or free (for tests). */
+    int nextHopSlots() {
+        return values.length;
+    }
+
+    private static long arrayBytes(int element, long length) {
+        return (16 + element * length + 7) & ~7L;
     }
 
     private static void walk(LpmNode n, Consumer<LpmNode> visit) {
         visit.accept(n);
-        for (Object e : n.entries) {
-            if (e instanceof LpmNode c) {
-                walk(c, visit);
-            }
+        for (int c = 0; c < n.kids().length / 2; c++) {
+            walk(n.kid(c), visit);
         }
     }
 
-    /** Checks the structure's invariants (for tests): pushed routes, inherited routes, no empty nodes. */
+    /** A writer that edits this version; O(routes) to set up (it counts the next hops' uses). */
+    public Writer<V> writer() {
+        int[] uses = new int[values.length];
+        walk(root, n -> {
+            long[] d = n.data();
+            for (int i = n.ownFrom(); i < d.length; i++) {
+                uses[LpmNode.id(d[i])]++;
+            }
+        });
+        return new Writer<>(this, new NextHopTable(family, values, uses));
+    }
+
+    /**
+     * The directory chunk for key bits 0-7 ({@code top}), made from the first two strides;
+     * {@code leaf} gives the shared one-run node of an id.
+     */
+    private static Object[] directoryChunk(LpmNode root, int top, IntFunction<long[]> leaf) {
+        Object[] chunk = new Object[2 * LpmNode.SLOTS];
+        LpmNode level1 = root.child(top);
+        Object data = null;
+        Object kids = null;
+        for (int s = 0, run = 0; s < LpmNode.SLOTS; s++) {
+            if (level1 == null) {
+                if (s == 0) {
+                    data = leaf.apply(root.entryAt(top));
+                    kids = LpmNode.NO_KIDS;
+                }
+            } else if (level1.starts(s)) {
+                int e = LpmNode.entry(level1.data(), run++);
+                data = e < 0 ? level1.kids()[2 * ~e] : leaf.apply(e);
+                kids = e < 0 ? level1.kids()[2 * ~e + 1] : LpmNode.NO_KIDS;
+            }
+            chunk[2 * s] = data;
+            chunk[2 * s + 1] = kids;
+        }
+        return chunk;
+    }
+
+    /** The one-run node that holds {@code id} (and inherits it). */
+    private static long[] leafOf(int id) {
+        return LpmNode.build(LpmNode.NO_ROUTES, id, null, 2).data();
+    }
+
+    /**
+     * Checks the structure's invariants (for tests): pushed ids, inherited ids, canonical runs,
+     * no empty nodes, sorted own routes, every id resolving to a next hop, the directory made
+     * from the current nodes and next hops.
+     */
     void check() {
-        check(root, null, 0);
+        check(root, 0, 0);
+        for (int top = 0; top < LpmNode.SLOTS; top++) {
+            Object[] expected = directoryChunk(root, top, LpmTrie::leafOf);
+            Object[] actual = directory[top];
+            for (int i = 0; i < expected.length; i++) {
+                Object e = expected[i];
+                Object a = actual[i];
+                if (e != a && !(e instanceof long[] leaf && a instanceof long[] d && Arrays.equals(leaf, d))) {
+                    throw new IllegalStateException("directory entry " + top + "." + i / 2 + " is stale");
+                }
+            }
+        }
     }
 
-    private void check(LpmNode n, RouteEntry inherited, int depth) {
-        if (n.inherited != inherited) {
-            throw new IllegalStateException("depth " + depth + ": inherited " + n.inherited + ", expected " + inherited);
+    private void check(LpmNode n, int inherited, int depth) {
+        long[] d = n.data();
+        String at = "depth " + depth;
+        if (n.inherited() != inherited) {
+            throw new IllegalStateException(at + ": inherited " + n.inherited() + ", expected " + inherited);
         }
-        if (depth > 0 && n.own.length == 0 && !n.hasChildren()) {
-            throw new IllegalStateException("empty node at depth " + depth);
+        int from = n.ownFrom();
+        if (depth > 0 && from == d.length && !n.hasKids()) {
+            throw new IllegalStateException("empty node at " + at);
         }
-        Object[] slots = n.expand();
+        for (int i = from; i < d.length; i++) {
+            long o = d[i];
+            int rel = LpmNode.rel(o);
+            if (rel < (depth == 0 ? 0 : 1) || rel > LpmNode.STRIDE || LpmNode.base(o) % LpmNode.span(o) != 0
+                || values[LpmNode.id(o)] == null) {
+                throw new IllegalStateException(at + ": bad own route " + Long.toHexString(o));
+            }
+            if (i > from && LpmNode.prefix(d[i - 1]) >= LpmNode.prefix(o)) {
+                throw new IllegalStateException(at + ": own routes out of order");
+            }
+        }
+        int kids = 0;
+        int run = -1;
+        int previous = 0;
         for (int s = 0; s < LpmNode.SLOTS; s++) {
-            RouteEntry best = n.bestAt(s, depth);
-            if (slots[s] instanceof LpmNode c) {
-                check(c, best, depth + 1);
-            } else if (slots[s] != best) {
-                throw new IllegalStateException("depth " + depth + " slot " + s + ": " + slots[s] + ", expected " + best);
+            int e = n.entryAt(s);
+            boolean child = e < 0;
+            if (n.starts(s)) {
+                run++;
+                if (s > 0 && !child && previous == e) {
+                    throw new IllegalStateException(at + " slot " + s + ": run not maximal");
+                }
+            } else if (child) {
+                throw new IllegalStateException(at + " slot " + s + ": child spans several slots");
+            }
+            previous = e;
+            int best = n.bestAt(s);
+            if (child) {
+                if (~e != kids++) {
+                    throw new IllegalStateException(at + " slot " + s + ": child " + ~e + ", expected " + (kids - 1));
+                }
+                check(n.kid(~e), best, depth + 1);
+            } else if (e != best || e != 0 && values[e] == null) {
+                throw new IllegalStateException(at + " slot " + s + ": id " + e + ", expected " + best);
             }
         }
-        for (int i = 1; i < n.own.length; i++) {
-            if (compare(n.own[i - 1], n.own[i].keyHi(), n.own[i].keyLo(), n.own[i].length()) >= 0) {
-                throw new IllegalStateException("own routes out of order at depth " + depth);
-            }
+        if (run + 1 != n.runs() || n.kids().length != 2 * kids) {
+            throw new IllegalStateException(at + ": " + kids + " children, node holds " + n.kids().length / 2);
         }
     }
 
-    // ---- path copying ----
-
-    private static LpmNode insert(LpmNode node, RouteEntry inherited, int depth, int owner, RouteEntry route) {
-        if (node == null) {
-            node = LpmNode.empty(inherited);
-        }
-        if (depth == owner) {
-            return LpmNode.build(withRoute(node.own, route), inherited, node.children(), depth);
-        }
-        int s = LpmNode.slotAt(route.keyHi(), route.keyLo(), depth);
-        LpmNode child = node.entry(s) instanceof LpmNode c ? c : null;
-        LpmNode updated = insert(child, node.bestAt(s, depth), depth + 1, owner, route);
-        return child != null ? node.replaceChild(s, updated) : node.addChild(s, updated);
-    }
-
-    /** The node without the route; the same node if there is no such route; null if the node is left empty. */
-    private static LpmNode delete(LpmNode node, int depth, int owner, long hi, long lo, int length) {
-        if (depth == owner) {
-            int i = indexOf(node.own, hi, lo, length);
-            if (i < 0) {
-                return node;
-            }
-            RouteEntry[] own = new RouteEntry[node.own.length - 1];
-            System.arraycopy(node.own, 0, own, 0, i);
-            System.arraycopy(node.own, i + 1, own, i, own.length - i);
-            if (own.length == 0) {
-                own = LpmNode.NO_ROUTES;
-            }
-            LpmNode[] kids = node.children();
-            if (own.length == 0 && kids == null && depth > 0) {
-                return null;
-            }
-            return LpmNode.build(own, node.inherited, kids, depth);
-        }
-        int s = LpmNode.slotAt(hi, lo, depth);
-        if (!(node.entry(s) instanceof LpmNode child)) {
-            return node;
-        }
-        LpmNode updated = delete(child, depth + 1, owner, hi, lo, length);
-        if (updated == child) {
-            return node;
-        }
-        if (updated != null) {
-            return node.replaceChild(s, updated);
-        }
-        Object[] slots = node.expand();
-        slots[s] = node.bestAt(s, depth);
-        if (depth > 0 && node.own.length == 0 && !anyChild(slots)) {
-            return null;
-        }
-        return LpmNode.compress(slots, node.inherited, node.own);
-    }
-
-    private static boolean anyChild(Object[] slots) {
-        for (Object o : slots) {
-            if (o instanceof LpmNode) {
-                return true;
+    /** The own entry of the route with exactly this prefix, or -1. */
+    private static long find(LpmNode n, long hi, long lo, int length) {
+        int owner = LpmNode.ownerDepth(length);
+        for (int depth = 0; depth < owner; depth++) {
+            n = n.child(LpmNode.slotAt(hi, lo, depth));
+            if (n == null) {
+                return -1;
             }
         }
-        return false;
+        int rel = length - LpmNode.STRIDE * owner;
+        int i = indexOf(n, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0)));
+        return i < 0 ? -1 : n.data()[i];
     }
 
-    /** {@code own} with {@code route} in its sorted place, replacing a route with the same prefix. */
-    private static RouteEntry[] withRoute(RouteEntry[] own, RouteEntry route) {
-        int i = indexOf(own, route.keyHi(), route.keyLo(), route.length());
-        if (i >= 0) {
-            RouteEntry[] copy = own.clone();
-            copy[i] = route;
-            return copy;
-        }
-        int at = -i - 1;
-        RouteEntry[] grown = Arrays.copyOf(own, own.length + 1);
-        System.arraycopy(own, at, grown, at + 1, own.length - at);
-        grown[at] = route;
-        return grown;
-    }
-
-    /** Binary search by (length, key): the index, or -(insertion point) - 1. */
-    private static int indexOf(RouteEntry[] own, long hi, long lo, int length) {
-        int low = 0;
-        int high = own.length - 1;
+    /** Binary search of the own routes by (length, slot): the data index, or -(insertion point) - 1. */
+    private static int indexOf(LpmNode n, long prefix) {
+        long[] d = n.data();
+        int low = n.ownFrom();
+        int high = d.length - 1;
         while (low <= high) {
             int mid = (low + high) >>> 1;
-            int c = compare(own[mid], hi, lo, length);
-            if (c < 0) {
+            long p = LpmNode.prefix(d[mid]);
+            if (p < prefix) {
                 low = mid + 1;
-            } else if (c > 0) {
+            } else if (p > prefix) {
                 high = mid - 1;
             } else {
                 return mid;
@@ -273,14 +389,215 @@ public final class LpmTrie<V extends RouteEntry> {
         return -(low + 1);
     }
 
-    private static int compare(RouteEntry e, long hi, long lo, int length) {
-        int c = Integer.compare(e.length(), length);
-        if (c == 0) {
-            c = Long.compareUnsigned(e.keyHi(), hi);
+    /**
+     * Edits a route table: each {@link #put} or {@link #remove} makes a new root by path copying,
+     * {@link #trie()} hands out the current version to publish. Interns next hops
+     * ({@link NextHopTable}). One thread at a time; the versions it hands out are immutable and
+     * safe to share once published (say through a volatile field).
+     *
+     * @param <V> the route type
+     */
+    public static final class Writer<V extends RouteEntry> {
+        private static final int STALE_SLOTS = 64;
+        private final Family family;
+        private final NextHopTable nextHops;
+        private LpmNode root;
+        private int size;
+        private Object[][] directory;
+        /** The shared one-run node of each id, for the directory (made on first use). */
+        private long[][] leaves = new long[16][];
+        /** Directory chunks to make again before the next version is handed out: bit t of word t / 64. */
+        private final long[] stale = new long[4];
+        /**
+         * /16s (key bits 0-15) whose depth-2 node changed since then, in chunks not stale as a
+         * whole; past {@value #STALE_SLOTS}, a batch makes whole chunks again instead.
+         */
+        private final int[] staleSlots = new int[STALE_SLOTS];
+        private int staleSlotCount;
+        /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
+        private LpmTrie<V> built;
+
+        private Writer(LpmTrie<V> from, NextHopTable nextHops) {
+            this.family = from.family;
+            this.nextHops = nextHops;
+            this.root = from.root;
+            this.size = from.size;
+            this.directory = from.directory;
+            this.built = from;
         }
-        if (c == 0) {
-            c = Long.compareUnsigned(e.keyLo(), lo);
+
+        /** Adds {@code route}, or replaces the route with the same prefix; nothing if it is there already. */
+        public Writer<V> put(V route) {
+            long hi = route.keyHi();
+            long lo = route.keyLo();
+            int length = route.length();
+            family.checkHostBits(hi, lo, length);
+            long old = find(root, hi, lo, length);
+            int id = nextHops.intern(route.nextHopHi(), route.nextHopLo(), route.flags());
+            if (old >= 0 && LpmNode.id(old) == id) {
+                nextHops.release(id);
+                return this;
+            }
+            int owner = LpmNode.ownerDepth(length);
+            long own = LpmNode.own(length - LpmNode.STRIDE * owner, LpmNode.slotAt(hi, lo, owner), id);
+            root = insert(root, 0, 0, owner, hi, lo, own);
+            changed(hi, length);
+            if (old >= 0) {
+                nextHops.release(LpmNode.id(old));
+            } else {
+                size++;
+            }
+            built = null;
+            return this;
         }
-        return c;
+
+        /** Removes the route to this prefix; nothing if there is none (idempotent). */
+        public Writer<V> remove(long hi, long lo, int length) {
+            family.checkHostBits(hi, lo, length);
+            long old = find(root, hi, lo, length);
+            if (old < 0) {
+                return this;
+            }
+            root = delete(root, 0, LpmNode.ownerDepth(length), hi, lo, length);
+            changed(hi, length);
+            size--;
+            nextHops.release(LpmNode.id(old));
+            built = null;
+            return this;
+        }
+
+        /**
+         * The current version: the same object as last time if nothing changed since. Makes the
+         * directory chunks the edits since then touched (one for a prefix of /8 or longer).
+         */
+        public LpmTrie<V> trie() {
+            if (built == null) {
+                directory = directory.clone();
+                for (int q = 0; q < 4; q++) {
+                    for (long bits = stale[q]; bits != 0; bits &= bits - 1) {
+                        int top = q << 6 | Long.numberOfTrailingZeros(bits);
+                        directory[top] = directoryChunk(root, top, this::leaf);
+                    }
+                }
+                Object[][] copied = new Object[LpmNode.SLOTS][];
+                for (int i = 0; i < staleSlotCount; i++) {
+                    int top = staleSlots[i] >>> 8;
+                    if ((stale[top >>> 6] & (1L << top)) == 0) {
+                        if (copied[top] == null) {
+                            copied[top] = directory[top].clone();
+                            directory[top] = copied[top];
+                        }
+                        setPair(copied[top], root.child(top), staleSlots[i] & 0xFF);
+                    }
+                }
+                Arrays.fill(stale, 0);
+                staleSlotCount = 0;
+                built = new LpmTrie<>(family, root, size, nextHops.publish(), directory);
+            }
+            return built;
+        }
+
+        /** True if {@code version} is this writer's current version (nothing changed since it was handed out). */
+        public boolean isAt(LpmTrie<V> version) {
+            return built == version;
+        }
+
+        /** Distinct next hops in use (for tests). */
+        int nextHops() {
+            return nextHops.size();
+        }
+
+        private long[] leaf(int id) {
+            if (id >= leaves.length) {
+                leaves = Arrays.copyOf(leaves, Math.max(id + 1, leaves.length * 2));
+            }
+            if (leaves[id] == null) {
+                leaves[id] = leafOf(id);
+            }
+            return leaves[id];
+        }
+
+        /** Sets the pair of {@code slot} in a chunk from the first-stride node ({@code level1}, not null). */
+        private void setPair(Object[] chunk, LpmNode level1, int slot) {
+            int e = level1.entryAt(slot);
+            chunk[2 * slot] = e < 0 ? level1.kids()[2 * ~e] : leaf(e);
+            chunk[2 * slot + 1] = e < 0 ? level1.kids()[2 * ~e + 1] : LpmNode.NO_KIDS;
+        }
+
+        /** Marks what a changed prefix makes stale in the directory: one /16 or one or more chunks. */
+        private void changed(long hi, int length) {
+            int first = (int) (hi >>> 56);
+            if (length > 2 * LpmNode.STRIDE && staleSlotCount < STALE_SLOTS && root.child(first) != null) {
+                staleSlots[staleSlotCount++] = (int) (hi >>> 48);
+                return;
+            }
+            int count = length >= LpmNode.STRIDE ? 1 : 1 << (LpmNode.STRIDE - length);
+            for (int top = first; top < first + count; top++) {
+                stale[top >>> 6] |= 1L << top;
+            }
+        }
+
+        private static LpmNode insert(LpmNode node, int inherited, int depth, int owner, long hi, long lo, long own) {
+            if (node == null) {
+                node = LpmNode.build(LpmNode.NO_ROUTES, inherited, null, depth);
+            }
+            if (depth == owner) {
+                return LpmNode.build(withOwn(node, own), inherited, node.children(), depth);
+            }
+            int s = LpmNode.slotAt(hi, lo, depth);
+            LpmNode child = node.child(s);
+            LpmNode updated = insert(child, node.bestAt(s), depth + 1, owner, hi, lo, own);
+            if (child != null) {
+                return node.replaceChild(s, updated);
+            }
+            LpmNode[] kids = node.hasKids() ? node.children() : new LpmNode[LpmNode.SLOTS];
+            kids[s] = updated;
+            return LpmNode.build(node.ownRoutes(), inherited, kids, depth);
+        }
+
+        /** The node without the route (which is there); null if the node is left empty. */
+        private static LpmNode delete(LpmNode node, int depth, int owner, long hi, long lo, int length) {
+            if (depth == owner) {
+                int rel = length - LpmNode.STRIDE * owner;
+                int at = indexOf(node, LpmNode.prefix(LpmNode.own(rel, LpmNode.slotAt(hi, lo, owner), 0))) - node.ownFrom();
+                long[] own = node.ownRoutes();
+                long[] left = new long[own.length - 1];
+                System.arraycopy(own, 0, left, 0, at);
+                System.arraycopy(own, at + 1, left, at, left.length - at);
+                if (left.length == 0 && !node.hasKids() && depth > 0) {
+                    return null;
+                }
+                return LpmNode.build(left, node.inherited(), node.children(), depth);
+            }
+            int s = LpmNode.slotAt(hi, lo, depth);
+            LpmNode updated = delete(node.child(s), depth + 1, owner, hi, lo, length);
+            if (updated != null) {
+                return node.replaceChild(s, updated);
+            }
+            LpmNode[] kids = node.children();
+            kids[s] = null;
+            long[] own = node.ownRoutes();
+            if (depth > 0 && own.length == 0 && node.kids().length == 2) {
+                return null;
+            }
+            return LpmNode.build(own, node.inherited(), kids, depth);
+        }
+
+        /** The own routes with {@code own} in its sorted place, replacing a route with the same prefix. */
+        private static long[] withOwn(LpmNode node, long own) {
+            int from = node.ownFrom();
+            int i = indexOf(node, LpmNode.prefix(own));
+            long[] routes = node.ownRoutes();
+            if (i >= 0) {
+                routes[i - from] = own;
+                return routes;
+            }
+            int at = -i - 1 - from;
+            long[] grown = new long[routes.length + 1];
+            System.arraycopy(routes, 0, grown, 0, at);
+            grown[at] = own;
+            System.arraycopy(routes, at, grown, at + 1, routes.length - at);
+            return grown;
+        }
     }
 }

@@ -8,9 +8,10 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  * address, e.g. {@code 10.244.2.0}, which the ARP table maps to a VTEP MAC), handled as the
  * flags say ({@link #ENCAP} by default, {@link #DIRECT} for an on-link underlay next hop).
  *
- * <p>Immutable, compared by value. It keeps the prefix as two primitives (24 bytes an object)
- * rather than an {@link Ipv4Prefix} (which would double that at a million routes):
- * {@link #prefix()} makes one when asked, off the packet path.
+ * <p>Immutable, compared by value. What the control plane writes and the tools list: the route
+ * table does not keep these objects (it packs each route into a {@code long} and shares one
+ * {@link NextHop} per distinct next hop), and makes one again when asked. The prefix is two
+ * primitives; {@link #prefix()} makes an {@link Ipv4Prefix} when asked, off the packet path.
  */
 public final class Route implements RouteEntry {
     /** Encapsulate in VXLAN to the next hop's VTEP (flannel's vxlan backend): the default. */
@@ -63,6 +64,16 @@ public final class Route implements RouteEntry {
 
     public int nextHop() {
         return nextHop;
+    }
+
+    @Override
+    public long nextHopHi() {
+        return Family.ipv4Key(nextHop);
+    }
+
+    @Override
+    public long nextHopLo() {
+        return 0;
     }
 
     @Override

@@ -22,11 +22,14 @@ import java.util.function.Consumer;
  * nothing publishes nothing.
  *
  * <p>Layout: IPv4 and IPv6 routes in an {@link LpmTrie} each (8-bit strides, popcount-indexed
- * runs, routes pushed to the leaves); ARP (IPv4 → MAC) and FDB (MAC → underlay) in a
+ * runs, routes pushed to the leaves as ids of shared {@link NextHop}s); ARP (IPv4 → MAC) and FDB (MAC → underlay) in a
  * {@link HashTrie} each, keyed by primitives. See docs/tables.md for the design and figures.
  */
 public final class Tables {
     private volatile Snapshot root = Snapshot.EMPTY;
+    /** The route tables' writers (they intern next hops); used under this object's monitor only. */
+    private LpmTrie.Writer<Route> routeWriter;
+    private LpmTrie.Writer<Route6> route6Writer;
 
     /** The current tables; never null. One volatile load. */
     public Snapshot snapshot() {
@@ -35,11 +38,18 @@ public final class Tables {
 
     /**
      * Applies {@code edits} and publishes the result as one snapshot. Writers are serialized;
-     * if {@code edits} throws, nothing is published.
+     * if {@code edits} throws, nothing is published (and the next update sets the route
+     * writers up again from the published tables: O(routes), once).
      */
     public synchronized void update(Consumer<Batch> edits) {
         Snapshot before = root;
-        Batch batch = new Batch(before);
+        if (routeWriter == null || !routeWriter.isAt(before.routes)) {
+            routeWriter = before.routes.writer();
+        }
+        if (route6Writer == null || !route6Writer.isAt(before.routes6)) {
+            route6Writer = before.routes6.writer();
+        }
+        Batch batch = new Batch(before, routeWriter, route6Writer);
         edits.accept(batch);
         Snapshot after = batch.build();
         if (after != before) {
@@ -64,14 +74,31 @@ public final class Tables {
             this.fdb = fdb;
         }
 
-        /** Longest-prefix match on an IPv4 destination; null when no route covers it. */
-        public Route lookupRoute(int dst) {
+        /**
+         * Longest-prefix match on an IPv4 destination: the matching route's next hop and flags,
+         * shared by all routes that have them; null when no route covers it. The packet path's
+         * call: no allocation.
+         */
+        public NextHop lookupNextHop(int dst) {
             return routes.lookup(Family.ipv4Key(dst), 0L);
         }
 
-        /** Longest-prefix match on an IPv6 destination (two words, network order); null when none. */
-        public Route6 lookupRoute6(long dstHi, long dstLo) {
+        /** {@link #lookupNextHop} on an IPv6 destination (two words, network order). */
+        public NextHop lookupNextHop6(long dstHi, long dstLo) {
             return routes6.lookup(dstHi, dstLo);
+        }
+
+        /**
+         * The route {@link #lookupNextHop} matches, with its own prefix; null when none. Makes a
+         * new {@code Route} (for tools and tests; the packet path uses {@link #lookupNextHop}).
+         */
+        public Route lookupRoute(int dst) {
+            return routes.lookupRoute(Family.ipv4Key(dst), 0L);
+        }
+
+        /** {@link #lookupRoute} on an IPv6 destination (two words, network order). */
+        public Route6 lookupRoute6(long dstHi, long dstLo) {
+            return routes6.lookupRoute(dstHi, dstLo);
         }
 
         /** The MAC for an IPv4 next hop, or {@link MacAddress#NONE}. */
@@ -146,15 +173,15 @@ public final class Tables {
      */
     public static final class Batch {
         private final Snapshot from;
-        private LpmTrie<Route> routes;
-        private LpmTrie<Route6> routes6;
+        private final LpmTrie.Writer<Route> routes;
+        private final LpmTrie.Writer<Route6> routes6;
         private HashTrie<ArpEntry> arp;
         private HashTrie<FdbEntry> fdb;
 
-        Batch(Snapshot from) {
+        Batch(Snapshot from, LpmTrie.Writer<Route> routes, LpmTrie.Writer<Route6> routes6) {
             this.from = from;
-            this.routes = from.routes;
-            this.routes6 = from.routes6;
+            this.routes = routes;
+            this.routes6 = routes6;
             this.arp = from.arp;
             this.fdb = from.fdb;
         }
@@ -170,28 +197,22 @@ public final class Tables {
         }
 
         public Batch putRoute(Route route) {
-            Route old = routes.get(route.keyHi(), 0L, route.length());
-            if (!route.equals(old)) {
-                routes = routes.put(route);
-            }
+            routes.put(route);
             return this;
         }
 
         public Batch removeRoute(Ipv4Prefix prefix) {
-            routes = routes.remove(Family.ipv4Key(prefix.address()), 0L, prefix.length());
+            routes.remove(Family.ipv4Key(prefix.address()), 0L, prefix.length());
             return this;
         }
 
         public Batch putRoute6(Route6 route) {
-            Route6 old = routes6.get(route.hi(), route.lo(), route.length());
-            if (!route.equals(old)) {
-                routes6 = routes6.put(route);
-            }
+            routes6.put(route);
             return this;
         }
 
         public Batch removeRoute6(long hi, long lo, int length) {
-            routes6 = routes6.remove(hi, lo, length);
+            routes6.remove(hi, lo, length);
             return this;
         }
 
@@ -231,10 +252,12 @@ public final class Tables {
         }
 
         Snapshot build() {
-            if (routes == from.routes && routes6 == from.routes6 && arp == from.arp && fdb == from.fdb) {
+            LpmTrie<Route> r = routes.trie();
+            LpmTrie<Route6> r6 = routes6.trie();
+            if (r == from.routes && r6 == from.routes6 && arp == from.arp && fdb == from.fdb) {
                 return from;
             }
-            return new Snapshot(routes, routes6, arp, fdb);
+            return new Snapshot(r, r6, arp, fdb);
         }
     }
 }

@@ -1,14 +1,18 @@
 package io.muslin.dataplane.table;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -21,13 +25,14 @@ class LpmTrieTest {
      * 100k random prefixes of mixed lengths (with /0 and the full-length host route), random
      * keys and keys at the edges of the prefixes, against per-length hash maps; then half the
      * prefixes deleted (some twice, some never there), some re-added with new next hops, and
-     * the old version checked again: it must not have moved.
+     * the old version checked again: it must not have moved. Every route has its own random
+     * next hop, so ids are freed and reused throughout.
      */
     @ParameterizedTest
     @EnumSource(Family.class)
     void matchesReferenceOnRandomTableWithDeletes(Family family) {
         RandomRoutes gen = new RandomRoutes(family, 7 + family.ordinal());
-        LpmTrie<RouteEntry> trie = LpmTrie.empty(family);
+        LpmTrie.Writer<RouteEntry> w = LpmTrie.<RouteEntry>empty(family).writer();
         ReferenceLpm<RouteEntry> ref = new ReferenceLpm<>(family);
         List<RouteEntry> inserted = new ArrayList<>();
         inserted.add(hostRoute(family, 0x0A00_0001_0000_0000L, 0x11));
@@ -36,38 +41,45 @@ class LpmTrieTest {
             inserted.add(gen.route());
         }
         for (RouteEntry r : inserted) {
-            trie = trie.put(r);
+            w.put(r);
             ref.put(r);
         }
+        LpmTrie<RouteEntry> trie = w.trie();
         assertEquals(ref.size(), trie.size());
         trie.check();
+        checkUses(w, ref);
         compare(family, gen, trie, ref, inserted);
 
         LpmTrie<RouteEntry> before = trie;
         ReferenceLpm<RouteEntry> refBefore = ref.copy();
         for (int i = 0; i < inserted.size(); i += 2) {
             RouteEntry r = inserted.get(i);
-            trie = trie.remove(r.keyHi(), r.keyLo(), r.length());
+            w.remove(r.keyHi(), r.keyLo(), r.length());
             ref.remove(r.keyHi(), r.keyLo(), r.length());
             if (i % 10 == 0) { // again: idempotent
-                assertSame(trie, trie.remove(r.keyHi(), r.keyLo(), r.length()));
+                LpmTrie<RouteEntry> t = w.trie();
+                assertSame(t, w.remove(r.keyHi(), r.keyLo(), r.length()).trie());
             }
         }
         for (int i = 0; i < 1000; i++) { // never there
             RouteEntry r = gen.route();
             if (ref.get(r.keyHi(), r.keyLo(), r.length()) == null) {
-                assertSame(trie, trie.remove(r.keyHi(), r.keyLo(), r.length()));
+                LpmTrie<RouteEntry> t = w.trie();
+                assertSame(t, w.remove(r.keyHi(), r.keyLo(), r.length()).trie());
             }
         }
         for (int i = 0; i < inserted.size(); i += 7) { // re-add some, with a new value
             RouteEntry r = withNewNextHop(inserted.get(i));
-            trie = trie.put(r);
+            w.put(r);
             ref.put(r);
         }
+        trie = w.trie();
         assertEquals(ref.size(), trie.size());
         trie.check();
+        checkUses(w, ref);
         compare(family, gen, trie, ref, inserted);
         compare(family, gen, before, refBefore, inserted);
+        before.check();
     }
 
     /** The plainest reference: scan every route for every key. */
@@ -76,17 +88,20 @@ class LpmTrieTest {
     void matchesLinearScanOnSmallTables(Family family) {
         RandomRoutes gen = new RandomRoutes(family, 99);
         for (int round = 0; round < 20; round++) {
-            LpmTrie<RouteEntry> trie = LpmTrie.empty(family);
+            LpmTrie.Writer<RouteEntry> w = LpmTrie.<RouteEntry>empty(family).writer();
             ReferenceLpm<RouteEntry> ref = new ReferenceLpm<>(family);
             for (int i = 0; i < 1 + round * 10; i++) {
                 RouteEntry r = gen.route();
-                trie = trie.put(r);
+                w.put(r);
                 ref.put(r);
             }
+            LpmTrie<RouteEntry> trie = w.trie();
             List<RouteEntry> all = ref.all();
             for (int i = 0; i < 2000; i++) {
                 long[] k = i % 2 == 0 || all.isEmpty() ? new long[] {gen.hi(), gen.lo()} : gen.keyIn(all.get(gen.nextInt(all.size())));
-                assertSame(ReferenceLpm.scan(all, k[0], k[1]), trie.lookup(k[0], k[1]));
+                RouteEntry expected = ReferenceLpm.scan(all, k[0], k[1]);
+                assertNextHop(expected, trie.lookup(k[0], k[1]), "");
+                assertEquals(expected, trie.lookupRoute(k[0], k[1]));
             }
             trie.check();
         }
@@ -94,63 +109,124 @@ class LpmTrieTest {
 
     @Test
     void shortPrefixesArePushedUnderLongerOnesAndWithdrawnCleanly() {
-        LpmTrie<Route> t = LpmTrie.empty(Family.IPV4);
+        LpmTrie.Writer<Route> w = LpmTrie.<Route>empty(Family.IPV4).writer();
         Route r24 = route("10.244.2.0/24", "10.244.2.0");
         Route r32 = route("10.244.2.7/32", "192.168.50.7");
         Route r16 = route("10.244.0.0/16", "192.168.50.1");
         Route r0 = route("0.0.0.0/0", "192.168.50.254");
-        t = t.put(r24).put(r32);
+        LpmTrie<Route> t = w.put(r24).put(r32).trie();
         assertNull(t.lookup(ip("10.244.3.1")));
-        t = t.put(r16).put(r0);
-        assertSame(r32, t.lookup(ip("10.244.2.7")));
-        assertSame(r24, t.lookup(ip("10.244.2.8")));
-        assertSame(r16, t.lookup(ip("10.244.3.1")));
-        assertSame(r0, t.lookup(ip("8.8.8.8")));
+        assertNull(t.lookupRoute(ip("10.244.3.1")));
+        t = w.put(r16).put(r0).trie();
+        assertEquals(ip("192.168.50.7"), t.lookup(ip("10.244.2.7")).address());
+        assertEquals(ip("10.244.2.0"), t.lookup(ip("10.244.2.8")).address());
+        assertEquals(ip("192.168.50.1"), t.lookup(ip("10.244.3.1")).address());
+        assertEquals(ip("192.168.50.254"), t.lookup(ip("8.8.8.8")).address());
+        // The /16 and /0 were pushed into the /24's and /32's nodes; the exact answer still names them.
+        assertEquals(r32, t.lookupRoute(ip("10.244.2.7")));
+        assertEquals(r24, t.lookupRoute(ip("10.244.2.8")));
+        assertEquals(r16, t.lookupRoute(ip("10.244.3.1")));
+        assertEquals(r16, t.lookupRoute(ip("10.244.255.255")));
+        assertEquals(r0, t.lookupRoute(ip("8.8.8.8")));
+        assertEquals(r0, t.lookupRoute(ip("10.245.0.0")));
         t.check();
 
-        t = t.remove(Family.ipv4Key(ip("10.244.2.0")), 0, 24);
-        assertSame(r32, t.lookup(ip("10.244.2.7")));
-        assertSame(r16, t.lookup(ip("10.244.2.8")), "the /16 shows through where the /24 was");
-        t = t.remove(Family.ipv4Key(ip("10.244.0.0")), 0, 16).remove(0, 0, 0);
-        assertSame(r32, t.lookup(ip("10.244.2.7")));
+        t = w.remove(Family.ipv4Key(ip("10.244.2.0")), 0, 24).trie();
+        assertEquals(r32, t.lookupRoute(ip("10.244.2.7")));
+        assertEquals(r16, t.lookupRoute(ip("10.244.2.8")), "the /16 shows through where the /24 was");
+        t = w.remove(Family.ipv4Key(ip("10.244.0.0")), 0, 16).remove(0, 0, 0).trie();
+        assertEquals(r32, t.lookupRoute(ip("10.244.2.7")));
         assertNull(t.lookup(ip("10.244.2.8")));
-        t = t.remove(Family.ipv4Key(ip("10.244.2.7")), 0, 32);
+        t = w.remove(Family.ipv4Key(ip("10.244.2.7")), 0, 32).trie();
         assertEquals(0, t.size());
         assertEquals(1, t.footprint().nodes(), "only the root is left");
+        assertEquals(0, w.nextHops());
         t.check();
     }
 
     @Test
     void replacingARouteKeepsTheSize() {
-        LpmTrie<Route> t = LpmTrie.<Route>empty(Family.IPV4).put(route("10.0.0.0/8", "1.1.1.1"));
+        LpmTrie.Writer<Route> w = LpmTrie.<Route>empty(Family.IPV4).writer().put(route("10.0.0.0/8", "1.1.1.1"));
         Route moved = route("10.0.0.0/8", "2.2.2.2");
-        t = t.put(moved);
+        LpmTrie<Route> t = w.put(moved).trie();
         assertEquals(1, t.size());
-        assertSame(moved, t.lookup(ip("10.1.2.3")));
-        assertSame(moved, t.get(Family.ipv4Key(ip("10.0.0.0")), 0, 8));
+        assertEquals(ip("2.2.2.2"), t.lookup(ip("10.1.2.3")).address());
+        assertEquals(moved, t.get(Family.ipv4Key(ip("10.0.0.0")), 0, 8));
+        assertEquals(1, w.nextHops(), "1.1.1.1 is no longer used");
+        assertSame(t, w.put(route("10.0.0.0/8", "2.2.2.2")).trie(), "the same route again changes nothing");
+    }
+
+    /** Routes with equal next hops and flags share one {@code NextHop}; flags tell them apart. */
+    @Test
+    void equalNextHopsShareOneObject() {
+        LpmTrie<Route> t = LpmTrie.<Route>empty(Family.IPV4).writer()
+            .put(route("10.244.1.0/24", "192.168.50.1"))
+            .put(route("10.245.0.0/16", "192.168.50.1"))
+            .put(route("10.246.7.9/32", "192.168.50.1"))
+            .put(new Route(Ipv4Prefix.parse("10.247.0.0/16"), ip("192.168.50.1"), Route.DIRECT))
+            .trie();
+        NextHop a = t.lookup(ip("10.244.1.5"));
+        assertSame(a, t.lookup(ip("10.245.3.3")));
+        assertSame(a, t.lookup(ip("10.246.7.9")));
+        NextHop direct = t.lookup(ip("10.247.0.1"));
+        assertNotSame(a, direct);
+        assertTrue(direct.direct());
+        assertEquals(a.address(), direct.address());
+        assertEquals("via 192.168.50.1 direct", direct.toString());
+        t.check();
+    }
+
+    /**
+     * 100,000 next hops come and go, at most 8 in use at once: the id space stays within twice
+     * that (ids are reused), and a snapshot taken before an id was reused still resolves it to
+     * its own next hop.
+     */
+    @Test
+    void nextHopsNoRouteUsesAreFreedAndReused() {
+        LpmTrie.Writer<Route> w = LpmTrie.<Route>empty(Family.IPV4).writer();
+        List<LpmTrie<Route>> old = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            Ipv4Prefix p = new Ipv4Prefix(0x0A00_0000 | (i % 8) << 8, 24);
+            w.put(new Route(p, 0x0B00_0000 + i));
+            if (i % 10_000 == 0) {
+                old.add(w.trie());
+            }
+        }
+        LpmTrie<Route> t = w.trie();
+        assertEquals(8, w.nextHops());
+        assertTrue(t.nextHopSlots() <= 2 * 8 + 1, t.nextHopSlots() + " next-hop slots for 8 in use");
+        for (int k = 0; k < old.size(); k++) {
+            int i = k * 10_000;
+            assertEquals(0x0B00_0000 + i, old.get(k).lookup(0x0A00_0000 | (i % 8) << 8 | 1).address());
+            old.get(k).check();
+        }
+        t.check();
     }
 
     @Test
     void ipv6HostAndDefaultRoutes() {
-        LpmTrie<Route6> t = LpmTrie.empty(Family.IPV6);
         Route6 host = Route6.parse("fd00:1::7/128", "fe80::1", 0);
         Route6 net = Route6.parse("fd00:1::/64", "fe80::2", Route.DIRECT);
         Route6 all = Route6.parse("::/0", "fe80::3", 0);
-        t = t.put(host).put(net).put(all);
-        assertSame(host, t.lookup(Ipv6Text.hi("fd00:1::7"), Ipv6Text.lo("fd00:1::7")));
-        assertSame(net, t.lookup(Ipv6Text.hi("fd00:1::8"), Ipv6Text.lo("fd00:1::8")));
-        assertSame(all, t.lookup(Ipv6Text.hi("2001:db8::1"), Ipv6Text.lo("2001:db8::1")));
+        LpmTrie<Route6> t = LpmTrie.<Route6>empty(Family.IPV6).writer().put(host).put(net).put(all).trie();
+        assertEquals(host, t.lookupRoute(Ipv6Text.hi("fd00:1::7"), Ipv6Text.lo("fd00:1::7")));
+        assertEquals(net, t.lookupRoute(Ipv6Text.hi("fd00:1::8"), Ipv6Text.lo("fd00:1::8")));
+        assertEquals(all, t.lookupRoute(Ipv6Text.hi("2001:db8::1"), Ipv6Text.lo("2001:db8::1")));
+        NextHop via = t.lookup(Ipv6Text.hi("fd00:1::8"), Ipv6Text.lo("fd00:1::8"));
+        assertEquals(Ipv6Text.lo("fe80::2"), via.lo());
+        assertEquals("via fe80::2 direct", via.toString());
         assertEquals("fd00:1::/64 via fe80::2 direct", net.toString());
         t.check();
     }
 
     @Test
     void rejectsHostBitsAndBadLengths() {
-        LpmTrie<RouteEntry> t = LpmTrie.empty(Family.IPV4);
-        assertThrows(IllegalArgumentException.class, () -> t.remove(Family.ipv4Key(ip("10.0.0.1")), 0, 8));
-        assertThrows(IllegalArgumentException.class, () -> t.remove(0, 0, 33));
-        assertThrows(IllegalArgumentException.class, () -> t.put(Route6.parse("fd00::/40", "fe80::1", 0)));
+        LpmTrie.Writer<RouteEntry> w = LpmTrie.<RouteEntry>empty(Family.IPV4).writer();
+        assertThrows(IllegalArgumentException.class, () -> w.remove(Family.ipv4Key(ip("10.0.0.1")), 0, 8));
+        assertThrows(IllegalArgumentException.class, () -> w.remove(0, 0, 33));
+        assertThrows(IllegalArgumentException.class, () -> w.put(Route6.parse("fd00::/40", "fe80::1", 0)));
         assertThrows(IllegalArgumentException.class, () -> Route6.parse("fd00::1/64", "fe80::1", 0));
+        assertEquals(0, w.trie().size());
     }
 
     private static void compare(Family family, RandomRoutes gen, LpmTrie<RouteEntry> trie,
@@ -158,20 +234,44 @@ class LpmTrieTest {
         for (int i = 0; i < RANDOM_KEYS; i++) {
             long hi = gen.hi();
             long lo = gen.lo();
-            assertSame(ref.lookup(hi, lo), trie.lookup(hi, lo), () -> "key " + Ipv6Text.formatKey(family, hi, lo));
+            RouteEntry expected = ref.lookup(hi, lo);
+            assertNextHop(expected, trie.lookup(hi, lo), Ipv6Text.formatKey(family, hi, lo));
+            if (i % 4 == 0) {
+                assertEquals(expected, trie.lookupRoute(hi, lo));
+            }
         }
         for (RouteEntry r : near) {
             long[] k = gen.keyIn(r);
-            assertSame(ref.lookup(k[0], k[1]), trie.lookup(k[0], k[1]),
-                () -> "key " + Ipv6Text.formatKey(family, k[0], k[1]) + " in " + r);
-            assertSame(ref.get(r.keyHi(), r.keyLo(), r.length()), trie.get(r.keyHi(), r.keyLo(), r.length()));
+            RouteEntry expected = ref.lookup(k[0], k[1]);
+            assertNextHop(expected, trie.lookup(k[0], k[1]), Ipv6Text.formatKey(family, k[0], k[1]) + " in " + r);
+            assertEquals(expected, trie.lookupRoute(k[0], k[1]));
+            assertEquals(ref.get(r.keyHi(), r.keyLo(), r.length()), trie.get(r.keyHi(), r.keyLo(), r.length()));
         }
         if (family == Family.IPV4) {
             for (int i = 0; i < 1000; i++) {
                 int a = (int) (gen.hi() >>> 32);
-                assertSame(ref.lookup(Family.ipv4Key(a), 0), trie.lookup(a));
+                assertNextHop(ref.lookup(Family.ipv4Key(a), 0), trie.lookup(a), Ipv4Address.format(a));
             }
         }
+    }
+
+    /** The next hop is the expected route's (same address and flags), or null for no route. */
+    private static void assertNextHop(RouteEntry expected, NextHop actual, String key) {
+        if (expected == null) {
+            assertNull(actual, () -> "key " + key);
+        } else {
+            assertTrue(actual != null && actual.hi() == expected.nextHopHi() && actual.lo() == expected.nextHopLo()
+                && actual.flags() == expected.flags(), () -> "key " + key + ": " + actual + ", expected " + expected);
+        }
+    }
+
+    /** The writer counts exactly the distinct next hops the routes use. */
+    private static void checkUses(LpmTrie.Writer<RouteEntry> w, ReferenceLpm<RouteEntry> ref) {
+        Set<List<Long>> distinct = new HashSet<>();
+        for (RouteEntry r : ref.all()) {
+            distinct.add(List.of(r.nextHopHi(), r.nextHopLo(), (long) r.flags()));
+        }
+        assertEquals(distinct.size(), w.nextHops());
     }
 
     private static RouteEntry hostRoute(Family family, long hi, long lo) {

@@ -33,11 +33,14 @@ class TablesTest {
     void aPeerResolvesThroughAllThreeTables() {
         addPeer(M2);
         Tables.Snapshot s = tables.snapshot();
-        Route r = s.lookupRoute(Ipv4Address.parse("10.244.2.77"));
-        assertEquals(new Route(S2, N2), r);
-        assertEquals(M2, s.lookupArp(r.nextHop()));
+        NextHop via = s.lookupNextHop(Ipv4Address.parse("10.244.2.77"));
+        assertEquals(N2, via.address());
+        assertEquals(Route.ENCAP, via.flags());
+        assertEquals(new Route(S2, N2), s.lookupRoute(Ipv4Address.parse("10.244.2.77")));
+        assertEquals(M2, s.lookupArp(via.address()));
         assertEquals(new FdbEntry(M2, P2), s.lookupFdb(M2));
         assertNull(s.lookupRoute(Ipv4Address.parse("10.244.3.1")));
+        assertNull(s.lookupNextHop(Ipv4Address.parse("10.244.3.1")));
         assertEquals(MacAddress.NONE, s.lookupArp(Ipv4Address.parse("10.244.3.0")));
     }
 
@@ -64,10 +67,18 @@ class TablesTest {
         addPeer(M2);
         Tables.Snapshot s = tables.snapshot();
         assertThrows(IllegalStateException.class, () -> tables.update(b -> {
-            b.removeRoute(S2);
+            b.removeRoute(S2).putRoute(Ipv4Prefix.parse("10.244.9.0/24"), 9);
             throw new IllegalStateException("half way");
         }));
         assertSame(s, tables.snapshot());
+
+        // The writer starts again from what was published: the failed batch left nothing behind.
+        tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.3.0/24"), N2));
+        Tables.Snapshot after = tables.snapshot();
+        assertEquals(List.of(new Route(S2, N2), new Route(Ipv4Prefix.parse("10.244.3.0/24"), N2)), after.routes());
+        assertNull(after.lookupNextHop(Ipv4Address.parse("10.244.9.1")));
+        assertSame(after.lookupNextHop(Ipv4Address.parse("10.244.2.1")),
+            after.lookupNextHop(Ipv4Address.parse("10.244.3.1")), "one NextHop for both routes");
     }
 
     /** Calico #7281: a node deleted and re-added (here with a new VTEP MAC) leaves nothing stale. */
@@ -99,7 +110,8 @@ class TablesTest {
         Tables.Snapshot s = tables.snapshot();
         assertTrue(s.lookupRoute(Ipv4Address.parse("192.168.60.9")).direct());
         assertEquals("192.168.60.0/24 via 192.168.60.1 direct", s.routes().get(0).toString());
-        assertSame(r6, s.lookupRoute6(hi, 77));
+        assertEquals(r6, s.lookupRoute6(hi, 77));
+        assertEquals(Ipv6Text.hi("fd00:0:0:2::"), s.lookupNextHop6(hi, 77).hi());
         assertNull(s.lookupRoute6(Ipv6Text.hi("fd00:0:0:3::"), 0));
         FdbEntry fdb = s.lookupFdb(M2);
         assertEquals(Family.IPV6, fdb.family());
