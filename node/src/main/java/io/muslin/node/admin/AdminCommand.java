@@ -5,6 +5,7 @@ import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Tables;
 import java.util.Arrays;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.stream.Collectors;
  * <pre>
  *   routes   10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink             (ip route show dev flannel.1)
  *            10.244.3.0/24 via 192.168.50.3 direct                       (host-gw, DirectRouting)
+ *            fd00:244:2::/64 via fd00:244:2:: dev muslin0 onlink         (IPv6 routes, after the IPv4 ones)
  *   neigh    10.244.2.0 dev muslin0 lladdr 6e:75:73:00:00:02 PERMANENT    (ip neigh show dev flannel.1)
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
  *   pmtu     192.168.60.3 mtu 1400 expires 598s                       (learned path MTUs, outer bytes)
@@ -32,6 +34,9 @@ public enum AdminCommand {
                 sb.append(r.prefix()).append(" via ").append(Ipv4Address.format(r.nextHop()));
                 // A direct peer's packets never reach us: the kernel route (proto 109) carries them.
                 sb.append(r.direct() ? " direct\n" : " dev " + view.deviceName() + " onlink\n");
+            }
+            for (Route6 r : view.snapshot().routes6()) {
+                sb.append(r).append(r.direct() ? "\n" : " dev " + view.deviceName() + " onlink\n");
             }
             return sb.toString();
         }

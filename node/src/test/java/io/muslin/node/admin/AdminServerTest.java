@@ -11,6 +11,8 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counter;
+import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Route6;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -64,6 +66,22 @@ class AdminServerTest {
         assertEquals("""
             10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink
             10.244.3.0/24 via 10.244.3.0 dev muslin0 onlink
+            """, AdminClient.request(socket, "routes"));
+    }
+
+    @Test
+    void routesShowDirectPeersAndIpv6() throws IOException {
+        view.tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.4.0/24"), Ipv4Address.parse("192.168.50.4"),
+                Route.DIRECT)
+            .putRoute6(Route6.parse("fd00:244:2::/64", "fd00:244:2::", Route.ENCAP))
+            .putRoute6(Route6.parse("fd00:244:3::/64", "2001:db8::3", Route.DIRECT)));
+        start();
+        assertEquals("""
+            10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink
+            10.244.3.0/24 via 10.244.3.0 dev muslin0 onlink
+            10.244.4.0/24 via 192.168.50.4 direct
+            fd00:244:2::/64 via fd00:244:2:: dev muslin0 onlink
+            fd00:244:3::/64 via 2001:db8::3 direct
             """, AdminClient.request(socket, "routes"));
     }
 
