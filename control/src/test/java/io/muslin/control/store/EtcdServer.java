@@ -1,0 +1,184 @@
+package io.muslin.control.store;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real etcd for a test class: Debian's {@code etcd} (package {@code etcd-server}) on free
+ * loopback ports with a temporary data directory, started before the class's tests and stopped
+ * after them. Register it as {@code @RegisterExtension static final EtcdServer ETCD = new EtcdServer();}.
+ *
+ * <p>Without the binary every test of the class is skipped (not passed) with a message saying
+ * how to install it. {@code $MUSLIN_ETCD} names another binary. {@link #etcdctl} runs Debian's
+ * {@code etcdctl} (package {@code etcd-client}) against this server, if it is installed.
+ */
+public final class EtcdServer implements BeforeAllCallback, AfterAllCallback {
+    private static final Duration START_BOUND = Duration.ofSeconds(60);
+    private static final String INSTALL_HINT =
+        "install Debian's etcd-server (apt-get install -y etcd-server etcd-client) or set MUSLIN_ETCD to an etcd binary";
+
+    private Process process;
+    private Path dir;
+    private Path log;
+    private URI endpoint;
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        Optional<Path> binary = binary("MUSLIN_ETCD", "etcd");
+        Assumptions.assumeTrue(binary.isPresent(), "etcd not found on PATH: " + INSTALL_HINT);
+        dir = Files.createTempDirectory("muslin-etcd-");
+        log = dir.resolve("etcd.log");
+        int clientPort = freePort();
+        int peerPort = freePort();
+        endpoint = URI.create("http://127.0.0.1:" + clientPort);
+        String peer = "http://127.0.0.1:" + peerPort;
+        process = new ProcessBuilder(binary.get().toString(),
+            "--name", "muslin-test",
+            "--data-dir", dir.resolve("data").toString(),
+            "--listen-client-urls", endpoint.toString(),
+            "--advertise-client-urls", endpoint.toString(),
+            "--listen-peer-urls", peer,
+            "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", "muslin-test=" + peer,
+            "--logger", "zap", "--log-outputs", "stderr")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+        awaitHealthy();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (process != null) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            process = null;
+        }
+        if (dir != null) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** The client URL, e.g. {@code http://127.0.0.1:41234}. */
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    /** A store configuration for this server with {@code prefix}. */
+    public EtcdStoreConfig config(String prefix) {
+        return EtcdStoreConfig.of(List.of(endpoint)).withPrefix(prefix);
+    }
+
+    /** True when {@code etcdctl} is installed. */
+    public static boolean hasEtcdctl() {
+        return binary("MUSLIN_ETCDCTL", "etcdctl").isPresent();
+    }
+
+    /** Runs {@code etcdctl} (v3 API) against this server and returns its output; fails the test on a non-zero exit. */
+    public String etcdctl(String... args) {
+        Path binary = binary("MUSLIN_ETCDCTL", "etcdctl").orElseThrow(() -> new IllegalStateException(
+            "etcdctl not found: " + INSTALL_HINT));
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "--endpoints=" + endpoint));
+        command.addAll(List.of(args));
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().put("ETCDCTL_API", "3");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("etcdctl " + String.join(" ", args) + " did not finish");
+            }
+            if (p.exitValue() != 0) {
+                fail("etcdctl " + String.join(" ", args) + " exited with " + p.exitValue() + ": " + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitHealthy() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + START_BOUND.toNanos();
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            HttpRequest health = HttpRequest.newBuilder(endpoint.resolve("/health")).timeout(Duration.ofSeconds(2)).build();
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    fail("etcd exited with " + process.exitValue() + " at start:\n" + logTail());
+                }
+                try {
+                    HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
+                    if (response.statusCode() == 200 && response.body().contains("\"health\":\"true\"")) {
+                        return;
+                    }
+                } catch (IOException e) {
+                    // not listening yet
+                }
+                Thread.sleep(100);
+            }
+        }
+        process.destroyForcibly();
+        fail("etcd did not become healthy within " + START_BOUND + ":\n" + logTail());
+    }
+
+    private String logTail() throws IOException {
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    private static Optional<Path> binary(String variable, String name) {
+        String override = System.getenv(variable);
+        if (override != null && !override.isEmpty()) {
+            Path p = Path.of(override);
+            return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
+        }
+        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin";
+        for (String d : path.split(":")) {
+            if (d.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
