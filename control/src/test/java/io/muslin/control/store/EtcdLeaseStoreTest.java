@@ -307,6 +307,35 @@ class EtcdLeaseStoreTest {
     }
 
     @Test
+    void watchAndStoreCarryOnAfterEtcdRestarts() throws Exception {
+        EtcdLeaseStore store = store();
+        RecordingListener events = new RecordingListener();
+        closeAfter.add(store.watch(store.list().revision() + 1, events));
+        Lease one = lease(SUBNET_1, "192.168.50.1", 1);
+        assertTrue(store.acquire(one, LONG_TTL));
+        assertEquals(one, assertInstanceOf(RecordingListener.Put.class, events.next()).lease());
+
+        ETCD.restart();
+
+        // Requests may fail while the client reconnects; the watch must not need help.
+        Lease two = lease(SUBNET_2, "192.168.50.2", 2);
+        long deadline = System.nanoTime() + RecordingListener.BOUND.toNanos();
+        while (true) {
+            try {
+                assertTrue(store.acquire(two, LONG_TTL));
+                break;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+        store.renew(one);
+        assertEquals(two, events.next(RecordingListener.Put.class, p -> true).lease());
+    }
+
+    @Test
     void unreachableEtcdIsAnIOExceptionNamingTheEndpoints() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -40,7 +40,9 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
     private static final String INSTALL_HINT =
         "install Debian's etcd-server (apt-get install -y etcd-server etcd-client) or set MUSLIN_ETCD to an etcd binary";
 
+    private Path binary;
     private Process process;
+    private String peer;
     private Path dir;
     private Path log;
     private URI endpoint;
@@ -53,11 +55,20 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
         }
         dir = Files.createTempDirectory("muslin-etcd-");
         log = dir.resolve("etcd.log");
-        int clientPort = freePort();
-        int peerPort = freePort();
-        endpoint = URI.create("http://127.0.0.1:" + clientPort);
-        String peer = "http://127.0.0.1:" + peerPort;
-        process = new ProcessBuilder(binary.get().toString(),
+        endpoint = URI.create("http://127.0.0.1:" + freePort());
+        peer = "http://127.0.0.1:" + freePort();
+        this.binary = binary.get();
+        start();
+    }
+
+    /** Stops etcd and starts it again on the same ports and data: clients see a lost connection. */
+    public void restart() throws IOException, InterruptedException {
+        stop();
+        start();
+    }
+
+    private void start() throws IOException, InterruptedException {
+        process = new ProcessBuilder(binary.toString(),
             "--name", "muslin-test",
             "--data-dir", dir.resolve("data").toString(),
             "--listen-client-urls", endpoint.toString(),
@@ -67,7 +78,7 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
             "--initial-cluster", "muslin-test=" + peer,
             "--logger", "zap", "--log-outputs", "stderr")
             .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
         awaitHealthy();
     }
@@ -79,19 +90,23 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
-        if (process != null) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            process = null;
-        }
+        stop();
         if (dir != null) {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    private void stop() throws InterruptedException {
+        if (process != null) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            process = null;
         }
     }
 
