@@ -40,12 +40,33 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
     private static final String INSTALL_HINT =
         "install Debian's etcd-server (apt-get install -y etcd-server etcd-client) or set MUSLIN_ETCD to an etcd binary";
 
+    private final boolean tls;
     private Path binary;
     private Process process;
     private String peer;
     private Path dir;
     private Path log;
     private URI endpoint;
+
+    private String skipReason = "etcd not found on PATH: " + INSTALL_HINT;
+
+    /** A plain-text etcd. */
+    public EtcdServer() {
+        this(false);
+    }
+
+    private EtcdServer(boolean tls) {
+        this.tls = tls;
+    }
+
+    /**
+     * An etcd serving clients over TLS and requiring client certificates, with a CA, a server
+     * and a client certificate made by {@code openssl} (EC P-256, PKCS#8 keys) in its directory:
+     * {@link #file} {@code ca.pem}, {@code client.pem}, {@code client.key}.
+     */
+    public static EtcdServer withTls() {
+        return new EtcdServer(true);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -55,10 +76,44 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
         }
         dir = Files.createTempDirectory("muslin-etcd-");
         log = dir.resolve("etcd.log");
-        endpoint = URI.create("http://127.0.0.1:" + freePort());
+        if (tls) {
+            Optional<Path> openssl = binary("MUSLIN_OPENSSL", "openssl");
+            if (openssl.isEmpty()) {
+                skipReason = "openssl not found on PATH (needed to make test certificates): apt-get install -y openssl";
+                return;
+            }
+            makeCertificates(openssl.get());
+        }
+        endpoint = URI.create((tls ? "https" : "http") + "://127.0.0.1:" + freePort());
         peer = "http://127.0.0.1:" + freePort();
         this.binary = binary.get();
         start();
+    }
+
+    /** A file in the server's directory (its certificates). */
+    public Path file(String name) {
+        return dir.resolve(name);
+    }
+
+    private void makeCertificates(Path openssl) throws IOException, InterruptedException {
+        run(openssl.toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=muslin-test-ca");
+        for (String name : List.of("server", "client")) {
+            run(openssl.toString(), "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=muslin-test-" + name);
+            Files.writeString(dir.resolve(name + ".ext"),
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+            run(openssl.toString(), "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext");
+        }
+    }
+
+    private void run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            fail(String.join(" ", command) + " failed: " + out);
+        }
     }
 
     /** Stops etcd and starts it again on the same ports and data: clients see a lost connection. */
@@ -68,7 +123,7 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
     }
 
     private void start() throws IOException, InterruptedException {
-        process = new ProcessBuilder(binary.toString(),
+        List<String> command = new ArrayList<>(List.of(binary.toString(),
             "--name", "muslin-test",
             "--data-dir", dir.resolve("data").toString(),
             "--listen-client-urls", endpoint.toString(),
@@ -76,16 +131,22 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "muslin-test=" + peer,
-            "--logger", "zap", "--log-outputs", "stderr")
+            "--logger", "zap", "--log-outputs", "stderr"));
+        if (tls) {
+            command.addAll(List.of("--cert-file", file("server.pem").toString(), "--key-file", file("server.key").toString(),
+                "--trusted-ca-file", file("ca.pem").toString(), "--client-cert-auth"));
+        }
+        long logStart = Files.exists(log) ? Files.size(log) : 0;
+        process = new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-        awaitHealthy();
+        awaitHealthy(logStart);
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        Assumptions.assumeTrue(process != null, "etcd not found on PATH: " + INSTALL_HINT);
+        Assumptions.assumeTrue(process != null, skipReason);
     }
 
     @Override
@@ -152,13 +213,21 @@ public final class EtcdServer implements BeforeAllCallback, BeforeEachCallback, 
         }
     }
 
-    private void awaitHealthy() throws IOException, InterruptedException {
+    private void awaitHealthy(long logStart) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_BOUND.toNanos();
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             HttpRequest health = HttpRequest.newBuilder(endpoint.resolve("/health")).timeout(Duration.ofSeconds(2)).build();
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) {
                     fail("etcd exited with " + process.exitValue() + " at start:\n" + logTail());
+                }
+                if (tls) {
+                    // /health would need the client certificate; etcd logs when it serves TLS.
+                    if (Files.readString(log).substring((int) logStart).contains("serving client traffic securely")) {
+                        return;
+                    }
+                    Thread.sleep(100);
+                    continue;
                 }
                 try {
                     HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
