@@ -1,9 +1,14 @@
 package io.muslin.node;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.control.store.EtcdLeaseStore;
+import io.muslin.control.store.EtcdStoreConfig;
+import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.engine.DataplaneSettings;
+import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.node.admin.AdminServer;
 import io.muslin.node.config.ConfigException;
@@ -14,6 +19,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.NetworkInterface;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,25 +71,74 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_CONFIG_ERROR;
         }
         DataplaneSettings settings;
+        PeerSource peers;
         try {
-            settings = settings(cfg, stateDir);
+            if (cfg.control().etcd()) {
+                Start start = etcdStart(cfg, stateDir);
+                peers = start.peers();
+                settings = start.settings();
+            } else {
+                settings = settings(cfg, stateDir, cfg.node().subnet());
+                peers = new StaticPeerFile(config, cfg, StaticPeerFile.DEFAULT_INTERVAL);
+            }
         } catch (IOException e) {
             err.println("muslin: " + e.getMessage());
             err.flush();
             return EXIT_START_FAILED;
         }
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
-        PeerSource peers = new StaticPeerFile(config, cfg, StaticPeerFile.DEFAULT_INTERVAL);
         Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile, err);
         daemon.stopOnSignals();
         return daemon.run();
     }
 
+    /** What a node starts with: its dataplane settings and where its peers come from. */
+    private record Start(DataplaneSettings settings, PeerSource peers) {
+    }
+
     /**
-     * The dataplane settings: the configured MAC or the persisted one (VXLAN only), the
-     * configured MTU or the underlay's less the encapsulation's overhead.
+     * With etcd: opens the store, takes this node's subnet there (configured, kept from an
+     * earlier run, or allocated) and returns the peer source that renews it and follows the others.
      */
-    static DataplaneSettings settings(NodeConfig cfg, Path stateDir) throws IOException {
+    private static Start etcdStart(NodeConfig cfg, Path stateDir) throws IOException {
+        NodeConfig.Control c = cfg.control();
+        EtcdStoreConfig storeConfig = EtcdStoreConfig.of(c.endpoints()).withPrefix(c.prefix());
+        if (c.caFile() != null || c.certFile() != null || c.keyFile() != null) {
+            storeConfig = storeConfig.withTls(new EtcdStoreConfig.Tls(Optional.ofNullable(c.caFile()),
+                Optional.ofNullable(c.certFile()), Optional.ofNullable(c.keyFile())));
+        }
+        LeaseStore store = EtcdLeaseStore.open(storeConfig);
+        try {
+            Duration ttl = Duration.ofSeconds(c.ttlSeconds());
+            long mac = vtepMac(cfg, stateDir);
+            NodeConfig.Node node = cfg.node();
+            SubnetAllocator allocator = new SubnetAllocator(cfg.network(), cfg.subnetLen(), null, null);
+            Path stateFile = stateDir.resolve(node.interfaceName() + ".subnet");
+            String type = cfg.backend().type();
+            Lease own = EtcdPeerSource.acquire(store, node.subnet(), stateFile, allocator,
+                subnet -> type.equals(Lease.VXLAN) ? Lease.vxlan(subnet, node.publicIp(), cfg.backend().vni(), mac)
+                    : Lease.of(type, subnet, node.publicIp()), ttl);
+            return new Start(settings(cfg, stateDir, own.subnet()), new EtcdPeerSource(store, own, ttl));
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** The VTEP MAC: configured, or generated once and kept (VXLAN only; NONE otherwise). */
+    private static long vtepMac(NodeConfig cfg, Path stateDir) throws IOException {
+        NodeConfig.Node node = cfg.node();
+        if (cfg.backend().encapsulation() != Encapsulation.VXLAN) {
+            return MacAddress.NONE;
+        }
+        return node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
+    }
+
+    /**
+     * The dataplane settings for this node's {@code subnet}: the configured MAC or the persisted
+     * one (VXLAN only), the configured MTU or the underlay's less the encapsulation's overhead.
+     */
+    static DataplaneSettings settings(NodeConfig cfg, Path stateDir, Ipv4Prefix subnet) throws IOException {
         NodeConfig.Node node = cfg.node();
         NodeConfig.Backend backend = cfg.backend();
         Encapsulation encapsulation = backend.encapsulation();
@@ -99,9 +155,8 @@ final class RunCommand implements Callable<Integer> {
             mtu = backend.mtu();
             underlayMtu = mtu + encapsulation.bytes(4);
         }
-        long mac = encapsulation != Encapsulation.VXLAN ? MacAddress.NONE
-            : node.hasVtepMac() ? node.vtepMac() : new VtepMacStore(stateDir).loadOrCreate(node.interfaceName());
-        return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), node.subnet(), node.publicIp(),
+        long mac = vtepMac(cfg, stateDir);
+        return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
             mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp());
     }
 

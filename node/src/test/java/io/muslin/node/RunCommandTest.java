@@ -28,7 +28,7 @@ class RunCommandTest {
     @Test
     void configuredMacAndMtuAreUsedAsIs() throws Exception {
         NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Backend/MTU", "1400"));
-        DataplaneSettings s = RunCommand.settings(cfg, stateDir);
+        DataplaneSettings s = RunCommand.settings(cfg, stateDir, cfg.node().subnet());
         assertEquals(new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
             Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400, false, 0, 1450, 0), s);
     }
@@ -37,8 +37,8 @@ class RunCommandTest {
     void absentMacIsGeneratedOnceAndKept() throws Exception {
         String json = ExampleConfig.mutate("/Backend/MTU", "1400");
         NodeConfig cfg = ConfigLoader.parse(json.replace("\"VtepMAC\":\"6e:75:73:00:00:01\",", ""));
-        long mac = RunCommand.settings(cfg, stateDir).vtepMac();
-        assertEquals(mac, RunCommand.settings(cfg, stateDir).vtepMac());
+        long mac = RunCommand.settings(cfg, stateDir, cfg.node().subnet()).vtepMac();
+        assertEquals(mac, RunCommand.settings(cfg, stateDir, cfg.node().subnet()).vtepMac());
         assertEquals(mac, new VtepMacStore(stateDir).loadOrCreate("muslin0"));
         assertTrue(!MacAddress.isMulticast(mac));
     }
@@ -55,7 +55,7 @@ class RunCommandTest {
     @Test
     void autoMtuNeedsPublicIpOnALocalInterface() throws Exception {
         NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Node/PublicIP", "\"192.0.2.77\""));
-        IOException e = assertThrows(IOException.class, () -> RunCommand.settings(cfg, stateDir));
+        IOException e = assertThrows(IOException.class, () -> RunCommand.settings(cfg, stateDir, cfg.node().subnet()));
         assertEquals("Node.PublicIP 192.0.2.77 is not assigned to any local interface "
             + "(needed to compute the MTU; or set Backend.MTU)", e.getMessage());
     }

@@ -10,6 +10,7 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.node.config.NodeConfig.Backend;
+import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,12 @@ public final class ConfigLoader {
     static final String SUBNET = "Subnet";
     static final String VTEP_MAC = "VtepMAC";
     static final String INTERFACE = "Interface";
+    static final String CONTROL = "Control";
+    static final String ENDPOINTS = "Endpoints";
+    static final String PREFIX = "Prefix";
+    static final String CA_FILE = "CAFile";
+    static final String CERT_FILE = "CertFile";
+    static final String KEY_FILE = "KeyFile";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -71,7 +78,7 @@ public final class ConfigLoader {
     }
 
     private static NodeConfig read(JsonNode tree) {
-        JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, BACKEND, NODE, PEERS);
+        JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, BACKEND, NODE, PEERS, CONTROL);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -81,9 +88,15 @@ public final class ConfigLoader {
         int subnetLen = subnetLen(root, network);
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
             Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
-        Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen);
+        Control control = control(root.optionalObject(CONTROL, TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE,
+            CERT_FILE, KEY_FILE));
+        Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen,
+            control);
+        if (control.etcd() && root.has(PEERS)) {
+            throw root.error(PEERS, "not used with Control.Type \"etcd\" (peers come from etcd; accepted: absent)");
+        }
         List<Lease> peers = peers(root, network, subnetLen, node);
-        return new NodeConfig(network, subnetLen, backend, node, peers);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control);
     }
 
     private static int subnetLen(JsonFields root, Ipv4Prefix network) {
@@ -144,15 +157,65 @@ public final class ConfigLoader {
         throw b.error(Backend.MSS_CLAMP, JsonFields.describe(v) + " is not valid " + accepted);
     }
 
-    private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen) {
+    private static Control control(JsonFields c) {
+        String type = c.optionalString(TYPE, Control.STATIC, "\"static\" or \"etcd\"");
+        if (!Control.TYPES.contains(type)) {
+            throw c.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Control.TYPES) + ")");
+        }
+        if (!type.equals(Control.ETCD)) {
+            for (String etcdOnly : new String[] {ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, CERT_FILE, KEY_FILE}) {
+                if (c.has(etcdOnly)) {
+                    throw c.error(etcdOnly, "applies to Type \"etcd\" only");
+                }
+            }
+            return Control.STATIC_PEERS;
+        }
+        List<java.net.URI> endpoints = new ArrayList<>();
+        List<JsonNode> items = c.optionalArray(ENDPOINTS);
+        if (items.isEmpty()) {
+            throw c.error(ENDPOINTS, "missing (expected: etcd client URLs such as [\"http://192.168.50.1:2379\"])");
+        }
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode e = items.get(i);
+            java.net.URI uri = e.isTextual() ? parseUri(e.textValue()) : null;
+            if (uri == null || uri.getHost() == null || !List.of("http", "https").contains(uri.getScheme())) {
+                throw new JsonFieldException(c.pathOf(ENDPOINTS) + "[" + i + "]", JsonFields.describe(e)
+                    + " is not an etcd client URL (expected: http://host:port or https://host:port)");
+            }
+            endpoints.add(uri);
+        }
+        String prefix = c.optionalString(PREFIX, "/coreos.com/network", "an etcd key prefix such as /coreos.com/network");
+        if (!prefix.startsWith("/") || prefix.endsWith("/")) {
+            throw c.error(PREFIX, "\"" + prefix + "\" (expected: a key prefix that starts with / and does not end with /)");
+        }
+        int ttl = Control.TTL.read(c);
+        return new Control(type, endpoints, prefix, ttl, path(c, CA_FILE), path(c, CERT_FILE), path(c, KEY_FILE));
+    }
+
+    private static java.net.URI parseUri(String text) {
+        try {
+            return new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
+    }
+
+    private static Path path(JsonFields c, String field) {
+        return c.has(field) ? Path.of(c.requiredString(field, "a file path")) : null;
+    }
+
+    private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen, Control control) {
         String name = n.requiredString(NAME, "the node's name, e.g. \"node1\"");
         if (name.isBlank()) {
             throw n.error(NAME, "empty (expected: the node's name, e.g. \"node1\")");
         }
         int publicIp = n.required(PUBLIC_IP, ADDRESS_EXAMPLE, Ipv4Address::parse);
         checkUnderlayAddress(n.pathOf(PUBLIC_IP), publicIp, network);
-        Ipv4Prefix subnet = n.required(SUBNET, "an IPv4 prefix such as 10.244.1.0/24", Ipv4Prefix::parse);
-        checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
+        Ipv4Prefix subnet = null;
+        if (n.has(SUBNET) || !control.etcd()) {
+            subnet = n.required(SUBNET, "an IPv4 prefix such as 10.244.1.0/24", Ipv4Prefix::parse);
+            checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
+        }
         long vtepMac = n.optional(VTEP_MAC, MacAddress.NONE, "aa:bb:cc:dd:ee:ff", LeaseJson::parseVtepMac);
         String iface = n.optionalString(INTERFACE, Node.DEFAULT_INTERFACE, "an interface name such as \"muslin0\"");
         if (!iface.matches(Node.INTERFACE_PATTERN) || iface.equals(".") || iface.equals("..")) {

@@ -18,8 +18,10 @@ import java.util.List;
  * @param backend   the {@code Backend} section
  * @param node      the {@code Node} section
  * @param peers     the static peer leases, each inside {@code network} with length {@code subnetLen}
+ * @param control   where peers come from: the static {@code Peers}, or etcd
  */
-public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers) {
+public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
+                         Control control) {
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
     public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
     /** {@code Network} prefix lengths that leave room for node subnets. */
@@ -77,11 +79,41 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
     }
 
     /**
+     * The {@code Control} section: where this node announces its lease and learns its peers.
+     *
+     * @param type      {@link #STATIC} (the file's {@code Peers}, reloaded on change) or {@link #ETCD}
+     * @param endpoints etcd client URLs (etcd only)
+     * @param prefix    etcd key prefix, flannel's {@code /coreos.com/network} by default
+     * @param ttlSeconds the lease's TTL in etcd; renewed every third of it
+     * @param caFile    TLS: CA certificate file, or null for plaintext
+     * @param certFile  TLS: client certificate file, or null
+     * @param keyFile   TLS: client key file (PKCS#8 PEM), or null
+     */
+    public record Control(String type, List<java.net.URI> endpoints, String prefix, int ttlSeconds,
+                          java.nio.file.Path caFile, java.nio.file.Path certFile, java.nio.file.Path keyFile) {
+        public static final String STATIC = "static";
+        public static final String ETCD = "etcd";
+        public static final List<String> TYPES = List.of(STATIC, ETCD);
+        /** flannel's lease TTL: 24 hours. */
+        public static final IntSetting TTL = new IntSetting("TTL", 24 * 3600, 3, 7 * 24 * 3600);
+        public static final Control STATIC_PEERS = new Control(STATIC, List.of(), null, 0, null, null, null);
+
+        public Control {
+            endpoints = List.copyOf(endpoints);
+        }
+
+        public boolean etcd() {
+            return type.equals(ETCD);
+        }
+    }
+
+    /**
      * The {@code Node} section: this node's lease and device.
      *
      * @param name          the node's name (logs, admin output)
      * @param publicIp      underlay IPv4 address (outer source, what peers send to)
-     * @param subnet        this node's subnet, inside {@code Network}, length {@code SubnetLen}
+     * @param subnet        this node's subnet, inside {@code Network}, length {@code SubnetLen}; null
+     *                      (etcd only) to have one allocated and kept across restarts
      * @param vtepMac       VTEP MAC, or {@link MacAddress#NONE} to use the persisted generated one
      * @param interfaceName TUN device name
      */

@@ -86,6 +86,42 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void etcdControl() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","Control":{"Type":"etcd","Endpoints":["http://192.168.50.1:2379"],"TTL":60},
+             "Node":{"Name":"n","PublicIP":"192.168.50.1"}}
+            """);
+        assertTrue(cfg.control().etcd());
+        assertEquals(List.of(java.net.URI.create("http://192.168.50.1:2379")), cfg.control().endpoints());
+        assertEquals("/coreos.com/network", cfg.control().prefix());
+        assertEquals(60, cfg.control().ttlSeconds());
+        assertEquals(null, cfg.node().subnet(), "allocated from etcd when absent");
+        assertFalse(ConfigLoader.parse(ExampleConfig.text()).control().etcd(), "static by default");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd)
+        /Control      | {"Type":"etcd"}                                    | Control.Endpoints: missing (expected: etcd client URLs such as ["http://192.168.50.1:2379"])
+        /Control      | {"Type":"etcd","Endpoints":["ftp://x:1"]}          | Control.Endpoints[0]: "ftp://x:1" is not an etcd client URL (expected: http://host:port or https://host:port)
+        /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Prefix":"x/"} | Control.Prefix: "x/" (expected: a key prefix that starts with / and does not end with /)
+        /Control      | {"Type":"static","TTL":5}                          | Control.TTL: applies to Type "etcd" only
+        /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"TTL":1} | Control.TTL: 1 is out of range (accepted: 3-604800)
+        """)
+    void controlErrorsNameTheField(String pointer, String value, String message) throws Exception {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(ExampleConfig.mutate(pointer, value)));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void peersAreNotUsedWithEtcd() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(ExampleConfig.mutate("/Control",
+            "{\"Type\":\"etcd\",\"Endpoints\":[\"http://a:1\"]}")));
+        assertEquals("Peers: not used with Control.Type \"etcd\" (peers come from etcd; accepted: absent)", e.getMessage());
+    }
+
+    @Test
     void mssClamp() throws Exception {
         assertEquals(-1, ConfigLoader.parse(ExampleConfig.mutate("/Backend/MSSClamp", "\"auto\"")).backend().mssClamp());
         assertEquals(1360, ConfigLoader.parse(ExampleConfig.mutate("/Backend/MSSClamp", "1360")).backend().mssClamp());

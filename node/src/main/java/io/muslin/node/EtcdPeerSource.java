@@ -1,0 +1,217 @@
+package io.muslin.node;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.SubnetAllocator;
+import io.muslin.control.program.PeerProgrammer;
+import io.muslin.control.store.LeaseListener;
+import io.muslin.control.store.LeaseLostException;
+import io.muslin.control.store.LeaseStore;
+
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.node.state.AtomicFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Peers from etcd in flannel's layout: this node's lease is acquired (its subnet kept across
+ * restarts, or allocated) and renewed every third of its TTL; every other node's lease is
+ * programmed from a listing and then from a watch, so a node that stops renewing disappears
+ * from the tables when its TTL runs out. While etcd is unreachable the programmed peers stay
+ * (the dataplane keeps forwarding on its last-known tables) and the watch retries.
+ */
+final class EtcdPeerSource implements PeerSource {
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdPeerSource.class);
+    /** Attempts to find a free subnet when another node takes the one picked first. */
+    static final int ALLOCATION_ATTEMPTS = 8;
+
+    private final LeaseStore store;
+    private final Lease own;
+    private final Duration ttl;
+    private final Set<Ipv4Prefix> programmedSubnets = new HashSet<>();
+    private ScheduledExecutorService renewer;
+    private LeaseStore.Watch watch;
+    private PeerProgrammer programmer;
+
+    /** @param own this node's lease, already acquired ({@link #acquire}) */
+    EtcdPeerSource(LeaseStore store, Lease own, Duration ttl) {
+        this.store = store;
+        this.own = own;
+        this.ttl = ttl;
+    }
+
+    /**
+     * Takes this node's subnet in the store: {@code configured} if given, else the one kept in
+     * {@code stateFile} from an earlier run, else a free one of {@code allocator}'s range. Writes
+     * the subnet to {@code stateFile}. Returns the lease held.
+     *
+     * @param leaseOf the lease this node announces for a subnet
+     * @throws IOException when the store cannot be reached, the configured or kept subnet is
+     *                     held by another node, or no subnet is free
+     */
+    static Lease acquire(LeaseStore store, Ipv4Prefix configured, Path stateFile, SubnetAllocator allocator,
+                         java.util.function.Function<Ipv4Prefix, Lease> leaseOf, Duration ttl) throws IOException {
+        Ipv4Prefix wanted = configured != null ? configured : kept(stateFile, allocator);
+        if (wanted != null) {
+            Lease lease = leaseOf.apply(wanted);
+            if (!store.acquire(lease, ttl)) {
+                throw new IOException("subnet " + wanted + " is held by another node in etcd"
+                    + (configured != null ? " (Node.Subnet)" : " (kept in " + stateFile + "; delete it to allocate anew)"));
+            }
+            keep(stateFile, wanted);
+            return lease;
+        }
+        for (int attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
+            Set<Ipv4Prefix> taken = new HashSet<>();
+            store.list().leases().forEach(l -> taken.add(l.subnet()));
+            Optional<Ipv4Prefix> pick = allocator.pick(taken, ThreadLocalRandom.current());
+            if (pick.isEmpty()) {
+                throw new IOException("no free subnet: all " + allocator.size() + " subnets of the network are leased");
+            }
+            Lease lease = leaseOf.apply(pick.get());
+            if (store.acquire(lease, ttl)) {
+                keep(stateFile, pick.get());
+                LOG.info("allocated subnet {}", pick.get());
+                return lease;
+            }
+        }
+        throw new IOException("could not allocate a subnet after " + ALLOCATION_ATTEMPTS + " attempts (other nodes "
+            + "took each one first)");
+    }
+
+    private static Ipv4Prefix kept(Path stateFile, SubnetAllocator allocator) throws IOException {
+        if (!Files.exists(stateFile)) {
+            return null;
+        }
+        String text = Files.readString(stateFile, StandardCharsets.UTF_8).strip();
+        try {
+            Ipv4Prefix p = Ipv4Prefix.parse(text);
+            if (allocator.inRange(p)) {
+                return p;
+            }
+        } catch (IllegalArgumentException e) {
+            // fall through: allocate anew
+        }
+        LOG.warn("ignoring {}: \"{}\" is not a subnet of this network", stateFile, text);
+        return null;
+    }
+
+    private static void keep(Path stateFile, Ipv4Prefix subnet) throws IOException {
+        Files.createDirectories(stateFile.getParent());
+        AtomicFiles.write(stateFile, subnet + "\n", AtomicFiles.WORLD_READABLE);
+    }
+
+    @Override
+    public synchronized void start(PeerProgrammer programmer) throws IOException {
+        this.programmer = programmer;
+        LeaseStore.Snapshot snapshot = store.list();
+        replaceAll(snapshot.leases());
+        watch = store.watch(snapshot.revision() + 1, new Listener());
+        renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "muslin-lease-renew");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(1000, ttl.toMillis() / 3);
+        renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        LOG.info("etcd: lease {} held for {}s, {} peer(s) programmed", own.subnet(), ttl.toSeconds(),
+            programmedSubnets.size());
+    }
+
+    private void renew() {
+        try {
+            store.renew(own);
+        } catch (LeaseLostException e) {
+            LOG.warn("etcd: our lease for {} was lost ({}); acquiring it again", own.subnet(), e.getMessage());
+            try {
+                if (!store.acquire(own, ttl)) {
+                    LOG.error("etcd: subnet {} is now held by another node; this node's pods are unreachable",
+                        own.subnet());
+                }
+            } catch (IOException again) {
+                LOG.warn("etcd: cannot acquire {}: {}", own.subnet(), again.getMessage());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("etcd: cannot renew the lease for {}: {} (retrying)", own.subnet(), e.getMessage());
+        }
+    }
+
+    private synchronized void put(Lease lease) {
+        if (lease.subnet().equals(own.subnet())) {
+            return;
+        }
+        try {
+            programmer.add(lease);
+            programmedSubnets.add(lease.subnet());
+        } catch (RuntimeException e) {
+            LOG.warn("etcd: lease for {} not programmed: {}", lease.subnet(), e.getMessage());
+        }
+    }
+
+    private synchronized void delete(Ipv4Prefix subnet) {
+        if (programmedSubnets.remove(subnet)) {
+            programmer.remove(subnet);
+        }
+    }
+
+    private synchronized void replaceAll(List<Lease> leases) {
+        Set<Ipv4Prefix> now = new HashSet<>();
+        leases.forEach(l -> now.add(l.subnet()));
+        for (Ipv4Prefix gone : List.copyOf(programmedSubnets)) {
+            if (!now.contains(gone)) {
+                delete(gone);
+            }
+        }
+        leases.forEach(this::put);
+    }
+
+    /** Called on the watch's thread, one event at a time. */
+    private final class Listener implements LeaseListener {
+        @Override
+        public void put(Lease lease, long revision) {
+            EtcdPeerSource.this.put(lease);
+        }
+
+        @Override
+        public void delete(Ipv4Prefix subnet, long revision) {
+            EtcdPeerSource.this.delete(subnet);
+        }
+
+        @Override
+        public void resync(LeaseStore.Snapshot snapshot) {
+            replaceAll(snapshot.leases());
+        }
+    }
+
+    /** Stops renewing and watching and closes the store; our lease is left to expire (or to be taken over on restart). */
+    @Override
+    public void close() {
+        ScheduledExecutorService r;
+        LeaseStore.Watch w;
+        synchronized (this) {
+            r = renewer;
+            w = watch;
+            renewer = null;
+            watch = null;
+        }
+        if (r != null) {
+            r.shutdownNow();
+        }
+        if (w != null) {
+            w.close();
+        }
+        store.close();
+    }
+}
