@@ -292,7 +292,8 @@ public final class Daemon {
                 LOG.warn("cannot rewrite {}: {}", subnetEnv.file(), e.getMessage());
             }
         });
-        AdminServer admin = AdminServer.start(adminSocket, new View(dataplane, settings, backend.type()));
+        AdminServer admin = AdminServer.start(adminSocket,
+            new View(dataplane, settings, backend.type(), programmer, peers.name()));
         undo.push(new Step("admin socket", admin::close));
 
         subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu());
@@ -350,7 +351,13 @@ public final class Daemon {
     }
 
     /** The admin socket's view of the running dataplane. */
-    private record View(Dataplane dataplane, DataplaneSettings settings, String backend) implements AdminView {
+    private record View(Dataplane dataplane, DataplaneSettings settings, String backend, PeerProgrammer programmer,
+                        String peerSource) implements AdminView {
+        @Override
+        public List<PeerProgrammer.Peer> peers() {
+            return programmer.programmed();
+        }
+
         @Override
         public Tables.Snapshot snapshot() {
             return dataplane.tables().snapshot();

@@ -114,6 +114,11 @@ final class EtcdPeerSource implements PeerSource {
     }
 
     @Override
+    public String name() {
+        return "etcd";
+    }
+
+    @Override
     public synchronized void start(PeerProgrammer programmer) throws IOException {
         this.programmer = programmer;
         LeaseStore.Snapshot snapshot = store.list();

@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
  * The {@code muslin} command line (main class of {@code muslin.jar}):
  * <pre>
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
- *   muslin routes|neigh|fdb|pmtu|stats [--admin-socket PATH | --interface NAME]
+ *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
  * </pre>
  */
 @Command(name = "muslin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,

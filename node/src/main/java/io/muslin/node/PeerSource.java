@@ -14,6 +14,11 @@ interface PeerSource extends AutoCloseable {
     /** Programs the current peers, then follows changes (on a thread of its own) until closed. */
     void start(PeerProgrammer programmer) throws IOException;
 
+    /** What {@code muslin peers} calls this source: {@code static} or {@code etcd}. */
+    default String name() {
+        return "static";
+    }
+
     /** Stops following changes; leaves the programmed peers as they are. */
     @Override
     void close();

@@ -99,8 +99,14 @@ public final class PeerProgrammer {
         }
     }
 
-    /** A programmed lease and how it is routed. */
-    private record Peer(Lease lease, boolean direct) {
+    /**
+     * A programmed lease, how it is routed, and since when it has been as it is.
+     *
+     * @param lease  the lease
+     * @param direct routed by a kernel route, without encapsulation
+     * @param since  when this lease (or this version of it) was programmed
+     */
+    public record Peer(Lease lease, boolean direct, java.time.Instant since) {
     }
 
     private final Tables tables;
@@ -171,7 +177,7 @@ public final class PeerProgrammer {
             return Result.REFUSED;
         }
         warned.remove(subnet);
-        Peer peer = new Peer(lease, direct);
+        Peer peer = new Peer(lease, direct, java.time.Instant.now());
         if (!direct && lease.isVxlan()) {
             Lease sharing = otherUserOf(lease.vtepMac(), subnet);
             if (sharing != null && sharing.publicIp() != lease.publicIp()) {
@@ -284,6 +290,13 @@ public final class PeerProgrammer {
         }
         out.sort(Comparator.comparingLong((Lease l) -> Integer.toUnsignedLong(l.subnet().address()))
             .thenComparingInt(l -> l.subnet().length()));
+        return out;
+    }
+
+    /** The programmed peers with their routing and age, sorted by subnet. */
+    public synchronized List<Peer> programmed() {
+        List<Peer> out = new ArrayList<>(programmed.values());
+        out.sort(Comparator.comparingLong((Peer p) -> Integer.toUnsignedLong(p.lease().subnet().address())));
         return out;
     }
 

@@ -1,5 +1,7 @@
 package io.muslin.node.admin;
 
+import io.muslin.control.lease.Lease;
+import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.PathMtu;
@@ -20,6 +22,7 @@ import java.util.stream.Collectors;
  *            fd00:244:2::/64 via fd00:244:2:: dev muslin0 onlink         (IPv6 routes, after the IPv4 ones)
  *   neigh    10.244.2.0 dev muslin0 lladdr 6e:75:73:00:00:02 PERMANENT    (ip neigh show dev flannel.1)
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
+ *   peers    10.244.2.0/24 public 192.168.50.2 vxlan vni 1 vtep 6e:75:73:00:00:02 tunnel source etcd age 42s
  *   pmtu     192.168.60.3 mtu 1400 expires 598s                       (learned path MTUs, outer bytes)
  *   stats    "name value" lines: backend, device, vni, mtu, peers, then every counter
  * </pre>
@@ -59,6 +62,24 @@ public enum AdminCommand {
             for (FdbEntry e : view.snapshot().fdbEntries()) {
                 sb.append(MacAddress.format(e.mac())).append(" dev ").append(view.deviceName())
                     .append(" dst ").append(Ipv4Address.format(e.underlay())).append(" self permanent\n");
+            }
+            return sb.toString();
+        }
+    },
+    PEERS("peers", "Show the peers' leases: subnet, public IP, backend, how they are routed, source and age.") {
+        @Override
+        String reply(AdminView view) {
+            StringBuilder sb = new StringBuilder();
+            java.time.Instant now = java.time.Instant.now();
+            for (PeerProgrammer.Peer p : view.peers()) {
+                Lease l = p.lease();
+                sb.append(l.subnet()).append(" public ").append(Ipv4Address.format(l.publicIp())).append(' ')
+                    .append(l.backendType());
+                if (l.isVxlan()) {
+                    sb.append(" vni ").append(l.vni()).append(" vtep ").append(MacAddress.format(l.vtepMac()));
+                }
+                sb.append(p.direct() ? " direct" : " tunnel").append(" source ").append(view.peerSource())
+                    .append(" age ").append(java.time.Duration.between(p.since(), now).toSeconds()).append("s\n");
             }
             return sb.toString();
         }

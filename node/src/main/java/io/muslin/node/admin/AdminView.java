@@ -1,5 +1,6 @@
 package io.muslin.node.admin;
 
+import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.Tables;
@@ -26,6 +27,16 @@ public interface AdminView {
     String deviceName();
 
     int vni();
+
+    /** The programmed peers, for {@code muslin peers}. */
+    default List<PeerProgrammer.Peer> peers() {
+        return List.of();
+    }
+
+    /** Where the peers come from: {@code static} or {@code etcd}. */
+    default String peerSource() {
+        return "static";
+    }
 
     /** Each peer's learned path MTU (outer bytes), for {@code muslin pmtu}. */
     default List<PathMtu.Entry> pathMtus() {

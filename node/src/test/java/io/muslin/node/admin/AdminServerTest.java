@@ -70,6 +70,20 @@ class AdminServerTest {
     }
 
     @Test
+    void peersListsWhatIsProgrammed() throws IOException {
+        view.peers = java.util.List.of(new PeerProgrammer.Peer(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"),
+            Ipv4Address.parse("192.168.50.2"), 1, MacAddress.parse("6e:75:73:00:00:02")), false,
+            java.time.Instant.now().minusSeconds(42)), new PeerProgrammer.Peer(Lease.of(Lease.HOST_GW,
+            Ipv4Prefix.parse("10.244.4.0/24"), Ipv4Address.parse("192.168.50.4")), true, java.time.Instant.now()));
+        start();
+        String reply = AdminClient.request(socket, "peers");
+        assertTrue(reply.matches("""
+            10\\.244\\.2\\.0/24 public 192\\.168\\.50\\.2 vxlan vni 1 vtep 6e:75:73:00:00:02 tunnel source static age 4[23]s
+            10\\.244\\.4\\.0/24 public 192\\.168\\.50\\.4 host-gw direct source static age [01]s
+            """), reply);
+    }
+
+    @Test
     void routesShowDirectPeersAndIpv6() throws IOException {
         view.tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.4.0/24"), Ipv4Address.parse("192.168.50.4"),
                 Route.DIRECT)
@@ -126,7 +140,7 @@ class AdminServerTest {
     @Test
     void unknownCommand() throws IOException {
         start();
-        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, pmtu, stats)\n",
+        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, peers, pmtu, stats)\n",
             AdminClient.request(socket, "x"));
     }
 
@@ -141,7 +155,7 @@ class AdminServerTest {
     void overlongRequestIsRefused() throws IOException {
         start();
         String reply = raw("r".repeat(AdminServer.MAX_REQUEST + 10));
-        assertEquals("error: request longer than 256 bytes (accepted: routes, neigh, fdb, pmtu, stats)\n", reply);
+        assertEquals("error: request longer than 256 bytes (accepted: routes, neigh, fdb, peers, pmtu, stats)\n", reply);
     }
 
     @Test

@@ -7,6 +7,12 @@ import io.muslin.dataplane.table.Tables;
 public final class FakeAdminView implements AdminView {
     public final Tables tables = new Tables();
     public final Counters counters = new Counters();
+    public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers = java.util.List.of();
+
+    @Override
+    public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers() {
+        return peers;
+    }
 
     @Override
     public Tables.Snapshot snapshot() {

@@ -104,6 +104,10 @@ class EtcdControlIT {
                 }
             }
         }
+        String peers = lab.muslin(1, "peers").stdout();
+        assertTrue(peers.startsWith("10.244.2.0/24 public " + lab.pubIp(2) + " vxlan vni 1 vtep " + Lab.vtepMac(2)
+                + " tunnel source etcd age "), peers);
+        assertTrue(peers.contains("\n10.244.3.0/24 public " + lab.pubIp(3)), peers);
     }
 
     @Test
