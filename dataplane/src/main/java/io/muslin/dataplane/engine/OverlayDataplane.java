@@ -165,15 +165,21 @@ public final class OverlayDataplane implements AutoCloseable {
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         NativeSocket icmp = NativeSocket.rawIpv4Receiver(Libc.IPPROTO_ICMP, 1 << 20);
         undo.push(icmp);
+        // These hold buffers; closed from the undo stack, so after the event loop has stopped
+        // (or right away when a later step of start fails).
         TunReplyWriter replies = new TunReplyWriter(tun, alloc);
+        undo.push(replies);
         IcmpListener icmpListener = new IcmpListener(icmp, pathMtu, counters, settings.publicIp(),
             vxlan ? Ipv4.PROTO_UDP : Ipv4.PROTO_IPIP, settings.port(), alloc);
+        undo.push(icmpListener);
         NativeSocket links = settings.underlayIndex() == 0 ? null : NativeSocket.netlinkEvents(NativeSocket.RTMGRP_LINK);
+        UnderlayLinkWatcher linkWatcher = null;
         if (links != null) {
             undo.push(links);
+            linkWatcher = new UnderlayLinkWatcher(links, settings.underlayIndex(), settings.underlayMtu(),
+                this::underlayMtuChanged, alloc);
+            undo.push(linkWatcher);
         }
-        UnderlayLinkWatcher linkWatcher = links == null ? null : new UnderlayLinkWatcher(links,
-            settings.underlayIndex(), settings.underlayMtu(), this::underlayMtuChanged, alloc);
         MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.mssClamp(), replies,
             counters);
 
@@ -209,11 +215,6 @@ public final class OverlayDataplane implements AutoCloseable {
                 tunReader.close();
             } finally {
                 underlayReader.close();
-                icmpListener.close();
-                replies.close();
-                if (linkWatcher != null) {
-                    linkWatcher.close();
-                }
             }
         }).syncUninterruptibly());
 
@@ -343,7 +344,7 @@ public final class OverlayDataplane implements AutoCloseable {
         try {
             Interfaces.setMtu(settings.interfaceName(), tunnel);
         } catch (LinuxException e) {
-            counters.inc(Counter.DROP_TX_ERROR);
+            counters.inc(Counter.TUN_MTU_UPDATE_FAILED); // the TUN keeps its MTU; path MTU still caps every peer
             return;
         }
         mtu = tunnel;

@@ -44,6 +44,8 @@ public enum Counter {
     ICMP_IGNORED("icmpIgnored"),
     /** Changes of the underlay device's MTU seen (the TUN MTU follows when automatic). */
     UNDERLAY_MTU_CHANGES("underlayMtuChanges"),
+    /** The TUN device refused the MTU that followed an underlay change (it keeps its old one). */
+    TUN_MTU_UPDATE_FAILED("tunMtuUpdateFailed"),
     /** TCP SYNs whose MSS option was lowered. */
     MSS_CLAMPED("mssClamped"),
     DROP_TRUNCATED("dropTruncated"),
