@@ -6,7 +6,6 @@ import io.muslin.control.program.PeerProgrammer;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseLostException;
 import io.muslin.control.store.LeaseStore;
-
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.node.state.AtomicFiles;
 import java.io.IOException;
@@ -22,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +62,7 @@ final class EtcdPeerSource implements PeerSource {
      *                     held by another node, or no subnet is free
      */
     static Lease acquire(LeaseStore store, Ipv4Prefix configured, Path stateFile, SubnetAllocator allocator,
-                         java.util.function.Function<Ipv4Prefix, Lease> leaseOf, Duration ttl) throws IOException {
+                         Function<Ipv4Prefix, Lease> leaseOf, Duration ttl) throws IOException {
         Ipv4Prefix wanted = configured != null ? configured : kept(stateFile, allocator);
         if (wanted != null) {
             Lease lease = leaseOf.apply(wanted);

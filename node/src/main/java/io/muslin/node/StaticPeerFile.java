@@ -7,6 +7,7 @@ import io.muslin.node.config.ConfigException;
 import io.muslin.node.config.ConfigLoader;
 import io.muslin.node.config.NodeConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,7 +94,7 @@ final class StaticPeerFile implements PeerSource {
         lastContent = content;
         NodeConfig cfg;
         try {
-            cfg = ConfigLoader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+            cfg = ConfigLoader.parse(new String(content, StandardCharsets.UTF_8));
         } catch (ConfigException e) {
             LOG.error("config reload: {}: {}; keeping the current peers", file, e.getMessage());
             return;

@@ -7,6 +7,7 @@ import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -106,7 +107,7 @@ public final class PeerProgrammer {
      * @param direct routed by a kernel route, without encapsulation
      * @param since  when this lease (or this version of it) was programmed
      */
-    public record Peer(Lease lease, boolean direct, java.time.Instant since) {
+    public record Peer(Lease lease, boolean direct, Instant since) {
     }
 
     private final Tables tables;
@@ -177,7 +178,7 @@ public final class PeerProgrammer {
             return Result.REFUSED;
         }
         warned.remove(subnet);
-        Peer peer = new Peer(lease, direct, java.time.Instant.now());
+        Peer peer = new Peer(lease, direct, Instant.now());
         if (!direct && lease.isVxlan()) {
             Lease sharing = otherUserOf(lease.vtepMac(), subnet);
             if (sharing != null && sharing.publicIp() != lease.publicIp()) {

@@ -6,9 +6,11 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.FdbEntry;
-import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Route6;
+import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -70,7 +72,7 @@ public enum AdminCommand {
         @Override
         String reply(AdminView view) {
             StringBuilder sb = new StringBuilder();
-            java.time.Instant now = java.time.Instant.now();
+            Instant now = Instant.now();
             for (PeerProgrammer.Peer p : view.peers()) {
                 Lease l = p.lease();
                 sb.append(l.subnet()).append(" public ").append(Ipv4Address.format(l.publicIp())).append(' ')
@@ -79,7 +81,7 @@ public enum AdminCommand {
                     sb.append(" vni ").append(l.vni()).append(" vtep ").append(MacAddress.format(l.vtepMac()));
                 }
                 sb.append(p.direct() ? " direct" : " tunnel").append(" source ").append(view.peerSource())
-                    .append(" age ").append(java.time.Duration.between(p.since(), now).toSeconds()).append("s\n");
+                    .append(" age ").append(Duration.between(p.since(), now).toSeconds()).append("s\n");
             }
             return sb.toString();
         }

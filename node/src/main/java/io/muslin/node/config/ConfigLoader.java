@@ -13,6 +13,8 @@ import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -170,14 +172,14 @@ public final class ConfigLoader {
             }
             return Control.STATIC_PEERS;
         }
-        List<java.net.URI> endpoints = new ArrayList<>();
+        List<URI> endpoints = new ArrayList<>();
         List<JsonNode> items = c.optionalArray(ENDPOINTS);
         if (items.isEmpty()) {
             throw c.error(ENDPOINTS, "missing (expected: etcd client URLs such as [\"http://192.168.50.1:2379\"])");
         }
         for (int i = 0; i < items.size(); i++) {
             JsonNode e = items.get(i);
-            java.net.URI uri = e.isTextual() ? parseUri(e.textValue()) : null;
+            URI uri = e.isTextual() ? parseUri(e.textValue()) : null;
             if (uri == null || uri.getHost() == null || !List.of("http", "https").contains(uri.getScheme())) {
                 throw new JsonFieldException(c.pathOf(ENDPOINTS) + "[" + i + "]", JsonFields.describe(e)
                     + " is not an etcd client URL (expected: http://host:port or https://host:port)");
@@ -192,10 +194,10 @@ public final class ConfigLoader {
         return new Control(type, endpoints, prefix, ttl, path(c, CA_FILE), path(c, CERT_FILE), path(c, KEY_FILE));
     }
 
-    private static java.net.URI parseUri(String text) {
+    private static URI parseUri(String text) {
         try {
-            return new java.net.URI(text);
-        } catch (java.net.URISyntaxException e) {
+            return new URI(text);
+        } catch (URISyntaxException e) {
             return null;
         }
     }

@@ -2,9 +2,11 @@ package io.muslin.node.config;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
-import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.MtuGuard;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -89,8 +91,8 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      * @param certFile  TLS: client certificate file, or null
      * @param keyFile   TLS: client key file (PKCS#8 PEM), or null
      */
-    public record Control(String type, List<java.net.URI> endpoints, String prefix, int ttlSeconds,
-                          java.nio.file.Path caFile, java.nio.file.Path certFile, java.nio.file.Path keyFile) {
+    public record Control(String type, List<URI> endpoints, String prefix, int ttlSeconds,
+                          Path caFile, Path certFile, Path keyFile) {
         public static final String STATIC = "static";
         public static final String ETCD = "etcd";
         public static final List<String> TYPES = List.of(STATIC, ETCD);

@@ -97,13 +97,7 @@ class EtcdControlIT {
             int node = n;
             assertTrue(Lab.waitFor(100, () -> routes(node).lines().count() == 2), () -> "node " + node + ": " + routes(node));
         }
-        for (int from = 1; from <= 3; from++) {
-            for (int to = 1; to <= 3; to++) {
-                if (from != to) {
-                    lab.assertPing(from, to);
-                }
-            }
-        }
+        lab.assertAllPodsReachEachOther(3);
         String peers = lab.muslin(1, "peers").stdout();
         assertTrue(peers.startsWith("10.244.2.0/24 public " + lab.pubIp(2) + " vxlan vni 1 vtep " + Lab.vtepMac(2)
                 + " tunnel source etcd age "), peers);

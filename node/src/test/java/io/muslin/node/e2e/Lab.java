@@ -407,6 +407,17 @@ final class Lab implements AutoCloseable {
                 + "\n" + diagnostics());
     }
 
+    /** {@link #assertPing} between every ordered pair of the pods of nodes 1..{@code nodes}. */
+    void assertAllPodsReachEachOther(int nodes) {
+        for (int from = 1; from <= nodes; from++) {
+            for (int to = 1; to <= nodes; to++) {
+                if (from != to) {
+                    assertPing(from, to);
+                }
+            }
+        }
+    }
+
     /** Waits until something listens on TCP {@code port} in namespace {@code ns}. */
     void awaitListening(String ns, int port) {
         boolean listening = waitFor(100, () -> exec(ns, Duration.ofSeconds(10), "ss", "-Hltn", "sport = :" + port)

@@ -40,13 +40,7 @@ class RoutedVxlanIT {
     @Test
     @Order(1)
     void podsOnAllThreeNodesReachEachOther() {
-        for (int from = 1; from <= 3; from++) {
-            for (int to = 1; to <= 3; to++) {
-                if (from != to) {
-                    lab.assertPing(from, to);
-                }
-            }
-        }
+        lab.assertAllPodsReachEachOther(3);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.muslin.tun.linux;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -14,6 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one message into many datagrams; the source port is the socket's).
  */
 public final class NativeSocket implements AutoCloseable {
+    /** rtnetlink multicast group of link changes (RTM_NEWLINK/RTM_DELLINK). */
+    public static final int RTMGRP_LINK = 1;
+
     private final int fd;
     private final String description;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -80,8 +84,8 @@ public final class NativeSocket implements AutoCloseable {
         String what = "rtnetlink groups 0x" + Integer.toHexString(groups);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment nl = arena.allocate(12, 4);
-            nl.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_NETLINK);
-            nl.set(java.lang.foreign.ValueLayout.JAVA_INT, 8, groups);
+            nl.set(ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_NETLINK);
+            nl.set(ValueLayout.JAVA_INT, 8, groups);
             Libc.bind(fd, nl, what);
             return new NativeSocket(fd, what);
         } catch (LinuxException e) {
@@ -89,9 +93,6 @@ public final class NativeSocket implements AutoCloseable {
             throw e;
         }
     }
-
-    /** rtnetlink multicast group of link changes (RTM_NEWLINK/RTM_DELLINK). */
-    public static final int RTMGRP_LINK = 1;
 
     /** One datagram into {@code len} bytes at {@code address}: its length, 0 when none is waiting, or {@code -errno}. */
     public long read(MemorySegment errno, long address, int len) {
