@@ -100,6 +100,21 @@ public final class JsonFields {
         return integer(field, min, max, range(min, max));
     }
 
+    /** A 64-bit integer field that must be present and within {@code min..max}. */
+    public long requiredLong(String field, long min, long max) {
+        if (!has(field)) {
+            throw error(field, "missing (accepted: " + min + "-" + max + ")");
+        }
+        JsonNode v = node.get(field);
+        if (!v.isIntegralNumber()) {
+            throw error(field, "not an integer: " + describe(v) + " (accepted: " + min + "-" + max + ")");
+        }
+        if (!v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
+            throw error(field, v.asText() + " is out of range (accepted: " + min + "-" + max + ")");
+        }
+        return v.longValue();
+    }
+
     /** An integer field within {@code min..max}, or {@code defaultValue} when absent. */
     public int optionalInt(String field, int defaultValue, int min, int max) {
         return has(field) ? integer(field, min, max, range(min, max)) : defaultValue;

@@ -1,0 +1,233 @@
+package io.muslin.control.hub;
+
+import io.muslin.control.lease.Lease;
+import io.muslin.dataplane.packet.Ipv4Prefix;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The messages of the hub protocol (see {@code package-info.java} for the framing and the
+ * conversation). Each is one JSON object whose {@code "Type"} names it; {@link HubCodec}
+ * writes and reads them.
+ */
+public sealed interface HubMessage {
+
+    /** The JSON {@code "Type"} of this message. */
+    String type();
+
+    // ---- node → hub -------------------------------------------------------------------------
+
+    /** The first message of a node: the protocol version it speaks and its name. */
+    record Hello(int version, String node) implements HubMessage {
+        public Hello {
+            Objects.requireNonNull(node, "node");
+        }
+
+        @Override
+        public String type() {
+            return "Hello";
+        }
+    }
+
+    /** Take {@code lease.subnet()} for {@code ttlSeconds}; answered by a {@link Reply}. */
+    record Acquire(long id, Lease lease, int ttlSeconds) implements HubMessage {
+        public Acquire {
+            Objects.requireNonNull(lease, "lease");
+        }
+
+        @Override
+        public String type() {
+            return "Acquire";
+        }
+    }
+
+    /** Extend a lease held by this node (and store {@code lease} if it changed). */
+    record Renew(long id, Lease lease) implements HubMessage {
+        public Renew {
+            Objects.requireNonNull(lease, "lease");
+        }
+
+        @Override
+        public String type() {
+            return "Renew";
+        }
+    }
+
+    /** Give up this node's lease for {@code subnet}. */
+    record Release(long id, Ipv4Prefix subnet) implements HubMessage {
+        public Release {
+            Objects.requireNonNull(subnet, "subnet");
+        }
+
+        @Override
+        public String type() {
+            return "Release";
+        }
+    }
+
+    /** Ask for all leases; answered by a {@link Reply} with a revision and leases. */
+    record ListLeases(long id) implements HubMessage {
+        @Override
+        public String type() {
+            return "List";
+        }
+    }
+
+    /** Ask for the network configuration (flannel's net-conf.json); answered by a {@link Reply}. */
+    record GetConfig(long id) implements HubMessage {
+        @Override
+        public String type() {
+            return "Config";
+        }
+    }
+
+    /**
+     * Follow changes from revision {@code from} (the first one this node has not seen). The hub
+     * answers with the changes since then if it still has them, else with a {@link Resync}, and
+     * then with every change as it happens. {@code from} 0 asks for a snapshot.
+     */
+    record Watch(long from) implements HubMessage {
+        @Override
+        public String type() {
+            return "Watch";
+        }
+    }
+
+    // ---- hub → node -------------------------------------------------------------------------
+
+    /** The hub accepts the session: the version it speaks, the name it bound, its revision. */
+    record Welcome(int version, String node, long revision) implements HubMessage {
+        public Welcome {
+            Objects.requireNonNull(node, "node");
+        }
+
+        @Override
+        public String type() {
+            return "Welcome";
+        }
+    }
+
+    /**
+     * The answer to request {@code id}. {@code revision}, {@code leases} and {@code config} are
+     * set only for the requests that ask for them (0, empty, absent otherwise).
+     */
+    record Reply(long id, Status status, String message, long revision, List<Lease> leases,
+                 Optional<String> config) implements HubMessage {
+        public Reply {
+            Objects.requireNonNull(status, "status");
+            message = message == null ? "" : message;
+            leases = List.copyOf(leases);
+            Objects.requireNonNull(config, "config");
+        }
+
+        public static Reply ok(long id) {
+            return new Reply(id, Status.OK, "", 0, List.of(), Optional.empty());
+        }
+
+        public static Reply failed(long id, Status status, String message) {
+            return new Reply(id, status, message, 0, List.of(), Optional.empty());
+        }
+
+        @Override
+        public String type() {
+            return "Reply";
+        }
+    }
+
+    /** A lease was created or changed at {@code revision}. */
+    record Put(long revision, Lease lease) implements HubMessage {
+        public Put {
+            Objects.requireNonNull(lease, "lease");
+        }
+
+        @Override
+        public String type() {
+            return "Put";
+        }
+    }
+
+    /** The lease for {@code subnet} was released or expired at {@code revision}. */
+    record Delete(long revision, Ipv4Prefix subnet) implements HubMessage {
+        public Delete {
+            Objects.requireNonNull(subnet, "subnet");
+        }
+
+        @Override
+        public String type() {
+            return "Delete";
+        }
+    }
+
+    /** Every lease at {@code revision}: replaces what the node knew. Changes after it follow. */
+    record Resync(long revision, List<Lease> leases) implements HubMessage {
+        public Resync {
+            leases = List.copyOf(leases);
+        }
+
+        @Override
+        public String type() {
+            return "Resync";
+        }
+    }
+
+    // ---- both ways --------------------------------------------------------------------------
+
+    /** A heartbeat: sent by either side after a quiet interval; never answered. */
+    record Ping() implements HubMessage {
+        public static final Ping INSTANCE = new Ping();
+
+        @Override
+        public String type() {
+            return "Ping";
+        }
+    }
+
+    /** The session ends: why, in words. The sender closes the connection after it. */
+    record Error(String message) implements HubMessage {
+        public Error {
+            Objects.requireNonNull(message, "message");
+        }
+
+        @Override
+        public String type() {
+            return "Error";
+        }
+    }
+
+    /** The outcome of a request. */
+    enum Status {
+        /** Done. */
+        OK("ok"),
+        /** Acquire: the subnet is held by another node. */
+        HELD("held"),
+        /** Renew: the lease expired, was released, or is held by someone else now. */
+        LOST("lost"),
+        /** The node's certificate does not allow it (another node's PublicIP or subnet). */
+        DENIED("denied"),
+        /** The request's content is out of range (e.g. a TTL). */
+        INVALID("invalid"),
+        /** The hub's store failed (e.g. etcd unreachable); try again later. */
+        UNAVAILABLE("unavailable");
+
+        private final String wire;
+
+        Status(String wire) {
+            this.wire = wire;
+        }
+
+        public String wire() {
+            return wire;
+        }
+
+        public static Status ofWire(String text) {
+            for (Status s : values()) {
+                if (s.wire.equals(text)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown status \"" + text + "\" (accepted: ok, held, lost, denied, "
+                + "invalid, unavailable)");
+        }
+    }
+}

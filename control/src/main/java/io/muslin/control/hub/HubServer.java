@@ -1,0 +1,177 @@
+package io.muslin.control.hub;
+
+import io.muslin.control.store.LeaseStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub: serves leases to nodes over TCP (TLS with client certificates unless configured
+ * insecure), backed by a {@link LeaseStore} (the embedded one, or etcd).
+ *
+ * <p>Threads: one acceptor and a few I/O threads (Netty); {@link Settings#storeThreads} threads
+ * for store calls, which may block (etcd, fsync); the store's watch thread, which feeds
+ * {@link HubView} and fans changes out. The hub holds no lease state of its own beyond that
+ * view: a restarted hub (or a second hub on the same etcd) lists the store again.
+ */
+public final class HubServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HubServer.class);
+
+    /**
+     * @param listen         the address to listen on
+     * @param ssl            a server context requiring client certificates, or null for an
+     *                       insecure (plaintext) hub
+     * @param identityOf     reads a node's identity from its verified TLS session (TLS only)
+     * @param heartbeat      a Ping is sent after this much quiet; three times it with nothing
+     *                       received ends a session
+     * @param historySize    changes kept so reconnecting nodes resume instead of re-listing
+     * @param storeThreads   threads for store calls
+     * @param maxQueuedBytes a session with more than this waiting to be written is closed
+     */
+    public record Settings(InetSocketAddress listen, SslContext ssl, Function<SSLSession, NodeIdentity> identityOf,
+                           Duration heartbeat, int historySize, int storeThreads, long maxQueuedBytes) {
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
+        public static final int DEFAULT_HISTORY = 10_000;
+
+        public Settings {
+            Objects.requireNonNull(listen, "listen");
+            Objects.requireNonNull(heartbeat, "heartbeat");
+            if (ssl != null) {
+                Objects.requireNonNull(identityOf, "identityOf (required with TLS)");
+            }
+        }
+
+        public static Settings insecure(InetSocketAddress listen) {
+            return new Settings(listen, null, null, DEFAULT_HEARTBEAT, DEFAULT_HISTORY, 4, 64L << 20);
+        }
+
+        public static Settings tls(InetSocketAddress listen, SslContext ssl, Function<SSLSession, NodeIdentity> identityOf) {
+            return new Settings(listen, ssl, identityOf, DEFAULT_HEARTBEAT, DEFAULT_HISTORY, 4, 64L << 20);
+        }
+
+        public Settings withHeartbeat(Duration newHeartbeat) {
+            return new Settings(listen, ssl, identityOf, newHeartbeat, historySize, storeThreads, maxQueuedBytes);
+        }
+
+        public Settings withHistorySize(int newSize) {
+            return new Settings(listen, ssl, identityOf, heartbeat, newSize, storeThreads, maxQueuedBytes);
+        }
+    }
+
+    private final Settings settings;
+    private final LeaseStore store;
+    private final HubStats stats = new HubStats();
+    private final HubView view;
+    private final EventLoopGroup group;
+    private final ExecutorService storeOps;
+    private final LeaseStore.Watch watch;
+    private final Channel server;
+
+    private HubServer(Settings settings, LeaseStore store) throws IOException {
+        this.settings = settings;
+        this.store = store;
+        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        this.view = new HubView(alloc, settings.historySize(), stats);
+        LeaseStore.Snapshot snapshot = store.list();
+        view.load(snapshot);
+        this.watch = store.watch(snapshot.revision() + 1, view);
+        this.storeOps = Executors.newFixedThreadPool(settings.storeThreads(), new DefaultThreadFactory("muslin-hub-store", true));
+        this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("muslin-hub-io", true), NioIoHandler.newFactory());
+        boolean bound = false;
+        try {
+            long heartbeatMs = settings.heartbeat().toMillis();
+            this.server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, alloc)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (settings.ssl() != null) {
+                            ch.pipeline().addLast("tls", settings.ssl().newHandler(ch.alloc()));
+                        }
+                        ch.pipeline()
+                            .addLast("idle", new IdleStateHandler(3 * heartbeatMs, heartbeatMs, 0, TimeUnit.MILLISECONDS))
+                            .addLast("frames", new HubFrames.Decoder())
+                            .addLast("encoder", HubFrames.Encoder.INSTANCE)
+                            .addLast("session", new HubSession(view, store, storeOps, stats, settings.identityOf(),
+                                settings.maxQueuedBytes()));
+                    }
+                })
+                .bind(settings.listen()).syncUninterruptibly().channel();
+            bound = true;
+        } catch (RuntimeException e) {
+            throw new IOException("hub: cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
+        } finally {
+            if (!bound) {
+                watch.close();
+                storeOps.shutdownNow();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
+        }
+        LOG.info("hub listening on {} ({}), {} lease(s) at revision {}", server.localAddress(),
+            settings.ssl() != null ? "TLS, client certificates required" : "INSECURE: plaintext, no authentication",
+            view.size(), view.revision());
+    }
+
+    /** Lists {@code store}, follows it, and listens. The store stays the caller's to close. */
+    public static HubServer start(Settings settings, LeaseStore store) throws IOException {
+        return new HubServer(settings, store);
+    }
+
+    /** The address the hub listens on (with the port chosen when 0 was asked for). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    public HubStats stats() {
+        return stats;
+    }
+
+    /** Sessions that follow changes now. */
+    public int watchers() {
+        return view.subscribers();
+    }
+
+    /** The revision of the latest change the hub has seen. */
+    public long revision() {
+        return view.revision();
+    }
+
+    /** Stops listening, ends every session and stops following the store. */
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        watch.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        storeOps.shutdownNow();
+        LOG.info("hub stopped");
+    }
+}

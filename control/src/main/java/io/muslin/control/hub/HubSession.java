@@ -1,0 +1,328 @@
+package io.muslin.control.hub;
+
+import io.muslin.control.hub.HubMessage.Acquire;
+import io.muslin.control.hub.HubMessage.GetConfig;
+import io.muslin.control.hub.HubMessage.Hello;
+import io.muslin.control.hub.HubMessage.ListLeases;
+import io.muslin.control.hub.HubMessage.Ping;
+import io.muslin.control.hub.HubMessage.Release;
+import io.muslin.control.hub.HubMessage.Renew;
+import io.muslin.control.hub.HubMessage.Reply;
+import io.muslin.control.hub.HubMessage.Status;
+import io.muslin.control.hub.HubMessage.Watch;
+import io.muslin.control.hub.HubMessage.Welcome;
+import io.muslin.control.lease.Lease;
+import io.muslin.control.store.LeaseLostException;
+import io.muslin.control.store.LeaseStore;
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's session with the hub. Its stages:
+ * <ol>
+ *   <li>TLS handshake (unless the hub is insecure): a node without a certificate of the
+ *       cluster CA never gets further ({@code refusedHandshake}).</li>
+ *   <li>{@code Hello}: the version must be ours and the name, if given, the certificate's; the
+ *       hub answers {@code Welcome} with its revision.</li>
+ *   <li>Requests ({@code Acquire}, {@code Renew}, {@code Release}, {@code List}, {@code Config})
+ *       in any order, each answered by a {@code Reply} with its id. A lease may only carry a
+ *       PublicIP that the node's certificate names, so a node can neither announce nor release
+ *       another node's subnet ({@code denied}). Store calls run on the store executor, never on
+ *       the event loop.</li>
+ *   <li>{@code Watch}: changes from the node's revision, or a snapshot, then every change.</li>
+ * </ol>
+ * A frame or message that breaks the protocol ends this session with an {@code Error} naming
+ * the fault; nothing it sent after the fault is applied, and other sessions go on.
+ * Either side sends {@code Ping} after a quiet heartbeat; three quiet heartbeats end the session.
+ */
+final class HubSession extends SimpleChannelInboundHandler<HubMessage> implements HubView.Subscriber {
+    private static final Logger LOG = LoggerFactory.getLogger(HubSession.class);
+    static final Duration MIN_TTL = Duration.ofSeconds(1);
+    static final Duration MAX_TTL = Duration.ofDays(7);
+
+    private final HubView view;
+    private final LeaseStore store;
+    private final Executor storeOps;
+    private final HubStats stats;
+    /** Identity from the TLS session; null on an insecure hub. */
+    private final Function<SSLSession, NodeIdentity> identityOf;
+    private final long maxQueuedBytes;
+    private Channel channel;
+    private volatile NodeIdentity identity;
+    private volatile boolean closing;
+
+    HubSession(HubView view, LeaseStore store, Executor storeOps, HubStats stats,
+               Function<SSLSession, NodeIdentity> identityOf, long maxQueuedBytes) {
+        this.view = view;
+        this.store = store;
+        this.storeOps = storeOps;
+        this.stats = stats;
+        this.identityOf = identityOf;
+        this.maxQueuedBytes = maxQueuedBytes;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        channel = ctx.channel();
+        stats.sessionsOpened.increment();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        view.unsubscribe(this);
+        stats.sessionsClosed.increment();
+        LOG.debug("session {} from {} closed", identity, channel.remoteAddress());
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            stats.refusedHandshake.increment();
+            LOG.info("refused {}: TLS handshake failed: {}", ctx.channel().remoteAddress(), rootMessage(done.cause()));
+            ctx.close();
+            return;
+        }
+        if (evt instanceof IdleStateEvent idle) {
+            if (idle.state() == IdleState.WRITER_IDLE) {
+                ctx.writeAndFlush(Ping.INSTANCE, ctx.voidPromise());
+            } else if (idle.state() == IdleState.READER_IDLE) {
+                stats.heartbeatTimeouts.increment();
+                end(ctx, "no message for three heartbeats");
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, HubMessage msg) {
+        if (closing) {
+            return;
+        }
+        if (identity == null) {
+            if (!(msg instanceof Hello hello)) {
+                throw new HubProtocolException("expected Hello first, got " + msg.type());
+            }
+            hello(ctx, hello);
+            return;
+        }
+        switch (msg) {
+            case Acquire m -> request(ctx, m.id(), () -> acquire(m));
+            case Renew m -> request(ctx, m.id(), () -> renew(m));
+            case Release m -> request(ctx, m.id(), () -> release(m));
+            case ListLeases m -> {
+                LeaseStore.Snapshot s = view.snapshot();
+                stats.requests.increment();
+                ctx.writeAndFlush(new Reply(m.id(), Status.OK, "", s.revision(), s.leases(), Optional.empty()));
+            }
+            case GetConfig m -> request(ctx, m.id(),
+                () -> new Reply(m.id(), Status.OK, "", 0, List.of(), store.networkConfig()));
+            case Watch m -> {
+                view.unsubscribe(this);
+                boolean resumed = view.subscribe(this, m.from());
+                LOG.debug("{} watches from {}: {}", identity, m.from(), resumed ? "resumed" : "snapshot");
+            }
+            case Ping m -> {
+            }
+            case HubMessage.Error m -> {
+                LOG.info("session {} ended by the node: {}", identity, m.message());
+                ctx.close();
+            }
+            default -> throw new HubProtocolException(msg.type() + " is a message of the hub, not of a node");
+        }
+    }
+
+    private void hello(ChannelHandlerContext ctx, Hello hello) {
+        if (hello.version() != HubFrames.VERSION) {
+            stats.refusedHello.increment();
+            end(ctx, "unsupported protocol version " + hello.version() + " (this hub speaks " + HubFrames.VERSION + ")");
+            return;
+        }
+        NodeIdentity who;
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (identityOf != null && ssl != null) {
+            try {
+                who = identityOf.apply(ssl.engine().getSession());
+            } catch (RuntimeException e) {
+                stats.refusedHello.increment();
+                end(ctx, "certificate not usable: " + e.getMessage());
+                return;
+            }
+            if (!hello.node().isEmpty() && !hello.node().equals(who.name())) {
+                stats.refusedHello.increment();
+                end(ctx, "Hello.Node \"" + hello.node() + "\" is not the certificate's name \"" + who.name() + "\"");
+                return;
+            }
+        } else {
+            if (hello.node().isEmpty()) {
+                stats.refusedHello.increment();
+                end(ctx, "Hello.Node: missing (expected: the node's name)");
+                return;
+            }
+            who = NodeIdentity.insecure(hello.node());
+        }
+        identity = who;
+        LOG.debug("session {} from {}", who, ctx.channel().remoteAddress());
+        ctx.writeAndFlush(new Welcome(HubFrames.VERSION, who.name(), view.revision()));
+    }
+
+    private Reply acquire(Acquire m) throws IOException {
+        Reply denied = deny(m.id(), m.lease());
+        if (denied != null) {
+            return denied;
+        }
+        Duration ttl = Duration.ofSeconds(m.ttlSeconds());
+        if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
+            return Reply.failed(m.id(), Status.INVALID, "Acquire.TTL: " + m.ttlSeconds() + " is out of range (accepted: "
+                + MIN_TTL.toSeconds() + "-" + MAX_TTL.toSeconds() + ")");
+        }
+        if (store.acquire(m.lease(), ttl)) {
+            LOG.info("{} holds {}", identity.name(), m.lease());
+            return Reply.ok(m.id());
+        }
+        Lease holder = view.lease(m.lease().subnet());
+        return Reply.failed(m.id(), Status.HELD, "subnet " + m.lease().subnet() + " is held by "
+            + (holder == null ? "another node" : Ipv4Address.format(holder.publicIp())));
+    }
+
+    private Reply renew(Renew m) throws IOException {
+        Reply denied = deny(m.id(), m.lease());
+        if (denied != null) {
+            return denied;
+        }
+        try {
+            store.renew(m.lease());
+            return Reply.ok(m.id());
+        } catch (LeaseLostException | IllegalStateException e) {
+            return Reply.failed(m.id(), Status.LOST, e.getMessage());
+        }
+    }
+
+    private Reply release(Release m) throws IOException {
+        Lease held = view.lease(m.subnet());
+        if (held != null && !identity.owns(held.publicIp())) {
+            stats.denied.increment();
+            return Reply.failed(m.id(), Status.DENIED, "subnet " + m.subnet() + " is held by "
+                + Ipv4Address.format(held.publicIp()) + ", which the certificate of " + identity.name() + " does not name");
+        }
+        store.release(m.subnet());
+        return Reply.ok(m.id());
+    }
+
+    /** A refusal if this node may not announce {@code lease}, else null. */
+    private Reply deny(long id, Lease lease) {
+        if (identity.owns(lease.publicIp())) {
+            return null;
+        }
+        stats.denied.increment();
+        LOG.warn("denied {}: a lease for {} with PublicIP {}, which its certificate does not name", identity,
+            lease.subnet(), Ipv4Address.format(lease.publicIp()));
+        return Reply.failed(id, Status.DENIED, "PublicIP " + Ipv4Address.format(lease.publicIp())
+            + " is not an address of " + identity + " (its certificate's IP SANs)");
+    }
+
+    private interface Call {
+        Reply run() throws IOException;
+    }
+
+    private void request(ChannelHandlerContext ctx, long id, Call call) {
+        stats.requests.increment();
+        try {
+            storeOps.execute(() -> {
+                Reply reply;
+                try {
+                    reply = call.run();
+                } catch (IOException e) {
+                    stats.storeErrors.increment();
+                    reply = Reply.failed(id, Status.UNAVAILABLE, "hub store: " + e.getMessage());
+                } catch (IllegalArgumentException e) {
+                    reply = Reply.failed(id, Status.INVALID, e.getMessage());
+                } catch (RuntimeException e) {
+                    stats.storeErrors.increment();
+                    LOG.warn("request {} of {} failed", id, identity, e);
+                    reply = Reply.failed(id, Status.UNAVAILABLE, "hub error: " + e);
+                }
+                ctx.channel().writeAndFlush(reply);
+            });
+        } catch (RejectedExecutionException e) {
+            ctx.writeAndFlush(Reply.failed(id, Status.UNAVAILABLE, "hub is shutting down"));
+        }
+    }
+
+    /** A change for this session (from {@link HubView}); takes ownership of {@code frame}. */
+    @Override
+    public void send(ByteBuf frame) {
+        Channel ch = channel;
+        if (closing || ch == null || !ch.isActive()) {
+            frame.release();
+            return;
+        }
+        if (!ch.isWritable() && ch.unsafe().outboundBuffer() != null
+            && ch.unsafe().outboundBuffer().totalPendingWriteBytes() > maxQueuedBytes) {
+            frame.release();
+            stats.slowSessions.increment();
+            LOG.warn("session {} reads its changes too slowly (over {} bytes queued); closing it, it will resume",
+                identity, maxQueuedBytes);
+            closing = true;
+            ch.close();
+            return;
+        }
+        ch.writeAndFlush(frame, ch.voidPromise());
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            stats.refusedMalformed.increment();
+            String why = cause instanceof HubProtocolException ? cause.getMessage() : rootMessage(cause);
+            LOG.info("session {} from {} ended: {}", identity, ctx.channel().remoteAddress(), why);
+            end(ctx, why);
+            return;
+        }
+        if (cause instanceof IOException) {
+            LOG.debug("session {} from {}: {}", identity, ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOG.warn("session {} from {} failed", identity, ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+
+    /** Sends an Error naming the fault, then closes; ignores everything the node sends after. */
+    private void end(ChannelHandlerContext ctx, String why) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        view.unsubscribe(this);
+        ctx.writeAndFlush(new HubMessage.Error(why)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}

@@ -1,0 +1,58 @@
+package io.muslin.control.hub;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** The hub's counters. Each refusal and each error has its own, so an operator sees why. */
+public final class HubStats {
+    final LongAdder sessionsOpened = new LongAdder();
+    final LongAdder sessionsClosed = new LongAdder();
+    /** TLS handshakes that failed: no certificate, another CA's, expired, ... */
+    final LongAdder refusedHandshake = new LongAdder();
+    /** Sessions ended for a frame or message that breaks the protocol. */
+    final LongAdder refusedMalformed = new LongAdder();
+    /** Sessions ended for a Hello of another version or a name that is not the certificate's. */
+    final LongAdder refusedHello = new LongAdder();
+    /** Requests refused because the certificate does not name the lease's PublicIP. */
+    final LongAdder denied = new LongAdder();
+    /** Sessions ended because nothing arrived for three heartbeats. */
+    final LongAdder heartbeatTimeouts = new LongAdder();
+    /** Sessions ended because they did not read their changes fast enough. */
+    final LongAdder slowSessions = new LongAdder();
+    final LongAdder requests = new LongAdder();
+    /** Requests answered "unavailable" because the store failed. */
+    final LongAdder storeErrors = new LongAdder();
+    final LongAdder changes = new LongAdder();
+    final LongAdder framesFannedOut = new LongAdder();
+    final LongAdder resumed = new LongAdder();
+    final LongAdder snapshotsSent = new LongAdder();
+
+    /** name → value, in a fixed order, for logs and the admin output. */
+    public Map<String, Long> values() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("sessionsOpened", sessionsOpened.sum());
+        m.put("sessionsClosed", sessionsClosed.sum());
+        m.put("refusedHandshake", refusedHandshake.sum());
+        m.put("refusedMalformed", refusedMalformed.sum());
+        m.put("refusedHello", refusedHello.sum());
+        m.put("denied", denied.sum());
+        m.put("heartbeatTimeouts", heartbeatTimeouts.sum());
+        m.put("slowSessions", slowSessions.sum());
+        m.put("requests", requests.sum());
+        m.put("storeErrors", storeErrors.sum());
+        m.put("changes", changes.sum());
+        m.put("framesFannedOut", framesFannedOut.sum());
+        m.put("resumed", resumed.sum());
+        m.put("snapshotsSent", snapshotsSent.sum());
+        return m;
+    }
+
+    public long get(String name) {
+        Long v = values().get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("no hub counter \"" + name + "\" (accepted: " + values().keySet() + ")");
+        }
+        return v;
+    }
+}
