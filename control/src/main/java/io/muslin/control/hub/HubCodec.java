@@ -92,9 +92,11 @@ public final class HubCodec {
         JsonNode tree;
         try (ByteBufInputStream stream = new ByteBufInputStream(in)) {
             tree = LeaseJson.MAPPER.readTree((java.io.InputStream) stream);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
+            throw new HubProtocolException("malformed JSON" + where + ": " + e.getOriginalMessage());
         } catch (IOException e) {
-            String detail = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-            throw new HubProtocolException("malformed JSON: " + detail);
+            throw new HubProtocolException("malformed JSON: " + e.getMessage());
         }
         in.skipBytes(in.readableBytes());
         return fromTree(tree);

@@ -177,8 +177,9 @@ public final class HubLeaseStore implements LeaseStore {
     /** Delivers a watch's changes on a thread of its own, in order, skipping any already delivered. */
     private final class ClientWatch implements Watch {
         private final LeaseListener listener;
+        /** One virtual thread: a node has one watch, a simulation of a thousand nodes has a thousand. */
         private final ExecutorService delivery = Executors.newSingleThreadExecutor(
-            new DefaultThreadFactory("muslin-hub-watch", true));
+            Thread.ofVirtual().name("muslin-hub-watch").factory());
         /** The first revision not yet received. */
         final AtomicLong next;
         volatile boolean closed;

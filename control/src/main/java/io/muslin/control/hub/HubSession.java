@@ -91,7 +91,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         view.unsubscribe(this);
         stats.sessionsClosed.increment();
-        LOG.debug("session {} from {} closed", identity, channel.remoteAddress());
+        LOG.debug("session {} from {} closed", this, channel.remoteAddress());
         super.channelInactive(ctx);
     }
 
@@ -296,14 +296,14 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         if (cause instanceof DecoderException) {
             stats.refusedMalformed.increment();
             String why = cause instanceof HubProtocolException ? cause.getMessage() : rootMessage(cause);
-            LOG.info("session {} from {} ended: {}", identity, ctx.channel().remoteAddress(), why);
+            LOG.info("session {} from {} ended: {}", this, ctx.channel().remoteAddress(), why);
             end(ctx, why);
             return;
         }
         if (cause instanceof IOException) {
-            LOG.debug("session {} from {}: {}", identity, ctx.channel().remoteAddress(), cause.toString());
+            LOG.debug("session {} from {}: {}", this, ctx.channel().remoteAddress(), cause.toString());
         } else {
-            LOG.warn("session {} from {} failed", identity, ctx.channel().remoteAddress(), cause);
+            LOG.warn("session {} from {} failed", this, ctx.channel().remoteAddress(), cause);
         }
         ctx.close();
     }
@@ -316,6 +316,12 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         closing = true;
         view.unsubscribe(this);
         ctx.writeAndFlush(new HubMessage.Error(why)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public String toString() {
+        NodeIdentity who = identity;
+        return who == null ? "(before Hello)" : who.toString();
     }
 
     private static String rootMessage(Throwable t) {

@@ -61,6 +61,11 @@ final class RecordingListener implements LeaseListener {
         events.add(event);
     }
 
+    /** The next event if one is queued now, else null. */
+    Event poll() {
+        return events.poll();
+    }
+
     /** Waits for the next event; fails after {@link #BOUND}. */
     Event next() throws InterruptedException {
         Event e = events.poll(BOUND.toMillis(), TimeUnit.MILLISECONDS);
