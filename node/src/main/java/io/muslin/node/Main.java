@@ -12,12 +12,13 @@ import picocli.CommandLine.Spec;
  * The {@code muslin} command line (main class of {@code muslin.jar}):
  * <pre>
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
+ *   muslin hub --config FILE
  *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
  * </pre>
  */
 @Command(name = "muslin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A userspace VXLAN overlay dataplane, wire-compatible with flannel's VXLAN backend.",
-    subcommands = RunCommand.class)
+    subcommands = {RunCommand.class, HubCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

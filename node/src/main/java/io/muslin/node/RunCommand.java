@@ -1,11 +1,14 @@
 package io.muslin.node;
 
+import io.muslin.control.hub.HubClientSettings;
+import io.muslin.control.hub.HubLeaseStore;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.control.store.EtcdLeaseStore;
 import io.muslin.control.store.EtcdStoreConfig;
 import io.muslin.control.store.LeaseStore;
+import io.muslin.control.tls.TlsContexts;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Prefix;
@@ -15,6 +18,7 @@ import io.muslin.node.config.ConfigException;
 import io.muslin.node.config.ConfigLoader;
 import io.muslin.node.config.NodeConfig;
 import io.muslin.node.state.VtepMacStore;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.NetworkInterface;
@@ -73,8 +77,8 @@ final class RunCommand implements Callable<Integer> {
         DataplaneSettings settings;
         PeerSource peers;
         try {
-            if (cfg.control().etcd()) {
-                Start start = etcdStart(cfg, stateDir);
+            if (cfg.control().shared()) {
+                Start start = storeStart(cfg, stateDir);
                 peers = start.peers();
                 settings = start.settings();
             } else {
@@ -97,32 +101,42 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * With etcd: opens the store, takes this node's subnet there (configured, kept from an
-     * earlier run, or allocated) and returns the peer source that renews it and follows the others.
+     * With etcd or a hub: opens the store, takes this node's subnet there (configured, kept from
+     * an earlier run, or allocated) and returns the peer source that renews it and follows the others.
      */
-    private static Start etcdStart(NodeConfig cfg, Path stateDir) throws IOException {
+    private static Start storeStart(NodeConfig cfg, Path stateDir) throws IOException {
         NodeConfig.Control c = cfg.control();
+        LeaseStore store = c.hub() ? openHub(cfg) : openEtcd(c);
+        try {
+            Duration ttl = Duration.ofSeconds(c.ttlSeconds());
+            long mac = vtepMac(cfg, stateDir);
+            NodeConfig.Node node = cfg.node();
+            SubnetAllocator allocator = new SubnetAllocator(cfg.network(), cfg.subnetLen(), cfg.subnetMin(), cfg.subnetMax());
+            Path stateFile = stateDir.resolve(node.interfaceName() + ".subnet");
+            String type = cfg.backend().type();
+            Lease own = StorePeerSource.acquire(store, node.subnet(), stateFile, allocator,
+                subnet -> type.equals(Lease.VXLAN) ? Lease.vxlan(subnet, node.publicIp(), cfg.backend().vni(), mac)
+                    : Lease.of(type, subnet, node.publicIp()), ttl);
+            return new Start(settings(cfg, stateDir, own.subnet()), new StorePeerSource(store, own, ttl, c.type()));
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static LeaseStore openEtcd(NodeConfig.Control c) throws IOException {
         EtcdStoreConfig storeConfig = EtcdStoreConfig.of(c.endpoints()).withPrefix(c.prefix());
         if (c.caFile() != null || c.certFile() != null || c.keyFile() != null) {
             storeConfig = storeConfig.withTls(new EtcdStoreConfig.Tls(Optional.ofNullable(c.caFile()),
                 Optional.ofNullable(c.certFile()), Optional.ofNullable(c.keyFile())));
         }
-        LeaseStore store = EtcdLeaseStore.open(storeConfig);
-        try {
-            Duration ttl = Duration.ofSeconds(c.ttlSeconds());
-            long mac = vtepMac(cfg, stateDir);
-            NodeConfig.Node node = cfg.node();
-            SubnetAllocator allocator = new SubnetAllocator(cfg.network(), cfg.subnetLen(), null, null);
-            Path stateFile = stateDir.resolve(node.interfaceName() + ".subnet");
-            String type = cfg.backend().type();
-            Lease own = EtcdPeerSource.acquire(store, node.subnet(), stateFile, allocator,
-                subnet -> type.equals(Lease.VXLAN) ? Lease.vxlan(subnet, node.publicIp(), cfg.backend().vni(), mac)
-                    : Lease.of(type, subnet, node.publicIp()), ttl);
-            return new Start(settings(cfg, stateDir, own.subnet()), new EtcdPeerSource(store, own, ttl));
-        } catch (IOException | RuntimeException e) {
-            store.close();
-            throw e;
-        }
+        return EtcdLeaseStore.open(storeConfig);
+    }
+
+    private static LeaseStore openHub(NodeConfig cfg) throws IOException {
+        NodeConfig.Control c = cfg.control();
+        SslContext ssl = c.insecure() ? null : TlsContexts.client(c.caFile(), c.certFile(), c.keyFile());
+        return HubLeaseStore.open(HubClientSettings.of(c.hubs(), ssl, cfg.node().name()));
     }
 
     /** The VTEP MAC: configured, or generated once and kept (VXLAN only; NONE otherwise). */

@@ -26,30 +26,36 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Peers from etcd in flannel's layout: this node's lease is acquired (its subnet kept across
- * restarts, or allocated) and renewed every third of its TTL; every other node's lease is
- * programmed from a listing and then from a watch, so a node that stops renewing disappears
- * from the tables when its TTL runs out. While etcd is unreachable the programmed peers stay
- * (the dataplane keeps forwarding on its last-known tables) and the watch retries.
+ * Peers from a shared lease store (etcd in flannel's layout, or a hub): this node's lease is
+ * acquired (its subnet kept across restarts, or allocated) and renewed every third of its TTL;
+ * every other node's lease is programmed from a listing and then from a watch, so a node that
+ * stops renewing disappears from the tables when its TTL runs out. While the store is
+ * unreachable the programmed peers stay (the dataplane keeps forwarding on its last-known
+ * tables) and the watch retries.
  */
-final class EtcdPeerSource implements PeerSource {
-    private static final Logger LOG = LoggerFactory.getLogger(EtcdPeerSource.class);
+final class StorePeerSource implements PeerSource {
+    private static final Logger LOG = LoggerFactory.getLogger(StorePeerSource.class);
     /** Attempts to find a free subnet when another node takes the one picked first. */
     static final int ALLOCATION_ATTEMPTS = 8;
 
     private final LeaseStore store;
     private final Lease own;
     private final Duration ttl;
+    private final String name;
     private final Set<Ipv4Prefix> programmedSubnets = new HashSet<>();
     private ScheduledExecutorService renewer;
     private LeaseStore.Watch watch;
     private PeerProgrammer programmer;
 
-    /** @param own this node's lease, already acquired ({@link #acquire}) */
-    EtcdPeerSource(LeaseStore store, Lease own, Duration ttl) {
+    /**
+     * @param own  this node's lease, already acquired ({@link #acquire})
+     * @param name what logs and {@code muslin peers} call the store: {@code etcd} or {@code hub}
+     */
+    StorePeerSource(LeaseStore store, Lease own, Duration ttl, String name) {
         this.store = store;
         this.own = own;
         this.ttl = ttl;
+        this.name = name;
     }
 
     /**
@@ -67,7 +73,7 @@ final class EtcdPeerSource implements PeerSource {
         if (wanted != null) {
             Lease lease = leaseOf.apply(wanted);
             if (!store.acquire(lease, ttl)) {
-                throw new IOException("subnet " + wanted + " is held by another node in etcd"
+                throw new IOException("subnet " + wanted + " is held by another node in the store"
                     + (configured != null ? " (Node.Subnet)" : " (kept in " + stateFile + "; delete it to allocate anew)"));
             }
             keep(stateFile, wanted);
@@ -115,7 +121,7 @@ final class EtcdPeerSource implements PeerSource {
 
     @Override
     public String name() {
-        return "etcd";
+        return name;
     }
 
     @Override
@@ -131,7 +137,7 @@ final class EtcdPeerSource implements PeerSource {
         });
         long every = Math.max(1000, ttl.toMillis() / 3);
         renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
-        LOG.info("etcd: lease {} held for {}s, {} peer(s) programmed", own.subnet(), ttl.toSeconds(),
+        LOG.info("{}: lease {} held for {}s, {} peer(s) programmed", name, own.subnet(), ttl.toSeconds(),
             programmedSubnets.size());
     }
 
@@ -139,17 +145,17 @@ final class EtcdPeerSource implements PeerSource {
         try {
             store.renew(own);
         } catch (LeaseLostException e) {
-            LOG.warn("etcd: our lease for {} was lost ({}); acquiring it again", own.subnet(), e.getMessage());
+            LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
             try {
                 if (!store.acquire(own, ttl)) {
-                    LOG.error("etcd: subnet {} is now held by another node; this node's pods are unreachable",
+                    LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
                         own.subnet());
                 }
             } catch (IOException again) {
-                LOG.warn("etcd: cannot acquire {}: {}", own.subnet(), again.getMessage());
+                LOG.warn("{}: cannot acquire {}: {}", name, own.subnet(), again.getMessage());
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("etcd: cannot renew the lease for {}: {} (retrying)", own.subnet(), e.getMessage());
+            LOG.warn("{}: cannot renew the lease for {}: {} (retrying)", name, own.subnet(), e.getMessage());
         }
     }
 
@@ -161,7 +167,7 @@ final class EtcdPeerSource implements PeerSource {
             programmer.add(lease);
             programmedSubnets.add(lease.subnet());
         } catch (RuntimeException e) {
-            LOG.warn("etcd: lease for {} not programmed: {}", lease.subnet(), e.getMessage());
+            LOG.warn("{}: lease for {} not programmed: {}", name, lease.subnet(), e.getMessage());
         }
     }
 
@@ -186,12 +192,12 @@ final class EtcdPeerSource implements PeerSource {
     private final class Listener implements LeaseListener {
         @Override
         public void put(Lease lease, long revision) {
-            EtcdPeerSource.this.put(lease);
+            StorePeerSource.this.put(lease);
         }
 
         @Override
         public void delete(Ipv4Prefix subnet, long revision) {
-            EtcdPeerSource.this.delete(subnet);
+            StorePeerSource.this.delete(subnet);
         }
 
         @Override

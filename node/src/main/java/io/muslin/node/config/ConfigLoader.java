@@ -5,6 +5,7 @@ import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.LeaseJson;
+import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
@@ -52,6 +53,9 @@ public final class ConfigLoader {
     static final String CA_FILE = "CAFile";
     static final String CERT_FILE = "CertFile";
     static final String KEY_FILE = "KeyFile";
+    static final String INSECURE = "Insecure";
+    static final String SUBNET_MIN = "SubnetMin";
+    static final String SUBNET_MAX = "SubnetMax";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -80,7 +84,8 @@ public final class ConfigLoader {
     }
 
     private static NodeConfig read(JsonNode tree) {
-        JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, BACKEND, NODE, PEERS, CONTROL);
+        JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
+            CONTROL);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -90,15 +95,37 @@ public final class ConfigLoader {
         int subnetLen = subnetLen(root, network);
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
             Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
-        Control control = control(root.optionalObject(CONTROL, TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE,
+        Control control = control(root.optionalObject(CONTROL, TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
         Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen,
             control);
-        if (control.etcd() && root.has(PEERS)) {
-            throw root.error(PEERS, "not used with Control.Type \"etcd\" (peers come from etcd; accepted: absent)");
+        if (control.shared() && root.has(PEERS)) {
+            throw root.error(PEERS, "not used with Control.Type \"" + control.type() + "\" (peers come from "
+                + control.type() + "; accepted: absent)");
         }
         List<Lease> peers = peers(root, network, subnetLen, node);
-        return new NodeConfig(network, subnetLen, backend, node, peers, control);
+        Ipv4Prefix min = subnetBound(root, SUBNET_MIN, subnetLen);
+        Ipv4Prefix max = subnetBound(root, SUBNET_MAX, subnetLen);
+        try {
+            new SubnetAllocator(network, subnetLen, min, max);
+        } catch (IllegalArgumentException e) {
+            throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
+        }
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max);
+    }
+
+    /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */
+    private static Ipv4Prefix subnetBound(JsonFields root, String field, int subnetLen) {
+        if (!root.has(field)) {
+            return null;
+        }
+        int address = root.required(field, "the first address of a subnet, e.g. 10.244.10.0", Ipv4Address::parse);
+        try {
+            return new Ipv4Prefix(address, subnetLen);
+        } catch (IllegalArgumentException e) {
+            throw root.error(field, Ipv4Address.format(address) + " is not the first address of a /" + subnetLen
+                + " (expected: e.g. 10.244.10.0)");
+        }
     }
 
     private static int subnetLen(JsonFields root, Ipv4Prefix network) {
@@ -160,17 +187,28 @@ public final class ConfigLoader {
     }
 
     private static Control control(JsonFields c) {
-        String type = c.optionalString(TYPE, Control.STATIC, "\"static\" or \"etcd\"");
+        String type = c.optionalString(TYPE, Control.STATIC, "\"static\", \"etcd\" or \"hub\"");
         if (!Control.TYPES.contains(type)) {
             throw c.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Control.TYPES) + ")");
         }
-        if (!type.equals(Control.ETCD)) {
-            for (String etcdOnly : new String[] {ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, CERT_FILE, KEY_FILE}) {
-                if (c.has(etcdOnly)) {
-                    throw c.error(etcdOnly, "applies to Type \"etcd\" only");
+        if (type.equals(Control.STATIC)) {
+            for (String storeOnly : new String[] {ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, CERT_FILE, KEY_FILE,
+                INSECURE}) {
+                if (c.has(storeOnly)) {
+                    throw c.error(storeOnly, "applies to Type \"etcd\" or \"hub\" only");
                 }
             }
             return Control.STATIC_PEERS;
+        }
+        int ttl = Control.TTL.read(c);
+        Path ca = path(c, CA_FILE);
+        Path cert = path(c, CERT_FILE);
+        Path key = path(c, KEY_FILE);
+        if (type.equals(Control.HUB)) {
+            return hubControl(c, ttl, ca, cert, key);
+        }
+        if (c.has(INSECURE)) {
+            throw c.error(INSECURE, "applies to Type \"hub\" only (etcd is plaintext unless CAFile/CertFile/KeyFile are given)");
         }
         List<URI> endpoints = new ArrayList<>();
         List<JsonNode> items = c.optionalArray(ENDPOINTS);
@@ -181,7 +219,7 @@ public final class ConfigLoader {
             JsonNode e = items.get(i);
             URI uri = e.isTextual() ? parseUri(e.textValue()) : null;
             if (uri == null || uri.getHost() == null || !List.of("http", "https").contains(uri.getScheme())) {
-                throw new JsonFieldException(c.pathOf(ENDPOINTS) + "[" + i + "]", JsonFields.describe(e)
+                throw new JsonFieldException(c.pathOf(ENDPOINTS, i), JsonFields.describe(e)
                     + " is not an etcd client URL (expected: http://host:port or https://host:port)");
             }
             endpoints.add(uri);
@@ -190,8 +228,50 @@ public final class ConfigLoader {
         if (!prefix.startsWith("/") || prefix.endsWith("/")) {
             throw c.error(PREFIX, "\"" + prefix + "\" (expected: a key prefix that starts with / and does not end with /)");
         }
-        int ttl = Control.TTL.read(c);
-        return new Control(type, endpoints, prefix, ttl, path(c, CA_FILE), path(c, CERT_FILE), path(c, KEY_FILE));
+        return new Control(type, endpoints, List.of(), prefix, ttl, ca, cert, key, false);
+    }
+
+    /** A hub: addresses, and TLS files unless {@code Insecure} says plaintext explicitly. */
+    private static Control hubControl(JsonFields c, int ttl, Path ca, Path cert, Path key) {
+        if (c.has(PREFIX)) {
+            throw c.error(PREFIX, "applies to Type \"etcd\" only (a hub keeps its own layout)");
+        }
+        List<HubEndpoint> hubs = new ArrayList<>();
+        List<JsonNode> items = c.optionalArray(ENDPOINTS);
+        if (items.isEmpty()) {
+            throw c.error(ENDPOINTS, "missing (expected: hub addresses such as [\"192.168.50.1:" + HubEndpoint.DEFAULT_PORT
+                + "\"])");
+        }
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode e = items.get(i);
+            if (!e.isTextual()) {
+                throw new JsonFieldException(c.pathOf(ENDPOINTS, i), JsonFields.describe(e) + " is not a hub address "
+                    + "(expected: host:port)");
+            }
+            try {
+                hubs.add(HubEndpoint.parse(e.textValue()));
+            } catch (IllegalArgumentException ex) {
+                throw new JsonFieldException(c.pathOf(ENDPOINTS, i), ex.getMessage());
+            }
+        }
+        boolean insecure = c.optionalBoolean(INSECURE, false);
+        if (insecure) {
+            for (String tls : new String[] {CA_FILE, CERT_FILE, KEY_FILE}) {
+                if (c.has(tls)) {
+                    throw c.error(tls, "given with Insecure true (accepted: TLS files, or Insecure true, not both)");
+                }
+            }
+        } else {
+            String[] names = {CA_FILE, CERT_FILE, KEY_FILE};
+            Path[] files = {ca, cert, key};
+            for (int i = 0; i < names.length; i++) {
+                if (files[i] == null) {
+                    throw c.error(names[i], "missing (a hub needs the cluster CA, this node's certificate and key; "
+                        + "make them with \"muslin ca\", or set Insecure true for plaintext)");
+                }
+            }
+        }
+        return new Control(Control.HUB, List.of(), hubs, null, ttl, ca, cert, key, insecure);
     }
 
     private static URI parseUri(String text) {
@@ -214,7 +294,7 @@ public final class ConfigLoader {
         int publicIp = n.required(PUBLIC_IP, ADDRESS_EXAMPLE, Ipv4Address::parse);
         checkUnderlayAddress(n.pathOf(PUBLIC_IP), publicIp, network);
         Ipv4Prefix subnet = null;
-        if (n.has(SUBNET) || !control.etcd()) {
+        if (n.has(SUBNET) || !control.shared()) {
             subnet = n.required(SUBNET, "an IPv4 prefix such as 10.244.1.0/24", Ipv4Prefix::parse);
             checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
         }

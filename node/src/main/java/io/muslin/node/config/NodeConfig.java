@@ -1,5 +1,6 @@
 package io.muslin.node.config;
 
+import io.muslin.control.hub.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
@@ -20,10 +21,13 @@ import java.util.List;
  * @param backend   the {@code Backend} section
  * @param node      the {@code Node} section
  * @param peers     the static peer leases, each inside {@code network} with length {@code subnetLen}
- * @param control   where peers come from: the static {@code Peers}, or etcd
+ * @param control   where peers come from: the static {@code Peers}, etcd or a hub
+ * @param subnetMin flannel's {@code SubnetMin}: the lowest subnet allocated to a node without
+ *                  {@code Node.Subnet}, or null for the network's second subnet
+ * @param subnetMax flannel's {@code SubnetMax}: the highest, or null for the second to last
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
-                         Control control) {
+                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax) {
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
     public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
     /** {@code Network} prefix lengths that leave room for node subnets. */
@@ -83,29 +87,44 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
     /**
      * The {@code Control} section: where this node announces its lease and learns its peers.
      *
-     * @param type      {@link #STATIC} (the file's {@code Peers}, reloaded on change) or {@link #ETCD}
-     * @param endpoints etcd client URLs (etcd only)
-     * @param prefix    etcd key prefix, flannel's {@code /coreos.com/network} by default
-     * @param ttlSeconds the lease's TTL in etcd; renewed every third of it
-     * @param caFile    TLS: CA certificate file, or null for plaintext
-     * @param certFile  TLS: client certificate file, or null
-     * @param keyFile   TLS: client key file (PKCS#8 PEM), or null
+     * @param type       {@link #STATIC} (the file's {@code Peers}, reloaded on change),
+     *                   {@link #ETCD} or {@link #HUB}
+     * @param endpoints  etcd client URLs (etcd only)
+     * @param hubs       hub addresses, tried in order (hub only)
+     * @param prefix     etcd key prefix, flannel's {@code /coreos.com/network} by default (etcd only)
+     * @param ttlSeconds the lease's TTL; renewed every third of it
+     * @param caFile     TLS: CA certificate file, or null for plaintext
+     * @param certFile   TLS: client certificate file, or null
+     * @param keyFile    TLS: client key file (PKCS#8 PEM), or null
+     * @param insecure   hub only: plaintext, no certificates (said explicitly)
      */
-    public record Control(String type, List<URI> endpoints, String prefix, int ttlSeconds,
-                          Path caFile, Path certFile, Path keyFile) {
+    public record Control(String type, List<URI> endpoints, List<HubEndpoint> hubs, String prefix, int ttlSeconds,
+                          Path caFile, Path certFile, Path keyFile, boolean insecure) {
         public static final String STATIC = "static";
         public static final String ETCD = "etcd";
-        public static final List<String> TYPES = List.of(STATIC, ETCD);
+        public static final String HUB = "hub";
+        public static final List<String> TYPES = List.of(STATIC, ETCD, HUB);
         /** flannel's lease TTL: 24 hours. */
         public static final IntSetting TTL = new IntSetting("TTL", 24 * 3600, 3, 7 * 24 * 3600);
-        public static final Control STATIC_PEERS = new Control(STATIC, List.of(), null, 0, null, null, null);
+        public static final Control STATIC_PEERS = new Control(STATIC, List.of(), List.of(), null, 0, null, null, null,
+            false);
 
         public Control {
             endpoints = List.copyOf(endpoints);
+            hubs = List.copyOf(hubs);
         }
 
         public boolean etcd() {
             return type.equals(ETCD);
+        }
+
+        public boolean hub() {
+            return type.equals(HUB);
+        }
+
+        /** True when leases come from a shared store (etcd or a hub) rather than the file. */
+        public boolean shared() {
+            return etcd() || hub();
         }
     }
 
@@ -115,7 +134,7 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      * @param name          the node's name (logs, admin output)
      * @param publicIp      underlay IPv4 address (outer source, what peers send to)
      * @param subnet        this node's subnet, inside {@code Network}, length {@code SubnetLen}; null
-     *                      (etcd only) to have one allocated and kept across restarts
+     *                      (etcd or hub only) to have one allocated and kept across restarts
      * @param vtepMac       VTEP MAC, or {@link MacAddress#NONE} to use the persisted generated one
      * @param interfaceName TUN device name
      */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.muslin.control.hub.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -101,16 +102,59 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-        /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd)
+        /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd, hub)
         /Control      | {"Type":"etcd"}                                    | Control.Endpoints: missing (expected: etcd client URLs such as ["http://192.168.50.1:2379"])
         /Control      | {"Type":"etcd","Endpoints":["ftp://x:1"]}          | Control.Endpoints[0]: "ftp://x:1" is not an etcd client URL (expected: http://host:port or https://host:port)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Prefix":"x/"} | Control.Prefix: "x/" (expected: a key prefix that starts with / and does not end with /)
-        /Control      | {"Type":"static","TTL":5}                          | Control.TTL: applies to Type "etcd" only
+        /Control      | {"Type":"static","TTL":5}                          | Control.TTL: applies to Type "etcd" or "hub" only
+        /Control      | {"Type":"hub","Insecure":true}                     | Control.Endpoints: missing (expected: hub addresses such as ["192.168.50.1:8473"])
+        /Control      | {"Type":"hub","Endpoints":["a:0"],"Insecure":true} | Control.Endpoints[0]: hub endpoint: port 0 is out of range (accepted: 1-65535)
+        /Control      | {"Type":"hub","Endpoints":["a:x"],"Insecure":true} | Control.Endpoints[0]: hub endpoint: "a:x" has no port number (expected: host:port, port 1-65535)
+        /Control      | {"Type":"hub","Endpoints":["a:1"]}                 | Control.CAFile: missing (a hub needs the cluster CA, this node's certificate and key; make them with "muslin ca", or set Insecure true for plaintext)
+        /Control      | {"Type":"hub","Endpoints":["a:1"],"CAFile":"c","CertFile":"d"} | Control.KeyFile: missing (a hub needs the cluster CA, this node's certificate and key; make them with "muslin ca", or set Insecure true for plaintext)
+        /Control      | {"Type":"hub","Endpoints":["a:1"],"Insecure":true,"KeyFile":"k"} | Control.KeyFile: given with Insecure true (accepted: TLS files, or Insecure true, not both)
+        /Control      | {"Type":"hub","Endpoints":["a:1"],"Insecure":true,"Prefix":"/x"} | Control.Prefix: applies to Type "etcd" only (a hub keeps its own layout)
+        /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Insecure":true} | Control.Insecure: applies to Type "hub" only (etcd is plaintext unless CAFile/CertFile/KeyFile are given)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"TTL":1} | Control.TTL: 1 is out of range (accepted: 3-604800)
         """)
     void controlErrorsNameTheField(String pointer, String value, String message) throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
             () -> ConfigLoader.parse(ExampleConfig.mutate(pointer, value)));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void hubControl() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","SubnetMin":"10.244.10.0","SubnetMax":"10.244.20.0",
+             "Control":{"Type":"hub","Endpoints":["192.168.50.1:8473","hub2"],"TTL":30,
+                        "CAFile":"/pki/ca.crt","CertFile":"/pki/n.crt","KeyFile":"/pki/n.key"},
+             "Node":{"Name":"n","PublicIP":"192.168.50.1"}}
+            """);
+        assertTrue(cfg.control().hub());
+        assertTrue(cfg.control().shared());
+        assertEquals(List.of(new HubEndpoint("192.168.50.1", 8473), new HubEndpoint("hub2", HubEndpoint.DEFAULT_PORT)),
+            cfg.control().hubs());
+        assertEquals(Path.of("/pki/n.key"), cfg.control().keyFile());
+        assertFalse(cfg.control().insecure());
+        assertEquals(30, cfg.control().ttlSeconds());
+        assertEquals(null, cfg.node().subnet(), "allocated through the hub when absent");
+        assertEquals(Ipv4Prefix.parse("10.244.10.0/24"), cfg.subnetMin());
+        assertEquals(Ipv4Prefix.parse("10.244.20.0/24"), cfg.subnetMax());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        10.244.1.1  | 10.244.9.0 | SubnetMin: 10.244.1.1 is not the first address of a /24 (expected: e.g. 10.244.10.0)
+        10.245.1.0  | 10.244.9.0 | SubnetMin: SubnetMin 10.245.1.0/24 is outside Network 10.244.0.0/16
+        10.244.1.0  | 10.9.9.0   | SubnetMax: SubnetMax 10.9.9.0/24 is outside Network 10.244.0.0/16
+        10.244.9.0  | 10.244.1.0 | SubnetMin: SubnetMin 10.244.9.0 is above SubnetMax 10.244.1.0 (accepted: SubnetMin <= SubnetMax inside Network 10.244.0.0/16)
+        """)
+    void subnetRangeErrorsNameTheField(String min, String max, String message) throws Exception {
+        String json = ExampleConfig.mutate("/SubnetMin", "\"" + min + "\"");
+        json = json.replaceFirst("\\{", "{\"SubnetMax\": \"" + max + "\", ");
+        String text = json;
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(text));
         assertEquals(message, e.getMessage());
     }
 
