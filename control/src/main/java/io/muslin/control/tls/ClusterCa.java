@@ -15,10 +15,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import java.util.Objects;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
@@ -26,9 +26,11 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -64,10 +66,10 @@ public final class ClusterCa {
      * days (1-{@value CertificateSpec#MAX_DAYS}).
      */
     public static ClusterCa create(String name, int days) {
-        Objects.requireNonNull(name, "name");
-        if (name.isBlank() || name.length() > MAX_NAME_LEN) {
-            throw new IllegalArgumentException("name: \"" + name + "\" is not a CA name (accepted: 1-" + MAX_NAME_LEN
-                + " characters, not all blank)");
+        try {
+            checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("name: " + e.getMessage(), e);
         }
         try {
             CertificateSpec.checkDays(days);
@@ -90,6 +92,15 @@ public final class ClusterCa {
         } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
             throw new IllegalStateException("making the CA certificate failed", e);
         }
+    }
+
+    /** Returns {@code name} if it can be the CA's CN, else throws (the message names no field). */
+    public static String checkName(String name) {
+        if (name == null || name.isBlank() || name.length() > MAX_NAME_LEN) {
+            throw new IllegalArgumentException((name == null ? "missing" : "\"" + name + "\" is not a CA name")
+                + " (accepted: 1-" + MAX_NAME_LEN + " characters, not all blank)");
+        }
+        return name;
     }
 
     /** Loads {@code dir/ca.crt} and {@code dir/ca.key}. */
@@ -140,13 +151,24 @@ public final class ClusterCa {
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes(spec.role())));
             b.addExtension(Extension.subjectAlternativeName, false, subjectAltNames(spec));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
-            b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(issuer));
+            b.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId(ext, issuer));
             X509Certificate cert = new JcaX509CertificateConverter()
                 .getCertificate(b.build(new JcaContentSignerBuilder(SIGNATURE).build(ca.key())));
             return new CertifiedKey(cert, keys.getPrivate());
         } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
             throw new IllegalStateException("issuing a certificate for " + spec + " failed", e);
         }
+    }
+
+    /**
+     * The CA's key identifier only (its SKI, or the SHA-1 of its key when it has none): not its
+     * name and serial, which would tie the certificate to this one CA certificate, not its key.
+     */
+    private static AuthorityKeyIdentifier authorityKeyId(JcaX509ExtensionUtils ext, X509Certificate issuer)
+        throws GeneralSecurityException {
+        SubjectKeyIdentifier ski = SubjectKeyIdentifier.fromExtensions(new JcaX509CertificateHolder(issuer).getExtensions());
+        return ski != null ? new AuthorityKeyIdentifier(ski.getKeyIdentifier())
+            : ext.createAuthorityKeyIdentifier(issuer.getPublicKey());
     }
 
     private static KeyPurposeId[] purposes(CertificateSpec.Role role) {

@@ -3,6 +3,7 @@ package io.muslin.control.tls;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +25,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,6 +73,10 @@ class ClusterCaTest {
         assertTrue(cert.getKeyUsage()[0], "digitalSignature");
         assertValidFor(cert, Duration.ofDays(CertificateSpec.DEFAULT_DAYS));
         assertEquals(new PeerIdentity("node-1", List.of(NODE_IP, NODE_IP2)), PeerIdentity.of(cert));
+        AuthorityKeyIdentifier aki = AuthorityKeyIdentifier.fromExtensions(new JcaX509CertificateHolder(cert).getExtensions());
+        assertArrayEquals(SubjectKeyIdentifier.fromExtensions(new JcaX509CertificateHolder(ca.certificate()).getExtensions())
+            .getKeyIdentifier(), aki.getKeyIdentifierOctets(), "the CA's key identifier");
+        assertNull(aki.getAuthorityCertIssuer(), "not the CA's name and serial");
         assertTrue(CertifiedKey.matches(node.key(), cert.getPublicKey()));
         assertFalse(CertifiedKey.matches(node.key(), ca.certificate().getPublicKey()));
     }
