@@ -14,11 +14,13 @@ import picocli.CommandLine.Spec;
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
  *   muslin hub --config FILE
  *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
+ *   muslin ca init --dir DIR [--name CN] [--days N] [--force]
+ *   muslin ca issue --dir DIR --name NAME --ip IP... [--dns HOST...] [--hub] [--days N] [--out OUTDIR] [--force]
  * </pre>
  */
 @Command(name = "muslin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A userspace VXLAN overlay dataplane, wire-compatible with flannel's VXLAN backend.",
-    subcommands = {RunCommand.class, HubCommand.class})
+    subcommands = {RunCommand.class, HubCommand.class, CaCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
