@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -40,8 +41,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * The cluster's certificate authority: made once ({@link #create}), kept as {@code ca.crt} and
  * {@code ca.key} ({@link #write}, {@link #load}), and used to issue the certificates of nodes
  * and hubs ({@link #issue}). Keys are EC P-256; certificates are signed with SHA256withECDSA
- * by BouncyCastle's builder (the JDK has no public API to make a certificate), with the JDK's
- * own providers. The package comment lists what each certificate holds.
+ * (or, by a CA made elsewhere, with RSA or Ed25519) by BouncyCastle's builder (the JDK has no
+ * public API to make a certificate), with the JDK's own providers. The package comment lists what each certificate holds.
  */
 public final class ClusterCa {
     public static final String DEFAULT_NAME = "muslin cluster CA";
@@ -52,7 +53,6 @@ public final class ClusterCa {
     public static final String KEY_FILE = "ca.key";
     /** Certificates start this much before they are made: clocks of a cluster differ a little. */
     static final Duration BACKDATE = Duration.ofMinutes(5);
-    private static final String SIGNATURE = "SHA256withECDSA";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CertifiedKey ca;
@@ -87,7 +87,7 @@ public final class ClusterCa {
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
             X509Certificate cert = new JcaX509CertificateConverter()
-                .getCertificate(b.build(new JcaContentSignerBuilder(SIGNATURE).build(keys.getPrivate())));
+                .getCertificate(b.build(new JcaContentSignerBuilder(signature(keys.getPrivate())).build(keys.getPrivate())));
             return new ClusterCa(new CertifiedKey(cert, keys.getPrivate()));
         } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
             throw new IllegalStateException("making the CA certificate failed", e);
@@ -114,6 +114,9 @@ public final class ClusterCa {
         if (ca.certificate().getBasicConstraints() < 0) {
             throw PemFiles.error("CA certificate", certFile, "not a CA's certificate (basicConstraints CA:TRUE missing)");
         }
+        if (signature(ca.key()) == null) {
+            throw PemFiles.error("CA key", keyFile, "a " + ca.key().getAlgorithm() + " key (accepted: EC, RSA, Ed25519)");
+        }
         return new ClusterCa(ca);
     }
 
@@ -132,10 +135,16 @@ public final class ClusterCa {
         ca.write(dir.resolve(CERT_FILE), dir.resolve(KEY_FILE), replace);
     }
 
-    /** Issues a certificate for {@code spec} with a fresh key, valid from now for {@code spec.days()}. */
+    /**
+     * Issues a certificate for {@code spec} with a fresh key, valid from now for
+     * {@code spec.days()}, or until the CA's certificate ends if that is sooner (as cfssl does:
+     * nothing verifies beyond it).
+     */
     public CertifiedKey issue(CertificateSpec spec) {
         Instant now = Instant.now();
-        return issue(spec, now.minus(BACKDATE), now.plus(Duration.ofDays(spec.days())));
+        Instant end = now.plus(Duration.ofDays(spec.days()));
+        Instant caEnd = ca.certificate().getNotAfter().toInstant();
+        return issue(spec, now.minus(BACKDATE), end.isAfter(caEnd) ? caEnd : end);
     }
 
     /** As {@link #issue(CertificateSpec)}, valid from {@code notBefore} to {@code notAfter} (tests: expired ones). */
@@ -153,11 +162,21 @@ public final class ClusterCa {
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
             b.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyId(ext, issuer));
             X509Certificate cert = new JcaX509CertificateConverter()
-                .getCertificate(b.build(new JcaContentSignerBuilder(SIGNATURE).build(ca.key())));
+                .getCertificate(b.build(new JcaContentSignerBuilder(signature(ca.key())).build(ca.key())));
             return new CertifiedKey(cert, keys.getPrivate());
         } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
             throw new IllegalStateException("issuing a certificate for " + spec + " failed", e);
         }
+    }
+
+    /** How a CA with {@code key} signs: ECDSA or RSA with SHA-256, or Ed25519 (a CA made elsewhere); null for others. */
+    private static String signature(PrivateKey key) {
+        return switch (key.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> null;
+        };
     }
 
     /**

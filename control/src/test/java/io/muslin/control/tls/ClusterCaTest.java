@@ -9,11 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.muslin.dataplane.packet.Ipv4Address;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -23,11 +26,19 @@ import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,7 +71,7 @@ class ClusterCaTest {
 
     @Test
     void nodeCertificateVerifiesAgainstTheCa() throws Exception {
-        ClusterCa ca = ClusterCa.create("test CA", 30);
+        ClusterCa ca = ClusterCa.create("test CA", ClusterCa.DEFAULT_DAYS);
         CertifiedKey node = ca.issue(CertificateSpec.node("node-1", List.of(NODE_IP, NODE_IP2)));
         X509Certificate cert = node.certificate();
 
@@ -83,13 +94,20 @@ class ClusterCaTest {
 
     @Test
     void hubCertificateIsForServerAndClientWithDnsNames() throws Exception {
-        ClusterCa ca = ClusterCa.create("test CA", 30);
+        ClusterCa ca = ClusterCa.create("test CA", ClusterCa.DEFAULT_DAYS);
         X509Certificate cert = ca.issue(CertificateSpec.hub("hub-1", List.of(NODE_IP), List.of("hub.example.org")).withDays(90))
             .certificate();
         validate(ca.certificate(), cert);
         assertEquals(List.of(SERVER_AUTH, CLIENT_AUTH), cert.getExtendedKeyUsage());
         assertEquals(List.of(List.of(7, "192.168.50.1"), List.of(2, "hub.example.org")), List.copyOf(cert.getSubjectAlternativeNames()));
         assertValidFor(cert, Duration.ofDays(90));
+    }
+
+    @Test
+    void aCertificateEndsNoLaterThanTheCa() {
+        ClusterCa ca = ClusterCa.create("test CA", 10);
+        X509Certificate cert = ca.issue(CertificateSpec.node("node-1", List.of(NODE_IP)).withDays(100)).certificate();
+        assertEquals(ca.certificate().getNotAfter(), cert.getNotAfter());
     }
 
     @Test
@@ -188,6 +206,26 @@ class ClusterCaTest {
         ca.issue(CertificateSpec.node("node-1", List.of(NODE_IP))).write(dir.resolve("ca.crt"), dir.resolve("ca.key"), false);
         IOException e = assertThrows(IOException.class, () -> ClusterCa.load(dir));
         assertTrue(e.getMessage().endsWith("not a CA's certificate (basicConstraints CA:TRUE missing)"), e.getMessage());
+    }
+
+    @Test
+    void aRsaCaMadeElsewhereIssuesToo() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        KeyPair keys = g.generateKeyPair();
+        X500Name name = new X500Name("CN=made elsewhere");
+        Instant now = Instant.now();
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, BigInteger.TWO, Date.from(now),
+            Date.from(now.plus(Duration.ofDays(1))), name, keys.getPublic());
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        X509Certificate rsaCa = new JcaX509CertificateConverter()
+            .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+        new CertifiedKey(rsaCa, keys.getPrivate()).write(dir.resolve("ca.crt"), dir.resolve("ca.key"), false);
+
+        X509Certificate cert = ClusterCa.load(dir).issue(CertificateSpec.node("node-1", List.of(NODE_IP))).certificate();
+        validate(rsaCa, cert);
+        assertEquals("SHA256withRSA", cert.getSigAlgName());
+        assertEquals("EC", cert.getPublicKey().getAlgorithm());
     }
 
     @ParameterizedTest
