@@ -34,6 +34,7 @@ import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateExpiredException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -97,6 +98,35 @@ class MutualTlsTest {
             SslHandler ssl = client.ssl;
             assertEquals("TLSv1.3", ssl.engine().getSession().getProtocol());
             assertEquals(new PeerIdentity("hub-1", List.of(HUB_IP)), PeerIdentity.of(ssl.engine().getSession()));
+        }
+    }
+
+    @Test
+    void aReconnectingNodeIsSeenAgain() throws Exception {
+        // The second connection may resume the first one's session (TLS 1.3 tickets, kept by the
+        // context); the hub still reads the node from it.
+        SslContext node = nodeContext(ca, "node-8");
+        try (Server server = new Server(hubContext())) {
+            for (int i = 0; i < 2; i++) {
+                try (Client client = new Client(node, LOOPBACK, server.port())) {
+                    client.handshake().get(WAIT_S, TimeUnit.SECONDS);
+                    assertEquals(new PeerIdentity("node-8", List.of(IP1)), server.identity(i).get(WAIT_S, TimeUnit.SECONDS));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTls12NodeShakesHands() throws Exception {
+        Path cert = write(ca, CertificateSpec.node("node-12", List.of(IP1)));
+        CertifiedKey own = CertifiedKey.read(cert, "CertFile", key("node-12"), "KeyFile");
+        SslContext tls12 = SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols("TLSv1.2")
+            .keyManager(own.key(), own.certificate()).trustManager(ca.certificate()).endpointIdentificationAlgorithm("HTTPS")
+            .build();
+        try (Server server = new Server(hubContext()); Client client = new Client(tls12, LOOPBACK, server.port())) {
+            client.handshake().get(WAIT_S, TimeUnit.SECONDS);
+            assertEquals("TLSv1.2", client.ssl.engine().getSession().getProtocol());
+            assertEquals("node-12", server.identity().get(WAIT_S, TimeUnit.SECONDS).name());
         }
     }
 
@@ -268,14 +298,16 @@ class MutualTlsTest {
     /** A TLS server on loopback that reads the identity of each client from its handshake. */
     private static final class Server implements AutoCloseable {
         private final Channel channel;
-        private final CompletableFuture<PeerIdentity> identity = new CompletableFuture<>();
+        /** The identity read on each connection, in the order accepted. */
+        private final List<CompletableFuture<PeerIdentity>> identities = new ArrayList<>();
+        private int accepted;
 
         Server(SslContext context) throws InterruptedException {
             channel = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(context.newHandler(ch.alloc()), new IdentityReader());
+                        ch.pipeline().addLast(context.newHandler(ch.alloc()), new IdentityReader(identity(nextIndex())));
                     }
                 })
                 .bind(LOOPBACK, 0).sync().channel();
@@ -285,8 +317,20 @@ class MutualTlsTest {
             return ((InetSocketAddress) channel.localAddress()).getPort();
         }
 
+        /** The identity read on the first connection. */
         CompletableFuture<PeerIdentity> identity() {
-            return identity;
+            return identity(0);
+        }
+
+        synchronized CompletableFuture<PeerIdentity> identity(int connection) {
+            while (identities.size() <= connection) {
+                identities.add(new CompletableFuture<>());
+            }
+            return identities.get(connection);
+        }
+
+        private synchronized int nextIndex() {
+            return accepted++;
         }
 
         @Override
@@ -294,7 +338,13 @@ class MutualTlsTest {
             channel.close().syncUninterruptibly();
         }
 
-        private final class IdentityReader extends ChannelInboundHandlerAdapter {
+        private static final class IdentityReader extends ChannelInboundHandlerAdapter {
+            private final CompletableFuture<PeerIdentity> identity;
+
+            IdentityReader(CompletableFuture<PeerIdentity> identity) {
+                this.identity = identity;
+            }
+
             @Override
             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
                 if (evt instanceof SslHandshakeCompletionEvent done) {
