@@ -1,6 +1,7 @@
 package io.muslin.control.tls;
 
 import io.muslin.dataplane.packet.Ipv4Address;
+import java.io.UncheckedIOException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -32,22 +33,27 @@ public record PeerIdentity(String name, List<Integer> addresses) {
 
     /**
      * The identity of the peer of a TLS session whose handshake has completed, from the peer's
-     * certificate (already verified against the CA by the trust manager).
+     * certificate (already verified against the CA by the trust manager). Unchecked, so that it
+     * serves as a {@code Function<SSLSession, ...>}.
      *
-     * @throws SSLPeerUnverifiedException if the peer sent no certificate, or its certificate
-     *                                    has no valid node name as CN or no IPv4 address SAN
+     * @throws UncheckedIOException with an {@link SSLPeerUnverifiedException} as its cause, and
+     *                              its message, if the peer sent no certificate, or its
+     *                              certificate has no valid node name as CN or no IPv4 address SAN
      */
-    public static PeerIdentity of(SSLSession session) throws SSLPeerUnverifiedException {
-        Certificate[] chain = session.getPeerCertificates();
+    public static PeerIdentity of(SSLSession session) {
+        Certificate[] chain;
+        try {
+            chain = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            throw unverified("peer certificate: none (" + e.getMessage() + ")", e);
+        }
         if (chain.length == 0 || !(chain[0] instanceof X509Certificate cert)) {
-            throw new SSLPeerUnverifiedException("peer certificate: none, or not X.509");
+            throw unverified("peer certificate: none, or not X.509", null);
         }
         try {
             return of(cert);
         } catch (IllegalArgumentException e) {
-            SSLPeerUnverifiedException x = new SSLPeerUnverifiedException("peer certificate: " + e.getMessage());
-            x.initCause(e);
-            throw x;
+            throw unverified("peer certificate: " + e.getMessage(), e);
         }
     }
 
@@ -87,6 +93,12 @@ public record PeerIdentity(String name, List<Integer> addresses) {
                 + " PublicIPs, as `muslin ca issue --ip` writes them)");
         }
         return new PeerIdentity(name, addresses);
+    }
+
+    private static UncheckedIOException unverified(String message, Throwable cause) {
+        SSLPeerUnverifiedException e = new SSLPeerUnverifiedException(message);
+        e.initCause(cause);
+        return new UncheckedIOException(message, e);
     }
 
     /** True if the certificate names {@code ipv4}: a lease of this peer may carry it as PublicIP. */

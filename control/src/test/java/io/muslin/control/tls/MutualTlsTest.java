@@ -28,6 +28,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.cert.CertPathValidatorException;
@@ -231,7 +232,8 @@ class MutualTlsTest {
         try (Server server = new Server(hubContext()); Client client = new Client(dnsOnly, LOOPBACK, server.port())) {
             client.handshake().get(WAIT_S, TimeUnit.SECONDS);
             ExecutionException e = assertThrows(ExecutionException.class, () -> server.identity().get(WAIT_S, TimeUnit.SECONDS));
-            assertInstanceOf(SSLPeerUnverifiedException.class, e.getCause());
+            assertInstanceOf(UncheckedIOException.class, e.getCause());
+            assertInstanceOf(SSLPeerUnverifiedException.class, e.getCause().getCause());
             assertEquals("peer certificate: hub-3: no IPv4 address in subjectAltName (expected: the node's PublicIPs,"
                 + " as `muslin ca issue --ip` writes them)", e.getCause().getMessage());
         }
@@ -351,7 +353,7 @@ class MutualTlsTest {
                     if (done.isSuccess()) {
                         try {
                             identity.complete(PeerIdentity.of(ctx.pipeline().get(SslHandler.class).engine().getSession()));
-                        } catch (SSLPeerUnverifiedException e) {
+                        } catch (UncheckedIOException e) {
                             identity.completeExceptionally(e);
                         }
                     } else {
