@@ -6,6 +6,9 @@ import io.muslin.control.hub.HubLeaseStore;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;
+import io.muslin.control.tls.CertificateSpec;
+import io.muslin.control.tls.ClusterCa;
+import io.muslin.control.tls.TlsContexts;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.channel.EventLoopGroup;
@@ -14,7 +17,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -186,7 +188,7 @@ public final class HubScale {
         }
 
         void join(EventLoopGroup group) throws IOException {
-            SslContext ssl = pki == null ? null : SimPki.client(pki, "sim" + index);
+            SslContext ssl = pki == null ? null : SimPki.client(pki, "sim" + index, publicIp(index));
             HubClientSettings settings = HubClientSettings.of(List.of(hub), ssl, "sim" + index)
                 .withTimeouts(Duration.ofSeconds(60), Duration.ofSeconds(60));
             store = HubLeaseStore.open(settings, group, null);
@@ -227,18 +229,29 @@ public final class HubScale {
         }
     }
 
-    /** Reads the simulated nodes' certificates (issued by the script) into client contexts. */
+    /** The simulated nodes' certificates: issued by the cluster CA in the PKI directory, one per node. */
     static final class SimPki {
         private SimPki() {
         }
 
-        static SslContext client(Path dir, String name) throws IOException {
-            return io.muslin.control.tls.TlsContexts.client(dir.resolve("ca.crt"), dir.resolve(name + ".crt"),
-                dir.resolve(name + ".key"));
+        /** Issues (once) node {@code name}'s certificate naming {@code address}, and returns its client context. */
+        static SslContext client(Path dir, String name, int address) throws IOException {
+            Path crt = dir.resolve(name + ".crt");
+            Path key = dir.resolve(name + ".key");
+            if (!Files.exists(crt)) {
+                ClusterCa ca = ca(dir);
+                ca.issue(CertificateSpec.node(name, List.of(address))).write(crt, key, true);
+            }
+            return TlsContexts.client(dir.resolve(ClusterCa.CERT_FILE), crt, key);
         }
 
-        static String read(Path file) throws IOException {
-            return Files.readString(file, StandardCharsets.UTF_8);
+        private static ClusterCa loaded;
+
+        private static synchronized ClusterCa ca(Path dir) throws IOException {
+            if (loaded == null) {
+                loaded = ClusterCa.load(dir);
+            }
+            return loaded;
         }
     }
 }

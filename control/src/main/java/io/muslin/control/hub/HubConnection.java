@@ -6,6 +6,7 @@ import io.muslin.control.hub.HubMessage.Reply;
 import io.muslin.control.hub.HubMessage.Status;
 import io.muslin.control.hub.HubMessage.Watch;
 import io.muslin.control.hub.HubMessage.Welcome;
+import io.muslin.control.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -122,7 +123,7 @@ final class HubConnection {
                 @Override
                 protected void initChannel(SocketChannel ch) {
                     if (settings.ssl() != null) {
-                        ch.pipeline().addLast("tls", settings.ssl().newHandler(ch.alloc(), e.host(), e.port()));
+                        ch.pipeline().addLast("tls", TlsContexts.clientHandler(settings.ssl(), ch.alloc(), e.host(), e.port()));
                     }
                     ch.pipeline()
                         .addLast("idle", new IdleStateHandler(3 * heartbeatMs, heartbeatMs, 0, TimeUnit.MILLISECONDS))
