@@ -40,11 +40,15 @@ class EmbeddedLeaseStoreTest {
     }
 
     private EmbeddedLeaseStore store() throws IOException {
-        return store(EmbeddedLeaseStore.DEFAULT_HISTORY);
+        return store(settings());
     }
 
-    private EmbeddedLeaseStore store(int history) throws IOException {
-        EmbeddedLeaseStore s = EmbeddedLeaseStore.open(dir, Optional.of("{\"Network\":\"10.244.0.0/16\"}"), history);
+    private EmbeddedLeaseStore.Settings settings() {
+        return EmbeddedLeaseStore.Settings.of(dir, Optional.of("{\"Network\":\"10.244.0.0/16\"}"));
+    }
+
+    private EmbeddedLeaseStore store(EmbeddedLeaseStore.Settings settings) throws IOException {
+        EmbeddedLeaseStore s = EmbeddedLeaseStore.open(settings);
         open.add(s);
         return s;
     }
@@ -74,7 +78,7 @@ class EmbeddedLeaseStoreTest {
         s.renew(lease(1, 1));
         assertEquals(1, s.list().revision(), "a renewal that changes nothing writes nothing");
         LeaseLostException e = assertThrows(LeaseLostException.class, () -> s.renew(lease(1, 2)));
-        assertEquals("subnet 10.244.1.0/24 is held by 192.168.50.1", e.getMessage());
+        assertEquals("lost 10.244.1.0/24: it is held by 192.168.50.1", e.getMessage());
         s.release(lease(1, 1).subnet());
         s.release(lease(1, 1).subnet());
         assertEquals(2, s.list().revision(), "release is idempotent");
@@ -85,8 +89,8 @@ class EmbeddedLeaseStoreTest {
     void ttlOutOfRangeNamesTheRange() throws Exception {
         EmbeddedLeaseStore s = store();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> s.acquire(lease(1, 1), Duration.ofDays(8)));
-        assertEquals("TTL 691200 s is out of range (accepted: 1-604800 s)", e.getMessage());
+            () -> s.acquire(lease(1, 1), Duration.ofDays(2)));
+        assertEquals("lease TTL 172800 s is out of range (accepted: whole seconds, 1-86400 s)", e.getMessage());
     }
 
     @Test
@@ -130,7 +134,7 @@ class EmbeddedLeaseStoreTest {
 
     @Test
     void aRevisionOlderThanTheHistoryGetsAResync() throws Exception {
-        EmbeddedLeaseStore s = store(2);
+        EmbeddedLeaseStore s = store(settings().withHistorySize(2));
         for (int n = 1; n <= 5; n++) {
             assertTrue(s.acquire(lease(n, n), TTL));
         }
@@ -192,9 +196,9 @@ class EmbeddedLeaseStoreTest {
 
     @Test
     void compactionWritesASnapshotAndEmptiesTheJournal() throws Exception {
-        EmbeddedLeaseStore s = store();
-        for (int i = 0; i < EmbeddedLeaseStore.COMPACT_AFTER + 10; i++) {
-            assertTrue(s.acquire(Lease.vxlan(lease(i % 200, 1).subnet(), lease(1, 1).publicIp(), 1, 0x6e0000000000L + i), TTL));
+        EmbeddedLeaseStore s = store(settings().withCompactAfter(100));
+        for (int i = 0; i < 100 + 10; i++) {
+            assertTrue(s.acquire(Lease.vxlan(lease(i % 20, 1).subnet(), lease(1, 1).publicIp(), 1, 0x6e0000000000L + i), TTL));
         }
         LeaseStore.Snapshot before = s.list();
         s.close();
