@@ -1,6 +1,7 @@
 package io.muslin.control.store;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.LeaseJson;
 import io.muslin.control.store.EmbeddedLeaseWatch.Change;
 import io.muslin.control.store.LeaseJournal.Stored;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -231,6 +232,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     }
 
     private void put(Stored stored) throws IOException {
+        checkStorable(stored.lease());
         long rev = ++revision; // used up even if the write fails
         journal.put(rev, stored.lease(), stored.ttlSeconds());
         leases.put(stored.lease().subnet(), new Held(stored, deadline(stored.ttlSeconds())));
@@ -305,6 +307,22 @@ public final class EmbeddedLeaseStore implements LeaseStore {
             expiryFailing = false;
         }
         LOG.info("{}: {} lease(s) expired: {}", where, due.size(), due.size() <= 10 ? due : due.subList(0, 10) + " ...");
+    }
+
+    /**
+     * A lease is written only if it reads back as itself: one that does not (a multicast VTEP
+     * MAC, a VXLAN lease without a VNI) would make the journal fail to load.
+     */
+    private static void checkStorable(Lease lease) {
+        Lease back;
+        try {
+            back = LeaseJson.fromTree(LeaseJson.toTree(lease, true), "lease");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot store " + lease + ": " + e.getMessage(), e);
+        }
+        if (!back.equals(lease)) {
+            throw new IllegalArgumentException("cannot store " + lease + ": it reads back as " + back);
+        }
     }
 
     private static long deadline(long ttlSeconds) {

@@ -249,13 +249,16 @@ final class LeaseJournal implements AutoCloseable {
             throw new IOException(file + ": not written since an earlier write could not be taken back ("
                 + broken.getMessage() + "); restart the store to reload it", broken);
         }
-        FileChannel ch = channel();
-        long before = ch.size();
+        long before = -1;
         try {
+            FileChannel ch = channel();
+            before = ch.size();
             writeFully(ch, lines.getBytes(StandardCharsets.UTF_8));
             ch.force(false);
         } catch (IOException e) {
-            takeBack(before, e);
+            if (before >= 0) {
+                takeBack(before, e);
+            }
             throw new IOException(file + ": cannot record a change: " + e, e);
         }
         records += count;
