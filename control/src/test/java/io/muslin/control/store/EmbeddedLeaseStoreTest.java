@@ -436,18 +436,21 @@ class EmbeddedLeaseStoreTest {
         EmbeddedLeaseStore s = store();
         RecordingListener events = new RecordingListener();
         LeaseStore.Watch[] self = new LeaseStore.Watch[1];
-        CountDownLatch opened = new CountDownLatch(1);
+        CountDownLatch bothQueued = new CountDownLatch(1);
         self[0] = s.watch(1, onPut((lease, revision) -> {
-            opened.await();
+            bothQueued.await();
             events.put(lease, revision);
             self[0].close(); // must not wait for itself
         }));
-        opened.countDown();
         open.add(self[0]);
         assertTrue(s.acquire(lease(1, 1), TTL));
         assertTrue(s.acquire(lease(2, 2), TTL));
+        bothQueued.countDown();
         assertEquals(new Put(lease(1, 1), 1), events.next());
-        TimeUnit.MILLISECONDS.sleep(200);
+        RecordingListener later = watch(s, 3);
+        assertTrue(s.acquire(lease(3, 3), TTL));
+        assertEquals(new Put(lease(3, 3), 3), later.next());
+        TimeUnit.MILLISECONDS.sleep(100);
         assertNull(events.poll(), "revision 2, queued before the close, is dropped");
     }
 }
