@@ -1,6 +1,8 @@
 package io.muslin.control.store;
 
 import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.LeaseJson;
+import io.muslin.control.store.EmbeddedLeaseWatch.Change;
 import io.muslin.control.store.LeaseJournal.Stored;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
@@ -10,16 +12,13 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -28,58 +27,93 @@ import org.slf4j.LoggerFactory;
 /**
  * The hub's own store: leases in memory, on disk through {@link LeaseJournal}, with the
  * semantics of {@link EtcdLeaseStore} (flannel's): create-if-absent, taken over by the same
- * PublicIP, a TTL per lease, revisions, watches from a revision.
+ * PublicIP, a TTL per lease, a revision per put or delete, watches from a revision.
  *
  * <p>One difference, because the hub renews for many nodes and may itself have restarted:
  * {@link #renew} needs only an entry with the same PublicIP, not an earlier {@link #acquire}
  * through this instance.
  *
- * <p>Threads: callers (under one lock, with a journal fsync per put or delete); one daemon
- * thread that expires leases every {@link #SWEEP}; one virtual thread per watch delivering its
- * events in order.
+ * <p>Durability: a put or delete is in the journal and forced to disk before the call returns;
+ * renewals are not written. After a restart every lease gets its full TTL again from the load
+ * (as etcd does after a leader change) and revisions continue from the last one on disk. A
+ * change whose write fails is not applied, but uses up its revision, so a record that reached
+ * the disk after all can never share a revision with a later one.
+ *
+ * <p>Threads: callers, under one lock (with an fsync per put or delete); one daemon thread,
+ * {@code muslin-store-expiry}, that deletes the leases past their TTL every {@link #SWEEP}
+ * (a scan of the table, all of a sweep's deletes with one fsync); one virtual thread per watch
+ * ({@link EmbeddedLeaseWatch}), never called under the lock.
  */
 public final class EmbeddedLeaseStore implements LeaseStore {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLeaseStore.class);
     public static final Duration MIN_TTL = Duration.ofSeconds(1);
-    public static final Duration MAX_TTL = Duration.ofDays(7);
-    public static final int DEFAULT_HISTORY = 10_000;
-    /** Journal records after which the snapshot is rewritten and the journal emptied. */
-    static final int COMPACT_AFTER = 1_000;
+    /** flannel's lease TTL, and the longest accepted. */
+    public static final Duration MAX_TTL = Duration.ofHours(24);
     static final Duration SWEEP = Duration.ofMillis(100);
-    private static final Comparator<Ipv4Prefix> ORDER =
-        Comparator.comparingInt((Ipv4Prefix p) -> p.address()).thenComparingInt(Ipv4Prefix::length);
+    /** Key order: by network address (unsigned), then prefix length. */
+    static final Comparator<Ipv4Prefix> ORDER =
+        Comparator.comparing(Ipv4Prefix::address, Integer::compareUnsigned).thenComparingInt(Ipv4Prefix::length);
+
+    /**
+     * The embedded store's configuration.
+     *
+     * @param dir           where {@code leases.json} and {@code leases.journal} are kept (created if absent)
+     * @param networkConfig flannel's net-conf.json, served by {@link #networkConfig()}
+     * @param historySize   changes kept for watches that start at an earlier revision
+     * @param compactAfter  journal records after which the snapshot is rewritten and the journal emptied
+     */
+    public record Settings(Path dir, Optional<String> networkConfig, int historySize, int compactAfter) {
+        public static final int DEFAULT_HISTORY = 10_000;
+        public static final int DEFAULT_COMPACT_AFTER = 1_000;
+
+        public Settings {
+            Objects.requireNonNull(dir, "dir");
+            Objects.requireNonNull(networkConfig, "networkConfig");
+            if (historySize < 1) {
+                throw new IllegalArgumentException("historySize: " + historySize + " is out of range (accepted: 1 or more)");
+            }
+            if (compactAfter < 1) {
+                throw new IllegalArgumentException("compactAfter: " + compactAfter + " is out of range (accepted: 1 or more)");
+            }
+        }
+
+        public static Settings of(Path dir, Optional<String> networkConfig) {
+            return new Settings(dir, networkConfig, DEFAULT_HISTORY, DEFAULT_COMPACT_AFTER);
+        }
+
+        public Settings withHistorySize(int newSize) {
+            return new Settings(dir, networkConfig, newSize, compactAfter);
+        }
+
+        public Settings withCompactAfter(int records) {
+            return new Settings(dir, networkConfig, historySize, records);
+        }
+    }
 
     /** A lease in memory: what is stored, and when it expires unless renewed. */
     private record Held(Stored stored, long deadlineNanos) {
     }
 
-    /** A change, kept for watches that start from an earlier revision. */
-    private record Change(long revision, Lease put, Ipv4Prefix deleted) {
-    }
-
-    private final Path dir;
-    private final Optional<String> networkConfig;
-    private final int historySize;
+    private final Settings settings;
+    private final String where;
     private final LeaseJournal journal;
     private final TreeMap<Ipv4Prefix, Held> leases = new TreeMap<>(ORDER);
     private final ArrayDeque<Change> history = new ArrayDeque<>();
-    private final Set<EmbeddedWatch> watches = ConcurrentHashMap.newKeySet();
+    private final Set<EmbeddedLeaseWatch> watches = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService sweeper;
     private long revision;
     /** Every change after this revision is in {@link #history}. */
     private long historyStart;
+    private boolean expiryFailing;
     private boolean closed;
 
-    private EmbeddedLeaseStore(Path dir, Optional<String> networkConfig, int historySize) throws IOException {
-        this.dir = dir;
-        this.networkConfig = networkConfig;
-        this.historySize = historySize;
-        Map<Ipv4Prefix, Stored> loaded = new HashMap<>();
-        long[] rev = new long[1];
-        this.journal = LeaseJournal.open(dir, loaded, rev);
-        long now = System.nanoTime();
-        loaded.forEach((subnet, s) -> leases.put(subnet, new Held(s, now + TimeUnit.SECONDS.toNanos(s.ttlSeconds()))));
-        this.revision = rev[0];
+    private EmbeddedLeaseStore(Settings settings) throws IOException {
+        this.settings = settings;
+        this.where = "store " + settings.dir();
+        LeaseJournal.Loaded loaded = LeaseJournal.open(settings.dir());
+        this.journal = loaded.journal();
+        loaded.leases().forEach((subnet, s) -> leases.put(subnet, new Held(s, deadline(s.ttlSeconds()))));
+        this.revision = loaded.revision();
         this.historyStart = revision;
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "muslin-store-expiry");
@@ -87,57 +121,71 @@ public final class EmbeddedLeaseStore implements LeaseStore {
             return t;
         });
         sweeper.scheduleWithFixedDelay(this::expire, SWEEP.toMillis(), SWEEP.toMillis(), TimeUnit.MILLISECONDS);
-        LOG.info("store {}: {} lease(s) at revision {}", dir, leases.size(), revision);
+        LOG.info("{}: {} lease(s) at revision {}", where, leases.size(), revision);
     }
 
-    /** Opens (creating) the store in {@code dir}; {@code networkConfig} is served as {@code <prefix>/config} would be. */
+    /** Opens (creating) the store in {@code dir}, with the default history and compaction. */
     public static EmbeddedLeaseStore open(Path dir, Optional<String> networkConfig) throws IOException {
-        return open(dir, networkConfig, DEFAULT_HISTORY);
+        return open(Settings.of(dir, networkConfig));
     }
 
-    /** As {@link #open(Path, Optional)}, keeping {@code historySize} changes for watches that start back in time. */
-    public static EmbeddedLeaseStore open(Path dir, Optional<String> networkConfig, int historySize) throws IOException {
-        return new EmbeddedLeaseStore(dir, networkConfig, historySize);
+    /**
+     * Opens (creating) the store and loads what is on disk. Throws IOException naming the file
+     * (and line) if a file cannot be read or is corrupt, or if another store has the directory open.
+     */
+    public static EmbeddedLeaseStore open(Settings settings) throws IOException {
+        return new EmbeddedLeaseStore(settings);
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     @Override
     public Optional<String> networkConfig() {
-        return networkConfig;
+        return settings.networkConfig();
     }
 
+    /** As {@link LeaseStore#acquire}; a TTL outside {@link #MIN_TTL}..{@link #MAX_TTL} is an IllegalArgumentException. */
     @Override
     public synchronized boolean acquire(Lease lease, Duration ttl) throws IOException {
+        long ttlSeconds = ttlSeconds(ttl);
         checkOpen();
-        checkTtl(ttl);
         Held held = leases.get(lease.subnet());
         if (held != null && held.stored().lease().publicIp() != lease.publicIp()) {
             return false;
         }
-        Stored stored = new Stored(lease, ttl.toSeconds());
+        Stored stored = new Stored(lease, ttlSeconds);
         if (held != null && held.stored().equals(stored)) {
-            leases.put(lease.subnet(), new Held(stored, deadline(ttl.toSeconds())));
-            return true;
+            leases.put(lease.subnet(), new Held(stored, deadline(ttlSeconds)));
+        } else {
+            put(stored);
         }
-        put(stored);
         return true;
     }
 
+    /**
+     * Restarts the TTL of the entry for {@code lease.subnet()}, and writes {@code lease} if it
+     * differs from what is stored. Any entry with the same PublicIP can be renewed.
+     *
+     * @throws LeaseLostException if there is no entry (expired or released) or another PublicIP holds it
+     */
     @Override
     public synchronized void renew(Lease lease) throws IOException {
         checkOpen();
         Held held = leases.get(lease.subnet());
         if (held == null) {
-            throw new LeaseLostException("lease for " + lease.subnet() + " expired or was released");
+            throw new LeaseLostException("lost " + lease.subnet() + ": it expired or was released");
         }
         if (held.stored().lease().publicIp() != lease.publicIp()) {
-            throw new LeaseLostException("subnet " + lease.subnet() + " is held by "
+            throw new LeaseLostException("lost " + lease.subnet() + ": it is held by "
                 + Ipv4Address.format(held.stored().lease().publicIp()));
         }
-        long ttl = held.stored().ttlSeconds();
-        if (!held.stored().lease().equals(lease)) {
-            put(new Stored(lease, ttl));
+        long ttlSeconds = held.stored().ttlSeconds();
+        if (held.stored().lease().equals(lease)) {
+            leases.put(lease.subnet(), new Held(held.stored(), deadline(ttlSeconds)));
         } else {
-            leases.put(lease.subnet(), new Held(held.stored(), deadline(ttl)));
+            put(new Stored(lease, ttlSeconds));
         }
     }
 
@@ -145,7 +193,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     public synchronized void release(Ipv4Prefix subnet) throws IOException {
         checkOpen();
         if (leases.containsKey(subnet)) {
-            remove(subnet);
+            delete(List.of(subnet));
         }
     }
 
@@ -157,56 +205,76 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     }
 
     /**
-     * Follows changes from {@code fromRevision}: the kept changes from there, or (when it is
-     * older than the history, or a revision this store never reached) a
-     * {@link LeaseListener#resync} with every lease, then each change as it happens.
+     * As {@link LeaseStore#watch}. The kept changes from {@code fromRevision} are delivered first;
+     * if it is older than the history (or than the load, after a restart) the watch starts with
+     * a {@link LeaseListener#resync} and goes on after the listing's revision. A revision the
+     * store has not reached yet is waited for.
      */
     @Override
     public synchronized Watch watch(long fromRevision, LeaseListener listener) {
+        if (fromRevision < 1) {
+            throw new IllegalArgumentException("watch revision " + fromRevision + " is out of range (accepted: 1 or more)");
+        }
         checkOpen();
-        EmbeddedWatch w = new EmbeddedWatch(listener);
-        if (fromRevision > historyStart && fromRevision <= revision + 1) {
-            for (Change c : history) {
-                if (c.revision() >= fromRevision) {
-                    w.offer(c);
-                }
-            }
+        EmbeddedLeaseWatch w;
+        if (fromRevision > historyStart) {
+            w = new EmbeddedLeaseWatch(where, listener, fromRevision, watches::remove);
+            history.forEach(w::offer);
         } else {
             Snapshot s = list();
-            w.deliver(() -> listener.resync(s));
+            LOG.debug("{}: watch from revision {}, before the history (from {}): resync at {}", where, fromRevision,
+                historyStart + 1, s.revision());
+            w = new EmbeddedLeaseWatch(where, listener, s.revision() + 1, watches::remove);
+            w.resync(s);
         }
         watches.add(w);
         return w;
     }
 
     private void put(Stored stored) throws IOException {
-        long rev = revision + 1;
+        checkStorable(stored.lease());
+        long rev = ++revision; // used up even if the write fails
         journal.put(rev, stored.lease(), stored.ttlSeconds());
-        revision = rev;
         leases.put(stored.lease().subnet(), new Held(stored, deadline(stored.ttlSeconds())));
-        changed(new Change(rev, stored.lease(), null));
+        changed(Change.put(rev, stored.lease()));
+        compactIfDue();
     }
 
-    private void remove(Ipv4Prefix subnet) throws IOException {
-        long rev = revision + 1;
-        journal.delete(rev, subnet);
-        revision = rev;
-        leases.remove(subnet);
-        changed(new Change(rev, null, subnet));
+    /** Deletes {@code subnets}, one revision each, with one fsync. */
+    private void delete(List<Ipv4Prefix> subnets) throws IOException {
+        long first = revision + 1;
+        revision += subnets.size(); // used up even if the write fails
+        journal.delete(first, subnets);
+        long rev = first;
+        for (Ipv4Prefix subnet : subnets) {
+            leases.remove(subnet);
+            changed(Change.delete(rev++, subnet));
+        }
+        compactIfDue();
     }
 
-    private void changed(Change change) throws IOException {
+    private void changed(Change change) {
         history.addLast(change);
-        while (history.size() > historySize) {
+        while (history.size() > settings.historySize()) {
             historyStart = history.removeFirst().revision();
         }
-        for (EmbeddedWatch w : watches) {
+        for (EmbeddedLeaseWatch w : watches) {
             w.offer(change);
         }
-        if (journal.records() >= COMPACT_AFTER) {
-            Map<Ipv4Prefix, Stored> all = new TreeMap<>(ORDER);
-            leases.forEach((s, h) -> all.put(s, h.stored()));
+    }
+
+    /** The change is durable in the journal already: a failed compaction is logged and tried again on the next change. */
+    private void compactIfDue() {
+        if (journal.records() < settings.compactAfter()) {
+            return;
+        }
+        List<Stored> all = new ArrayList<>(leases.size());
+        leases.values().forEach(h -> all.add(h.stored()));
+        try {
             journal.compact(revision, all);
+            LOG.debug("{}: compacted {} lease(s) at revision {}", where, all.size(), revision);
+        } catch (IOException e) {
+            LOG.warn("{}: cannot write the snapshot, the journal keeps growing: {}", where, e.toString());
         }
     }
 
@@ -222,14 +290,38 @@ public final class EmbeddedLeaseStore implements LeaseStore {
                 due.add(subnet);
             }
         });
-        for (Ipv4Prefix subnet : due) {
-            try {
-                remove(subnet);
-                LOG.info("lease for {} expired", subnet);
-            } catch (IOException e) {
-                LOG.error("store {}: cannot record the expiry of {}: {} (retrying)", dir, subnet, e.getMessage());
-                return;
+        if (due.isEmpty()) {
+            return;
+        }
+        try {
+            delete(due);
+        } catch (IOException e) {
+            if (!expiryFailing) {
+                LOG.error("{}: cannot record the expiry of {} lease(s), retrying: {}", where, due.size(), e.getMessage());
+                expiryFailing = true;
             }
+            return;
+        }
+        if (expiryFailing) {
+            LOG.info("{}: expiry recorded again", where);
+            expiryFailing = false;
+        }
+        LOG.info("{}: {} lease(s) expired: {}", where, due.size(), due.size() <= 10 ? due : due.subList(0, 10) + " ...");
+    }
+
+    /**
+     * A lease is written only if it reads back as itself: one that does not (a multicast VTEP
+     * MAC, a VXLAN lease without a VNI) would make the journal fail to load.
+     */
+    private static void checkStorable(Lease lease) {
+        Lease back;
+        try {
+            back = LeaseJson.fromTree(LeaseJson.toTree(lease, true), "lease");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot store " + lease + ": " + e.getMessage(), e);
+        }
+        if (!back.equals(lease)) {
+            throw new IllegalArgumentException("cannot store " + lease + ": it reads back as " + back);
         }
     }
 
@@ -237,94 +329,44 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         return System.nanoTime() + TimeUnit.SECONDS.toNanos(ttlSeconds);
     }
 
-    private static void checkTtl(Duration ttl) {
-        if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
-            throw new IllegalArgumentException("TTL " + ttl.toSeconds() + " s is out of range (accepted: "
+    private static long ttlSeconds(Duration ttl) {
+        if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0 || ttl.toNanosPart() != 0) {
+            throw new IllegalArgumentException("lease TTL " + describe(ttl) + " is out of range (accepted: whole seconds, "
                 + MIN_TTL.toSeconds() + "-" + MAX_TTL.toSeconds() + " s)");
         }
+        return ttl.toSeconds();
+    }
+
+    private static String describe(Duration d) {
+        return d.toNanosPart() == 0 ? d.toSeconds() + " s" : d.toString();
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("store " + dir + " is closed");
+            throw new IllegalStateException(where + " is closed");
         }
     }
 
+    /** Stops expiry, closes the watches (waiting for listener calls in progress) and the journal. */
     @Override
     public void close() {
-        List<EmbeddedWatch> open;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            open = List.copyOf(watches);
         }
-        sweeper.shutdownNow();
-        open.forEach(EmbeddedWatch::close);
+        sweeper.shutdown(); // never interrupt it: an interrupt in a FileChannel call closes the journal
+        for (EmbeddedLeaseWatch w : List.copyOf(watches)) {
+            w.close();
+        }
         synchronized (this) {
             try {
                 journal.close();
             } catch (IOException e) {
-                LOG.warn("store {}: closing the journal: {}", dir, e.getMessage());
+                LOG.warn("{}: closing the journal: {}", where, e.toString());
             }
-        }
-    }
-
-    /** A watch: its own virtual thread delivers, in the order offered (under the store's lock). */
-    private final class EmbeddedWatch implements Watch {
-        private final LeaseListener listener;
-        private final ExecutorService delivery = Executors.newSingleThreadExecutor(
-            Thread.ofVirtual().name("muslin-store-watch").factory());
-        private volatile boolean closed;
-
-        EmbeddedWatch(LeaseListener listener) {
-            this.listener = listener;
-        }
-
-        void offer(Change c) {
-            if (c.put() != null) {
-                deliver(() -> listener.put(c.put(), c.revision()));
-            } else {
-                deliver(() -> listener.delete(c.deleted(), c.revision()));
-            }
-        }
-
-        void deliver(Runnable call) {
-            if (closed) {
-                return;
-            }
-            try {
-                delivery.execute(() -> {
-                    if (closed) {
-                        return;
-                    }
-                    try {
-                        call.run();
-                    } catch (RuntimeException e) {
-                        LOG.warn("store {}: a watch listener failed; the watch goes on", dir, e);
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                // closed meanwhile
-            }
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            watches.remove(this);
-            delivery.shutdown();
-            try {
-                if (!Thread.currentThread().getName().equals("muslin-store-watch")) {
-                    delivery.awaitTermination(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LOG.info("{}: closed at revision {}", where, revision);
         }
     }
 }

@@ -11,13 +11,17 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -35,9 +39,18 @@ import org.slf4j.LoggerFactory;
  *                   {"Revision":122,"Delete":"10.244.3.0/24"}
  * </pre>
  *
- * A crash can leave the journal's last line half written: it is cut off with a warning (that
+ * Leases are in flannel's lease JSON ({@link LeaseJson}) with {@code Subnet}. Revisions in the
+ * journal increase; a record at or below the snapshot's revision is already in the snapshot (a
+ * crash between writing the snapshot and emptying the journal) and is skipped.
+ *
+ * <p>A crash can leave the journal's last line half written: it is cut off with a warning (that
  * change was never acknowledged). Any other line that does not parse is an error naming the
- * file and line. Not thread-safe: {@link EmbeddedLeaseStore} calls it under its lock.
+ * file and line. A write that fails is taken back (the file is cut to its length before), so
+ * later records never follow a partial line.
+ *
+ * <p>The journal is locked ({@link FileChannel#tryLock}) while open: a second store on the same
+ * directory, in this process or another, is refused. Not thread-safe: {@link EmbeddedLeaseStore}
+ * calls it under its lock.
  */
 final class LeaseJournal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseJournal.class);
@@ -49,44 +62,66 @@ final class LeaseJournal implements AutoCloseable {
     private static final String TTL = "TTL";
     private static final String PUT = "Put";
     private static final String DELETE = "Delete";
+    /** Read back without the store's range, so a file written under another limit still loads. */
+    private static final long MAX_STORED_TTL = Integer.MAX_VALUE;
 
     /** A lease as stored: the value and the TTL it was taken for. */
     record Stored(Lease lease, long ttlSeconds) {
     }
 
-    /** What was on disk: leases by subnet and the last revision. */
-    record Loaded(Map<Ipv4Prefix, Stored> leases, long revision) {
+    /** An open journal, and what was on disk when it was opened: leases by subnet and the last revision. */
+    record Loaded(LeaseJournal journal, Map<Ipv4Prefix, Stored> leases, long revision) {
     }
 
     private final Path dir;
-    private final FileChannel journal;
+    private final Path file;
+    private FileChannel journal;
     private int records;
+    /** Set when a failed write could not be taken back: no more writes. */
+    private IOException broken;
+    private boolean closed;
 
     private LeaseJournal(Path dir, FileChannel journal, int records) {
         this.dir = dir;
+        this.file = dir.resolve(JOURNAL);
         this.journal = journal;
         this.records = records;
     }
 
-    /** Opens (creating) the files in {@code dir} and loads them into {@code into}; returns the journal and the revision. */
-    static LeaseJournal open(Path dir, Map<Ipv4Prefix, Stored> into, long[] revisionOut) throws IOException {
+    /** Opens (creating) the files in {@code dir}, locks the journal and loads both files. */
+    static Loaded open(Path dir) throws IOException {
         Files.createDirectories(dir);
-        long revision = 0;
-        Path snapshot = dir.resolve(SNAPSHOT);
-        if (Files.exists(snapshot)) {
-            revision = readSnapshot(snapshot, into);
-        }
         Path file = dir.resolve(JOURNAL);
+        boolean created = !Files.exists(file);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            int[] count = new int[1];
-            revision = replay(file, ch, into, revision, count);
+            lock(file, ch);
+            if (created) {
+                syncDirectory(dir);
+            }
+            Map<Ipv4Prefix, Stored> leases = new HashMap<>();
+            Path snapshot = dir.resolve(SNAPSHOT);
+            long revision = Files.exists(snapshot) ? readSnapshot(snapshot, leases) : 0;
+            Replay replay = new Replay(file, revision);
+            replay.run(ch, leases);
             ch.position(ch.size());
-            revisionOut[0] = revision;
-            return new LeaseJournal(dir, ch, count[0]);
+            return new Loaded(new LeaseJournal(dir, ch, replay.applied), leases, replay.revision);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
+        }
+    }
+
+    /** Locks the journal for this process; held until the channel closes. */
+    private static void lock(Path file, FileChannel ch) throws IOException {
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            throw new IOException(file + " is locked: another store has this directory open");
         }
     }
 
@@ -99,7 +134,7 @@ final class LeaseJournal implements AutoCloseable {
             for (int i = 0; i < items.size(); i++) {
                 JsonFields item = JsonFields.of(items.get(i), f.pathOf(LEASES, i), TTL, LEASE);
                 Lease lease = LeaseJson.fromTree(item.raw(LEASE), item.pathOf(LEASE));
-                into.put(lease.subnet(), new Stored(lease, item.requiredLong(TTL, 1, Long.MAX_VALUE)));
+                into.put(lease.subnet(), new Stored(lease, item.requiredLong(TTL, 1, MAX_STORED_TTL)));
             }
             return revision;
         } catch (IllegalArgumentException e) {
@@ -107,57 +142,86 @@ final class LeaseJournal implements AutoCloseable {
         }
     }
 
-    private static long replay(Path file, FileChannel ch, Map<Ipv4Prefix, Stored> into, long revision, int[] count)
-        throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        int start = 0;
-        int line = 0;
-        while (start < all.length) {
-            line++;
-            int end = start;
-            while (end < all.length && all[end] != '\n') {
-                end++;
-            }
-            boolean complete = end < all.length;
-            String text = new String(all, start, end - start, StandardCharsets.UTF_8);
-            try {
-                revision = apply(text, into, revision);
-                count[0]++;
-            } catch (IllegalArgumentException e) {
-                boolean last = !complete || end + 1 >= all.length;
-                if (!last) {
-                    throw new IOException(file + " line " + line + ": " + e.getMessage(), e);
-                }
-                LOG.warn("{} line {}: cut off an unfinished last record ({}); it was never acknowledged", file, line,
-                    e.getMessage());
-                ch.truncate(start);
-                ch.force(true);
-                return revision;
-            }
-            if (!complete) {
-                // a whole record without its newline: keep it, finish the line
-                ch.position(all.length);
-                ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
-                ch.force(false);
-            }
-            start = end + 1;
+    /** Replays the journal's lines onto the snapshot's leases. */
+    private static final class Replay {
+        private final Path file;
+        private final long snapshotRevision;
+        private long revision;
+        private int applied;
+
+        Replay(Path file, long snapshotRevision) {
+            this.file = file;
+            this.snapshotRevision = snapshotRevision;
+            this.revision = snapshotRevision;
         }
-        return revision;
+
+        void run(FileChannel ch, Map<Ipv4Prefix, Stored> into) throws IOException {
+            byte[] all = readAll(file, ch);
+            int start = 0;
+            for (int line = 1; start < all.length; line++) {
+                int end = start;
+                while (end < all.length && all[end] != '\n') {
+                    end++;
+                }
+                boolean last = end >= all.length - 1;
+                try {
+                    apply(new String(all, start, end - start, StandardCharsets.UTF_8), into);
+                } catch (IllegalArgumentException e) {
+                    if (!last) {
+                        throw new IOException(file + " line " + line + ": " + e.getMessage(), e);
+                    }
+                    LOG.warn("{} line {}: cut off an unfinished last record ({}); it was never acknowledged", file, line,
+                        e.getMessage());
+                    ch.truncate(start);
+                    ch.force(true);
+                    return;
+                }
+                if (end == all.length) {
+                    // a whole record without its newline (the crash came between the two): keep it
+                    ch.write(ByteBuffer.wrap(new byte[] {'\n'}), all.length);
+                    ch.force(false);
+                }
+                start = end + 1;
+            }
+        }
+
+        private void apply(String text, Map<Ipv4Prefix, Stored> into) {
+            JsonFields f = JsonFields.of(LeaseJson.readTree(text), "", REVISION, TTL, PUT, DELETE);
+            long rev = f.requiredLong(REVISION, 1, Long.MAX_VALUE);
+            if (rev <= snapshotRevision) {
+                return; // already in the snapshot
+            }
+            if (rev <= revision) {
+                throw f.error(REVISION, rev + " does not follow " + revision + " (expected: increasing revisions)");
+            }
+            if (f.has(PUT) == f.has(DELETE)) {
+                throw f.error(PUT, "expected exactly one of Put and Delete");
+            }
+            if (f.has(PUT)) {
+                Lease lease = LeaseJson.fromTree(f.raw(PUT), f.pathOf(PUT));
+                into.put(lease.subnet(), new Stored(lease, f.requiredLong(TTL, 1, MAX_STORED_TTL)));
+            } else {
+                into.remove(f.required(DELETE, "a subnet such as 10.244.1.0/24", Ipv4Prefix::parse));
+            }
+            revision = rev;
+            applied++;
+        }
     }
 
-    private static long apply(String text, Map<Ipv4Prefix, Stored> into, long revision) {
-        JsonFields f = JsonFields.of(LeaseJson.readTree(text), "", REVISION, TTL, PUT, DELETE);
-        long rev = f.requiredLong(REVISION, 1, Long.MAX_VALUE);
-        if (rev <= revision) {
-            return revision; // already in the snapshot (a crash between snapshot and truncation)
+    /**
+     * The whole journal, read through the locked channel: opening and closing another descriptor
+     * on the file would drop this process's lock (POSIX record locks are per process and file).
+     */
+    private static byte[] readAll(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException(file + ": " + size + " bytes is too large to replay");
         }
-        if (f.has(PUT)) {
-            Lease lease = LeaseJson.fromTree(f.raw(PUT), f.pathOf(PUT));
-            into.put(lease.subnet(), new Stored(lease, f.requiredLong(TTL, 1, Long.MAX_VALUE)));
-        } else {
-            into.remove(f.required(DELETE, "a subnet such as 10.244.1.0/24", Ipv4Prefix::parse));
+        ByteBuffer buf = ByteBuffer.allocate((int) size);
+        while (buf.hasRemaining() && ch.read(buf, buf.position()) >= 0) {
+            // until full, or the end
         }
-        return rev;
+        return Arrays.copyOf(buf.array(), buf.position());
     }
 
     /** Records a put; on disk when this returns. */
@@ -165,37 +229,93 @@ final class LeaseJournal implements AutoCloseable {
         ObjectNode o = LeaseJson.MAPPER.createObjectNode();
         o.put(REVISION, revision).put(TTL, ttlSeconds);
         o.set(PUT, LeaseJson.toTree(lease, true));
-        append(o);
+        append(line(o), 1);
     }
 
-    /** Records a delete; on disk when this returns. */
-    void delete(long revision, Ipv4Prefix subnet) throws IOException {
-        ObjectNode o = LeaseJson.MAPPER.createObjectNode();
-        o.put(REVISION, revision).put(DELETE, subnet.toString());
-        append(o);
-    }
-
-    private void append(ObjectNode record) throws IOException {
-        byte[] bytes = (write(record) + "\n").getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-            journal.write(buf);
+    /** Records deletes at {@code firstRevision}, {@code firstRevision + 1}, ...; on disk (one fsync) when this returns. */
+    void delete(long firstRevision, List<Ipv4Prefix> subnets) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        long revision = firstRevision;
+        for (Ipv4Prefix subnet : subnets) {
+            ObjectNode o = LeaseJson.MAPPER.createObjectNode();
+            o.put(REVISION, revision++).put(DELETE, subnet.toString());
+            lines.append(line(o));
         }
-        journal.force(false);
-        records++;
+        append(lines.toString(), subnets.size());
     }
 
-    /** Records written since the last {@link #compact}. */
+    private void append(String lines, int count) throws IOException {
+        if (broken != null) {
+            throw new IOException(file + ": not written since an earlier write could not be taken back ("
+                + broken.getMessage() + "); restart the store to reload it", broken);
+        }
+        long before = -1;
+        try {
+            FileChannel ch = channel();
+            before = ch.size();
+            writeFully(ch, lines.getBytes(StandardCharsets.UTF_8));
+            ch.force(false);
+        } catch (IOException e) {
+            if (before >= 0) {
+                takeBack(before, e);
+            }
+            throw new IOException(file + ": cannot record a change: " + e, e);
+        }
+        records += count;
+    }
+
+    /**
+     * After a failed write: cuts the journal back to {@code length}, so no later record follows a
+     * partial line. If that fails too, the journal takes no more writes.
+     */
+    private void takeBack(long length, IOException failure) {
+        boolean interrupted = Thread.interrupted(); // else the next call on the channel is interrupted too
+        try {
+            FileChannel ch = channel();
+            ch.truncate(length);
+            ch.position(length);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+            broken = failure;
+            LOG.error("{}: a failed write could not be taken back; the store takes no more changes: {}", file, e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * The journal's channel, opened (and locked) again if an interrupted caller closed it: a
+     * {@link FileChannel} closes itself when a thread blocked in it is interrupted.
+     */
+    private FileChannel channel() throws IOException {
+        if (!journal.isOpen() && !closed) {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            try {
+                lock(file, ch);
+                ch.position(ch.size());
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            journal = ch;
+            LOG.warn("{}: opened again after an interrupted caller closed it", file);
+        }
+        return journal;
+    }
+
+    /** Records in the journal (written since the last {@link #compact}, or loaded). */
     int records() {
         return records;
     }
 
     /** Writes every lease as the new snapshot (atomically) and empties the journal. */
-    void compact(long revision, Map<Ipv4Prefix, Stored> leases) throws IOException {
+    void compact(long revision, Collection<Stored> leases) throws IOException {
         ObjectNode o = LeaseJson.MAPPER.createObjectNode();
         o.put(REVISION, revision);
         ArrayNode array = o.putArray(LEASES);
-        for (Stored s : leases.values()) {
+        for (Stored s : leases) {
             ObjectNode item = array.addObject();
             item.put(TTL, s.ttlSeconds());
             item.set(LEASE, LeaseJson.toTree(s.lease(), true));
@@ -204,10 +324,7 @@ final class LeaseJournal implements AutoCloseable {
         Path tmp = dir.resolve(SNAPSHOT + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(write(o).getBytes(StandardCharsets.UTF_8));
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
+            writeFully(ch, write(o).getBytes(StandardCharsets.UTF_8));
             ch.force(true);
         }
         try {
@@ -215,20 +332,39 @@ final class LeaseJournal implements AutoCloseable {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // some file systems cannot sync a directory; the rename is still atomic
-        }
-        journal.truncate(0);
-        journal.position(0);
-        journal.force(true);
+        syncDirectory(dir);
+        // Only now may the journal go: until the rename is durable its records are still needed.
+        FileChannel ch = channel();
+        ch.truncate(0);
+        ch.position(0);
+        ch.force(true);
         records = 0;
     }
 
     @Override
     public void close() throws IOException {
-        journal.close();
+        closed = true;
+        journal.close(); // releases the lock
+    }
+
+    private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            ch.write(buf);
+        }
+    }
+
+    /** Makes a created or renamed entry of {@code dir} durable. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            LOG.debug("{}: cannot sync the directory ({}); some file systems do not allow it", dir, e.getMessage());
+        }
+    }
+
+    private static String line(ObjectNode o) {
+        return write(o) + "\n";
     }
 
     private static String write(ObjectNode o) {

@@ -1,6 +1,7 @@
 /**
- * Where leases are kept: {@link io.muslin.control.store.LeaseStore} and its etcd v3
- * implementation in flannel's layout.
+ * Where leases are kept: {@link io.muslin.control.store.LeaseStore}, its etcd v3
+ * implementation in flannel's layout ({@link io.muslin.control.store.EtcdLeaseStore}), and the
+ * hub's own store on disk with the same semantics ({@link io.muslin.control.store.EmbeddedLeaseStore}).
  *
  * <p>flannel ({@code pkg/subnet/etcd/registry.go}) keeps, under a prefix that defaults to
  * {@code /coreos.com/network}:
