@@ -48,7 +48,8 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLeaseStore.class);
     public static final Duration MIN_TTL = Duration.ofSeconds(1);
     /** flannel's lease TTL, and the longest accepted. */
-    public static final Duration MAX_TTL = Duration.ofHours(24);
+    /** The node's own limit for {@code Control.TTL} (flannel's default is 24 h). */
+    public static final Duration MAX_TTL = Duration.ofDays(7);
     static final Duration SWEEP = Duration.ofMillis(100);
     /** Key order: by network address (unsigned), then prefix length. */
     static final Comparator<Ipv4Prefix> ORDER =
