@@ -2,12 +2,10 @@ package io.muslin.node;
 
 import io.muslin.control.hub.HubConfig;
 import io.muslin.control.hub.HubServer;
-import io.muslin.control.hub.NodeIdentity;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.store.EmbeddedLeaseStore;
 import io.muslin.control.store.EtcdLeaseStore;
 import io.muslin.control.store.LeaseStore;
-import io.muslin.control.tls.PeerIdentity;
 import io.muslin.control.tls.TlsContexts;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,8 +13,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Function;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -63,8 +59,7 @@ final class HubCommand implements Callable<Integer> {
         HubServer hub;
         try {
             HubServer.Settings settings = cfg.insecure() ? HubServer.Settings.insecure(cfg.listen())
-                : HubServer.Settings.tls(cfg.listen(), TlsContexts.server(cfg.caFile(), cfg.certFile(), cfg.keyFile()),
-                    IDENTITY);
+                : HubServer.Settings.tls(cfg.listen(), TlsContexts.server(cfg.caFile(), cfg.certFile(), cfg.keyFile()));
             hub = HubServer.start(settings.withHeartbeat(cfg.heartbeat()), store);
         } catch (IOException | RuntimeException e) {
             store.close();
@@ -87,12 +82,6 @@ final class HubCommand implements Callable<Integer> {
         LOG.info("hub counters: {}", hub.stats().values());
         return 0;
     }
-
-    /** A node's identity from its verified certificate: CN and IP SANs. */
-    static final Function<SSLSession, NodeIdentity> IDENTITY = session -> {
-        PeerIdentity peer = PeerIdentity.of(session);
-        return new NodeIdentity(peer.name(), peer.addresses(), false);
-    };
 
     private static int fail(PrintWriter err, String message, int code) {
         err.println("muslin hub: " + message);

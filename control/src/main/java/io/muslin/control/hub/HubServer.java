@@ -68,8 +68,9 @@ public final class HubServer implements AutoCloseable {
             return new Settings(listen, null, null, DEFAULT_HEARTBEAT, DEFAULT_HISTORY, 4, 64L << 20);
         }
 
-        public static Settings tls(InetSocketAddress listen, SslContext ssl, Function<SSLSession, NodeIdentity> identityOf) {
-            return new Settings(listen, ssl, identityOf, DEFAULT_HEARTBEAT, DEFAULT_HISTORY, 4, 64L << 20);
+        /** TLS with client certificates: a node is its certificate's name and addresses ({@link NodeIdentity#of}). */
+        public static Settings tls(InetSocketAddress listen, SslContext ssl) {
+            return new Settings(listen, ssl, NodeIdentity::of, DEFAULT_HEARTBEAT, DEFAULT_HISTORY, 4, 64L << 20);
         }
 
         public Settings withHeartbeat(Duration newHeartbeat) {

@@ -1,8 +1,10 @@
 package io.muslin.control.hub;
 
+import io.muslin.control.tls.PeerIdentity;
 import io.muslin.dataplane.packet.Ipv4Address;
 import java.util.List;
 import java.util.Objects;
+import javax.net.ssl.SSLSession;
 
 /**
  * Who is at the other end of a hub session, and what it may announce: the name and IPv4
@@ -16,6 +18,12 @@ public record NodeIdentity(String name, List<Integer> addresses, boolean anyAddr
     public NodeIdentity {
         Objects.requireNonNull(name, "name");
         addresses = List.copyOf(addresses);
+    }
+
+    /** A node by its verified TLS session: its certificate's CN and IP SANs ({@link PeerIdentity}). */
+    public static NodeIdentity of(SSLSession session) {
+        PeerIdentity peer = PeerIdentity.of(session);
+        return new NodeIdentity(peer.name(), peer.addresses(), false);
     }
 
     /** A node of a hub configured as insecure: trusted by its word. */

@@ -48,6 +48,11 @@ class HubServerTest {
             0x6e7573000000L + n);
     }
 
+    /** {@code lease} as announced from {@code addressOf}'s PublicIP. */
+    static Lease at(Lease lease, Lease addressOf) {
+        return Lease.vxlan(lease.subnet(), addressOf.publicIp(), lease.vni(), lease.vtepMac());
+    }
+
     private HubServer startHub(int port) throws IOException {
         backend = EmbeddedLeaseStore.open(dir, Optional.of("{\"Network\":\"10.244.0.0/16\"}"));
         open.add(backend);
