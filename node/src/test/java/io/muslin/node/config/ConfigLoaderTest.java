@@ -217,7 +217,7 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
         /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
-        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, Backend, Node, Peers
+        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name
         /Node/Name                    | " "                   | Node.Name: empty                                | node's name
