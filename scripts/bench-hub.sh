@@ -62,7 +62,7 @@ cat >"$WORK/hub.json" <<JSON
 JSON
 
 step "starting the hub"
-"$JAVA" -jar "$MUSLIN_JAR" hub --config "$WORK/hub.json" >"$WORK/hub.log" 2>&1 &
+"$JAVA" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$MUSLIN_JAR" hub --config "$WORK/hub.json" >"$WORK/hub.log" 2>&1 &
 HUB_PID=$!
 for _ in $(seq 1 100); do
     ss -Hltn "sport = :$PORT" 2>/dev/null | grep -q LISTEN && break

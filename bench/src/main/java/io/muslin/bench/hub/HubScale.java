@@ -12,8 +12,6 @@ import io.muslin.control.tls.TlsContexts;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -101,8 +99,7 @@ public final class HubScale {
     }
 
     private String run() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("sim-io", true),
-            NioIoHandler.newFactory());
+        EventLoopGroup group = HubLeaseStore.newEventLoopGroup(2, "sim-io");
         List<SimNode> sims = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             sims.add(new SimNode(i));

@@ -16,7 +16,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -116,7 +115,7 @@ final class HubConnection {
         long heartbeatMs = settings.heartbeat().toMillis();
         Bootstrap b = new Bootstrap()
             .group(group)
-            .channel(NioSocketChannel.class)
+            .channel(HubTransport.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
             .handler(new ChannelInitializer<SocketChannel>() {

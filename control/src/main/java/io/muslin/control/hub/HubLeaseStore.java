@@ -17,7 +17,6 @@ import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
@@ -51,10 +50,14 @@ public final class HubLeaseStore implements LeaseStore {
         this.ownGroup = ownGroup;
     }
 
+    /** An event loop group for hub sessions (the transport they need); for callers that share one among many. */
+    public static EventLoopGroup newEventLoopGroup(int threads, String name) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), HubTransport.ioHandlerFactory());
+    }
+
     /** Connects to the first hub of {@code settings} that answers, on an event loop of its own. */
     public static HubLeaseStore open(HubClientSettings settings) throws IOException {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-hub-client", true),
-            NioIoHandler.newFactory());
+        EventLoopGroup group = newEventLoopGroup(1, "muslin-hub-client");
         try {
             return open(settings, group, group);
         } catch (IOException | RuntimeException e) {
@@ -64,7 +67,8 @@ public final class HubLeaseStore implements LeaseStore {
     }
 
     /**
-     * Connects on {@code group}, which the caller keeps (many simulated nodes share one).
+     * Connects on {@code group} (from {@link #newEventLoopGroup}), which the caller keeps (many
+     * simulated nodes share one).
      * {@code ownGroup} is shut down by {@link #close()}; null when shared.
      */
     public static HubLeaseStore open(HubClientSettings settings, EventLoopGroup group, EventLoopGroup ownGroup)

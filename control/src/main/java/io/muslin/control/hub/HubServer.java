@@ -10,9 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -100,13 +98,13 @@ public final class HubServer implements AutoCloseable {
         view.load(snapshot);
         this.watch = store.watch(snapshot.revision() + 1, view);
         this.storeOps = Executors.newFixedThreadPool(settings.storeThreads(), new DefaultThreadFactory("muslin-hub-store", true));
-        this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("muslin-hub-io", true), NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("muslin-hub-io", true), HubTransport.ioHandlerFactory());
         boolean bound = false;
         try {
             long heartbeatMs = settings.heartbeat().toMillis();
             this.server = new ServerBootstrap()
                 .group(group)
-                .channel(NioServerSocketChannel.class)
+                .channel(HubTransport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

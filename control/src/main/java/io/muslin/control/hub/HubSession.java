@@ -270,9 +270,14 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
     }
 
-    /** A change for this session (from {@link HubView}); takes ownership of {@code frame}. */
     @Override
-    public void send(ByteBuf frame) {
+    public Executor loop() {
+        return channel.eventLoop();
+    }
+
+    /** A change for this session (from {@link HubView}, on its event loop); takes ownership of {@code frame}. */
+    @Override
+    public void write(ByteBuf frame) {
         Channel ch = channel;
         if (closing || ch == null || !ch.isActive()) {
             frame.release();
@@ -288,7 +293,15 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             ch.close();
             return;
         }
-        ch.writeAndFlush(frame, ch.voidPromise());
+        ch.write(frame, ch.voidPromise());
+    }
+
+    @Override
+    public void flush() {
+        Channel ch = channel;
+        if (ch != null && !closing) {
+            ch.flush();
+        }
     }
 
     @Override

@@ -11,18 +11,28 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The hub's copy of its store: every lease at a revision, the most recent changes (so a node
  * that reconnects resumes where it was), and the sessions that follow changes.
  *
  * <p>Fed by one watch on the store ({@link LeaseListener}, one thread). Each change is encoded
- * once and the same bytes are written to every watching session. One lock orders changes and
+ * once and the same bytes are written to every watching session, by one task per event loop
+ * that writes to all of that loop's sessions (not one cross-thread write per session) and
+ * flushes each once ({@link LoopQueue}). One lock orders changes and
  * subscriptions, so a session sees its backlog (or snapshot) and then every later change, each
  * exactly once, in revision order.
  */
@@ -32,8 +42,14 @@ final class HubView implements LeaseListener {
 
     /** Where a change goes: a session that follows changes. */
     interface Subscriber {
-        /** Takes a frame (ownership passes); must not block. */
-        void send(ByteBuf frame);
+        /** The thread the session's writes run on. */
+        Executor loop();
+
+        /** Takes a frame (ownership passes) and queues it for writing; called on {@link #loop()} only. */
+        void write(ByteBuf frame);
+
+        /** Writes what {@link #write} queued; called on {@link #loop()} only. */
+        void flush();
     }
 
     private final ByteBufAllocator alloc;
@@ -41,7 +57,9 @@ final class HubView implements LeaseListener {
     private final HubStats stats;
     private final TreeMap<Ipv4Prefix, Lease> leases = new TreeMap<>(SUBNET_ORDER);
     private final ArrayDeque<HubMessage> history = new ArrayDeque<>();
-    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    /** Watching sessions, by the event loop they write on: a change is one task per loop, not per session. */
+    private final Map<Executor, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
+    private final Map<Executor, LoopQueue> queues = new ConcurrentHashMap<>();
     private long revision;
     /** Every change with a revision above this one is in {@link #history}. */
     private long historyStart;
@@ -118,12 +136,72 @@ final class HubView implements LeaseListener {
         }
         ByteBuf frame = HubFrames.frame(alloc, message);
         try {
-            for (Subscriber s : subscribers) {
-                s.send(frame.retainedDuplicate());
-            }
-            stats.framesFannedOut.add(subscribers.size());
+            subscribers.forEach((loop, sessions) -> {
+                if (!sessions.isEmpty()) {
+                    // the sessions watching now: one that subscribes later has this change in its backlog
+                    queues.computeIfAbsent(loop, LoopQueue::new).offer(frame.retainedDuplicate(), List.copyOf(sessions));
+                }
+            });
         } finally {
             frame.release();
+        }
+    }
+
+    /**
+     * The changes waiting for one event loop's sessions. One task drains it: it writes every
+     * waiting change to its sessions, then flushes each session once, so a burst of changes (a
+     * thousand nodes joining) costs a session one write system call (one TLS record) per
+     * drain, not one per change.
+     */
+    private final class LoopQueue implements Runnable {
+        private record Pending(ByteBuf frame, List<Subscriber> targets) {
+        }
+
+        private final Executor loop;
+        private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        LoopQueue(Executor loop) {
+            this.loop = loop;
+        }
+
+        /** Takes ownership of {@code frame}. */
+        void offer(ByteBuf frame, List<Subscriber> targets) {
+            pending.add(new Pending(frame, targets));
+            if (scheduled.compareAndSet(false, true)) {
+                try {
+                    loop.execute(this);
+                } catch (RejectedExecutionException e) {
+                    scheduled.set(false);
+                    drop(); // the hub is stopping
+                }
+            }
+        }
+
+        @Override
+        public void run() {
+            scheduled.set(false);
+            Set<Subscriber> written = Collections.newSetFromMap(new IdentityHashMap<>());
+            Pending p;
+            while ((p = pending.poll()) != null) {
+                try {
+                    for (Subscriber s : p.targets()) {
+                        s.write(p.frame().retainedDuplicate());
+                        written.add(s);
+                    }
+                    stats.framesFannedOut.add(p.targets().size());
+                } finally {
+                    p.frame().release();
+                }
+            }
+            written.forEach(Subscriber::flush);
+        }
+
+        private void drop() {
+            Pending p;
+            while ((p = pending.poll()) != null) {
+                p.frame().release();
+            }
         }
     }
 
@@ -131,6 +209,9 @@ final class HubView implements LeaseListener {
      * Starts sending changes to {@code subscriber}: the changes from revision {@code from} if
      * the history still has them all, else a {@link Resync} with every lease; then each change
      * as it happens. {@code from} 0, or a revision this hub has not reached, gets a Resync too.
+     *
+     * Called on the subscriber's event loop, so its backlog is written before any change queued
+     * for it afterwards.
      *
      * @return true if the session resumed from its revision, false if it got a snapshot
      */
@@ -144,23 +225,32 @@ final class HubView implements LeaseListener {
                 }
             }
             for (HubMessage m : backlog) {
-                subscriber.send(HubFrames.frame(alloc, m));
+                subscriber.write(HubFrames.frame(alloc, m));
             }
+            subscriber.flush();
             stats.resumed.increment();
         } else {
-            subscriber.send(HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values()))));
+            subscriber.write(HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values()))));
+            subscriber.flush();
             stats.snapshotsSent.increment();
         }
-        subscribers.add(subscriber);
+        subscribers.computeIfAbsent(subscriber.loop(), l -> ConcurrentHashMap.newKeySet()).add(subscriber);
         return resume;
     }
 
     void unsubscribe(Subscriber subscriber) {
-        subscribers.remove(subscriber);
+        Set<Subscriber> sessions = subscribers.get(subscriber.loop());
+        if (sessions != null) {
+            sessions.remove(subscriber);
+        }
     }
 
     int subscribers() {
-        return subscribers.size();
+        int n = 0;
+        for (Set<Subscriber> sessions : subscribers.values()) {
+            n += sessions.size();
+        }
+        return n;
     }
 
     private static long revisionOf(HubMessage m) {
