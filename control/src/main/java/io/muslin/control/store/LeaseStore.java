@@ -9,8 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A shared store of leases in flannel's model: the etcd store ({@link EtcdLeaseStore}) and,
- * later, the hub's client implement it.
+ * A shared store of leases in flannel's model: the etcd store ({@link EtcdLeaseStore}), the
+ * hub's own store ({@link EmbeddedLeaseStore}) and a node's session with a hub
+ * ({@code io.muslin.control.hub.HubLeaseStore}) implement it.
  *
  * <p>Errors: a store that cannot be reached (or answers with an error) is an
  * {@link IOException} whose message names the store's endpoints. A value that does not parse
@@ -41,7 +42,9 @@ public interface LeaseStore extends AutoCloseable {
      * {@code lease} differs from what is stored.
      *
      * @throws LeaseLostException if the entry has expired, was deleted, or is held by someone else
-     * @throws IllegalStateException if this store never acquired the subnet
+     * @throws IllegalStateException if this store never acquired the subnet and needs to have
+     *         (etcd, whose lease ids are per client; the embedded store and the hub accept a
+     *         renewal of any entry with the same PublicIP)
      */
     void renew(Lease lease) throws IOException;
 
