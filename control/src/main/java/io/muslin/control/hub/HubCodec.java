@@ -94,7 +94,9 @@ public final class HubCodec {
             tree = LeaseJson.MAPPER.readTree((java.io.InputStream) stream);
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr();
-            throw new HubProtocolException("malformed JSON" + where + ": " + e.getOriginalMessage());
+            String detail = e.getOriginalMessage();
+            int source = detail.indexOf(" (start marker at");
+            throw new HubProtocolException("malformed JSON" + where + ": " + (source < 0 ? detail : detail.substring(0, source)));
         } catch (IOException e) {
             throw new HubProtocolException("malformed JSON: " + e.getMessage());
         }

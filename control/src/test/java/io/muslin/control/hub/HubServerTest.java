@@ -224,6 +224,24 @@ class HubServerTest {
     }
 
     @Test
+    void aSilentSessionIsEndedAfterThreeHeartbeatsAndAQuietOneIsPinged() throws Exception {
+        startHub(0);
+        try (Socket s = raw()) {
+            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"mute\"}");
+            assertTrue(receive(s).contains("\"Welcome\""));
+            // the hub pings a quiet session (heartbeat 1 s), then ends it when nothing comes back
+            assertEquals("{\"Type\":\"Ping\"}", receive(s));
+            String last;
+            do {
+                last = receive(s);
+            } while (last.equals("{\"Type\":\"Ping\"}"));
+            assertTrue(last.contains("no message for three heartbeats"), last);
+            assertEquals(-1, s.getInputStream().read());
+        }
+        assertEquals(1, hub.stats().get("heartbeatTimeouts"));
+    }
+
+    @Test
     void whileTheHubIsDownRequestsFailAndTheTableStays() throws Exception {
         startHub(0);
         HubLeaseStore a = node("node1");
