@@ -17,6 +17,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -135,9 +136,24 @@ public final class HubServer implements AutoCloseable {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             }
         }
+        group.next().scheduleAtFixedRate(this::report, REPORT_EVERY.toSeconds(), REPORT_EVERY.toSeconds(), TimeUnit.SECONDS);
         LOG.info("hub listening on {} ({}), {} lease(s) at revision {}", server.localAddress(),
             settings.ssl() != null ? "TLS, client certificates required" : "INSECURE: plaintext, no authentication",
             view.size(), view.revision());
+    }
+
+    /** How often the hub logs its state, when something changed since the last time. */
+    static final Duration REPORT_EVERY = Duration.ofMinutes(1);
+    private Map<String, Long> reported = Map.of();
+
+    /** One INFO line a minute while things change: sessions, leases, revision, counters. */
+    private void report() {
+        Map<String, Long> now = stats.values();
+        if (!now.equals(reported)) {
+            reported = now;
+            LOG.info("hub: {} session(s) watching, {} lease(s) at revision {}; {}", view.subscribers(), view.size(),
+                view.revision(), now);
+        }
     }
 
     /** Lists {@code store}, follows it, and listens. The store stays the caller's to close. */
