@@ -293,7 +293,7 @@ public final class Daemon {
             }
         });
         AdminServer admin = AdminServer.start(adminSocket,
-            new View(dataplane, settings, backend.type(), programmer, peers.name()));
+            new View(dataplane, settings, backend.type(), programmer, peers));
         undo.push(new Step("admin socket", admin::close));
 
         subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu());
@@ -352,7 +352,17 @@ public final class Daemon {
 
     /** The admin socket's view of the running dataplane. */
     private record View(Dataplane dataplane, DataplaneSettings settings, String backend, PeerProgrammer programmer,
-                        String peerSource) implements AdminView {
+                        PeerSource source) implements AdminView {
+        @Override
+        public String peerSource() {
+            return source.name();
+        }
+
+        @Override
+        public String control() {
+            return source.status();
+        }
+
         @Override
         public List<PeerProgrammer.Peer> peers() {
             return programmer.programmed();

@@ -14,9 +14,14 @@ interface PeerSource extends AutoCloseable {
     /** Programs the current peers, then follows changes (on a thread of its own) until closed. */
     void start(PeerProgrammer programmer) throws IOException;
 
-    /** What {@code muslin peers} calls this source: {@code static} or {@code etcd}. */
+    /** What {@code muslin peers} calls this source: {@code static}, {@code etcd} or {@code hub}. */
     default String name() {
         return "static";
+    }
+
+    /** Where the peers come from now, for {@code muslin stats}: {@code static}, {@code hub 10.0.0.1:8473}, ... */
+    default String status() {
+        return name();
     }
 
     /** Stops following changes; leaves the programmed peers as they are. */

@@ -125,6 +125,11 @@ final class StorePeerSource implements PeerSource {
     }
 
     @Override
+    public String status() {
+        return store.where();
+    }
+
+    @Override
     public synchronized void start(PeerProgrammer programmer) throws IOException {
         this.programmer = programmer;
         LeaseStore.Snapshot snapshot = store.list();

@@ -73,6 +73,10 @@ final class HubConnection {
         this.onSession = handler;
     }
 
+    synchronized boolean connected() {
+        return channel != null;
+    }
+
     synchronized String hub() {
         return endpoint == null ? "none" : endpoint.toString();
     }

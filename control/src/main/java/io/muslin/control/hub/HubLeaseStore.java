@@ -86,6 +86,12 @@ public final class HubLeaseStore implements LeaseStore {
         return connection.hub();
     }
 
+    /** {@code hub 10.0.0.1:8473}, or {@code hub none (reconnecting)} while no session is up. */
+    @Override
+    public String where() {
+        return connection.connected() ? "hub " + connection.hub() : "hub none (reconnecting)";
+    }
+
     @Override
     public Optional<String> networkConfig() throws IOException {
         return connection.request(id -> new GetConfig(id), Status.OK).config();

@@ -143,6 +143,11 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     }
 
     @Override
+    public String where() {
+        return "embedded store in " + settings.dir();
+    }
+
+    @Override
     public Optional<String> networkConfig() {
         return settings.networkConfig();
     }

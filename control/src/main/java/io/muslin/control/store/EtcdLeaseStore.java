@@ -109,6 +109,11 @@ public final class EtcdLeaseStore implements LeaseStore {
         }
     }
 
+    @Override
+    public String where() {
+        return where;
+    }
+
     public EtcdStoreConfig config() {
         return config;
     }
@@ -299,10 +304,6 @@ public final class EtcdLeaseStore implements LeaseStore {
 
     EtcdKeys keys() {
         return keys;
-    }
-
-    String where() {
-        return where;
     }
 
     /** A lease from its key and value; IllegalArgumentException (or its JsonFieldException) names what is wrong. */

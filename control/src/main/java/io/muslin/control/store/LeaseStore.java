@@ -23,6 +23,11 @@ import java.util.Optional;
  */
 public interface LeaseStore extends AutoCloseable {
 
+    /** Where the leases are, for logs and {@code muslin stats}: {@code etcd at http://...}, {@code hub 10.0.0.1:8473}. */
+    default String where() {
+        return getClass().getSimpleName();
+    }
+
     /** The network configuration ({@code <prefix>/config}, flannel's net-conf.json), if there is one. */
     Optional<String> networkConfig() throws IOException;
 

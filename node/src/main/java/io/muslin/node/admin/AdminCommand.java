@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
  *   peers    10.244.2.0/24 public 192.168.50.2 vxlan vni 1 vtep 6e:75:73:00:00:02 tunnel source etcd age 42s
  *   pmtu     192.168.60.3 mtu 1400 expires 598s                       (learned path MTUs, outer bytes)
- *   stats    "name value" lines: backend, device, vni, mtu, peers, then every counter
+ *   stats    "name value" lines: backend, control, device, vni, mtu, peers, then every counter
  * </pre>
  * Every line ends with a newline; an empty table is an empty reply.
  */
@@ -97,12 +97,13 @@ public enum AdminCommand {
             return sb.toString();
         }
     },
-    STATS("stats", "Show the backend, device, VNI, MTU, peer count and packet counters.") {
+    STATS("stats", "Show the backend, where peers come from, device, VNI, MTU, peer count and packet counters.") {
         @Override
         String reply(AdminView view) {
             Tables.Snapshot snapshot = view.snapshot();
             StringBuilder sb = new StringBuilder()
                 .append("backend ").append(view.backend()).append('\n')
+                .append("control ").append(view.control()).append('\n')
                 .append("device ").append(view.deviceName()).append('\n')
                 .append("vni ").append(view.vni()).append('\n')
                 .append("mtu ").append(view.mtu()).append('\n')

@@ -33,9 +33,14 @@ public interface AdminView {
         return List.of();
     }
 
-    /** Where the peers come from: {@code static} or {@code etcd}. */
+    /** Where the peers come from: {@code static}, {@code etcd} or {@code hub}. */
     default String peerSource() {
         return "static";
+    }
+
+    /** The peer source's state for {@code muslin stats}: {@code static}, {@code etcd at http://...}, {@code hub 10.0.0.1:8473}. */
+    default String control() {
+        return peerSource();
     }
 
     /** Each peer's learned path MTU (outer bytes), for {@code muslin pmtu}. */

@@ -120,7 +120,7 @@ class AdminServerTest {
     @Test
     void stats() throws IOException {
         start();
-        StringBuilder expected = new StringBuilder("backend vxlan\ndevice muslin0\nvni 1\nmtu 1450\npeers 2\n");
+        StringBuilder expected = new StringBuilder("backend vxlan\ncontrol static\ndevice muslin0\nvni 1\nmtu 1450\npeers 2\n");
         for (Counter c : Counter.values()) {
             long v = c == Counter.TUN_RX_PACKETS ? 5 : c == Counter.DROP_NO_ROUTE ? 1 : 0;
             expected.append(c.label()).append(' ').append(v).append('\n');

@@ -127,6 +127,8 @@ class HubControlIT {
         assertTrue(peers.startsWith("10.244.2.0/24 public " + lab.pubIp(2) + " vxlan vni 1 vtep " + Lab.vtepMac(2)
             + " tunnel source hub age "), peers);
         assertTrue(peers.contains("\n10.244.3.0/24 public " + lab.pubIp(3)), peers);
+        assertTrue(lab.muslin(2, "stats").stdout().contains("\ncontrol hub " + lab.pubIp(1) + ":" + PORT + "\n"),
+            lab.muslin(2, "stats").stdout());
         assertEquals("10.244.3.0/24", Lab.read(lab.nodeDir(3).resolve("muslin0.subnet")).strip(),
             "node 3's allocated subnet is kept");
         assertTrue(lab.daemonLog(3).contains("allocated subnet 10.244.3.0/24"), lab.daemonLog(3));
