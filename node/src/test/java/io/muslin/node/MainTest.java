@@ -68,7 +68,7 @@ class MainTest {
         } finally {
             server.close();
         }
-        assertTrue(out.toString().startsWith("backend vxlan\ndevice muslin0\nvni 1\nmtu 1450\npeers 0\ntunRxPackets 0\n"), out.toString());
+        assertTrue(out.toString().startsWith("backend vxlan\ncontrol static\ndevice muslin0\nvni 1\nmtu 1450\npeers 0\ntunRxPackets 0\n"), out.toString());
         assertEquals("", err.toString());
     }
 
