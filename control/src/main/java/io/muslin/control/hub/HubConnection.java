@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
 final class HubConnection {
     private static final Logger LOG = LoggerFactory.getLogger(HubConnection.class);
 
+    private static final long RETRY_PAUSE_MS = 20;
+
     private final HubClientSettings settings;
     private final EventLoopGroup group;
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
@@ -187,7 +189,7 @@ final class HubConnection {
             }
             channel = null;
         }
-        IOException cause = new IOException("session with hub " + hub() + " lost");
+        IOException cause = new SessionLost("session with hub " + hub() + " lost");
         pending.values().forEach(f -> f.completeExceptionally(cause));
         if (!closed) {
             LOG.warn("hub {}: session lost; reconnecting (the tables stay as they are)", hub());
@@ -236,6 +238,26 @@ final class HubConnection {
      */
     Reply request(LongFunction<HubMessage> make, Status... accepted) throws IOException {
         long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+        for (;;) {
+            try {
+                return requestOnce(make, deadline, accepted);
+            } catch (SessionLost e) {
+                // Every request is idempotent (an Acquire by the same PublicIP is a take-over,
+                // a Release of a released subnet is nothing), so it is sent again on the next session.
+                if (closed || System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(RETRY_PAUSE_MS); // until the dead session is noticed and a new one made
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Reply requestOnce(LongFunction<HubMessage> make, long deadline, Status... accepted) throws IOException {
         Channel ch = awaitSession(deadline);
         long id = ids.incrementAndGet();
         HubMessage request = make.apply(id);
@@ -244,9 +266,12 @@ final class HubConnection {
         try {
             ch.writeAndFlush(request).addListener(f -> {
                 if (!f.isSuccess()) {
-                    reply.completeExceptionally(new IOException("cannot send to hub: " + message(f.cause())));
+                    reply.completeExceptionally(new SessionLost("cannot send to hub: " + message(f.cause())));
                 }
             });
+            if (!ch.isActive()) {
+                reply.completeExceptionally(new SessionLost("session with hub " + hub() + " lost"));
+            }
             Reply r = reply.get(remainingMs(deadline), TimeUnit.MILLISECONDS);
             if (Arrays.asList(accepted).contains(r.status())) {
                 return r;
@@ -262,6 +287,13 @@ final class HubConnection {
             throw new IOException("interrupted waiting for hub " + hub());
         } finally {
             pending.remove(id);
+        }
+    }
+
+    /** The session a request went out on ended before its reply: worth sending again. */
+    private static final class SessionLost extends IOException {
+        SessionLost(String message) {
+            super(message);
         }
     }
 
