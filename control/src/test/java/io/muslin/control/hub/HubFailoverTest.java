@@ -59,13 +59,6 @@ class HubFailoverTest {
         return store;
     }
 
-    private LeaseTable follow(HubLeaseStore store) throws IOException {
-        LeaseTable table = new LeaseTable();
-        LeaseStore.Snapshot s = store.list();
-        table.resync(s);
-        open.add(store.watch(s.revision() + 1, table));
-        return table;
-    }
 
     @Test
     void nodesOnTwoHubsShareLeasesAndMoveWhenTheirHubStops() throws Exception {
@@ -75,8 +68,8 @@ class HubFailoverTest {
         HubLeaseStore n2 = node("node2", b, a);
         assertTrue(n1.acquire(HubServerTest.lease(1), TTL));
         assertTrue(n2.acquire(HubServerTest.lease(2), TTL));
-        LeaseTable t1 = follow(n1);
-        LeaseTable t2 = follow(n2);
+        LeaseTable t1 = LeaseTable.follow(n1, open);
+        LeaseTable t2 = LeaseTable.follow(n2, open);
         t1.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2)));
         t2.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2)));
         assertEquals("127.0.0.1:" + a.address().getPort(), n1.hub());

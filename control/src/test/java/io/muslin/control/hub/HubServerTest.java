@@ -71,14 +71,6 @@ class HubServerTest {
         return store;
     }
 
-    /** Lists, then watches from the listing: what a node's peer source does. */
-    private LeaseTable follow(HubLeaseStore store) throws IOException {
-        LeaseTable table = new LeaseTable();
-        LeaseStore.Snapshot s = store.list();
-        table.resync(s);
-        open.add(store.watch(s.revision() + 1, table));
-        return table;
-    }
 
     @Test
     void threeNodesConvergeThroughTheHub() throws Exception {
@@ -87,7 +79,7 @@ class HubServerTest {
         List<LeaseTable> tables = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             assertTrue(nodes.get(i).acquire(lease(i + 1), TTL));
-            tables.add(follow(nodes.get(i)));
+            tables.add(LeaseTable.follow(nodes.get(i), open));
         }
         for (LeaseTable t : tables) {
             t.awaitExactly(Set.of(lease(1), lease(2), lease(3)));
@@ -125,7 +117,7 @@ class HubServerTest {
         HubLeaseStore b = node("node2");
         assertTrue(a.acquire(lease(1), TTL));
         assertTrue(b.acquire(lease(2), Duration.ofSeconds(1)));
-        LeaseTable table = follow(a);
+        LeaseTable table = LeaseTable.follow(a, open);
         table.awaitExactly(Set.of(lease(1), lease(2)));
         b.close(); // as if killed: no release
         table.awaitExactly(Set.of(lease(1)));
@@ -137,7 +129,7 @@ class HubServerTest {
         HubLeaseStore a = node("node1");
         HubLeaseStore b = node("node2");
         assertTrue(a.acquire(lease(1), TTL));
-        LeaseTable table = follow(a);
+        LeaseTable table = LeaseTable.follow(a, open);
         table.awaitExactly(Set.of(lease(1)));
         int resyncs = table.resyncs.get();
         // restart the hub on the same port and store: sessions drop, nodes reconnect and resume
@@ -177,7 +169,7 @@ class HubServerTest {
         startHub(0);
         HubLeaseStore a = node("node1");
         assertTrue(a.acquire(lease(1), TTL));
-        LeaseTable table = follow(a);
+        LeaseTable table = LeaseTable.follow(a, open);
         table.awaitExactly(Set.of(lease(1)));
 
         // garbage after a good Hello: an Error naming the fault, then the connection closes
@@ -248,7 +240,7 @@ class HubServerTest {
         HubLeaseStore b = node("node2");
         assertTrue(a.acquire(lease(1), TTL));
         assertTrue(b.acquire(lease(2), TTL));
-        LeaseTable table = follow(a);
+        LeaseTable table = LeaseTable.follow(a, open);
         table.awaitExactly(Set.of(lease(1), lease(2)));
         int port = hub.address().getPort();
         hub.close();

@@ -88,10 +88,7 @@ class HubTlsTest {
         HubLeaseStore n2 = node(2);
         assertTrue(n1.acquire(HubServerTest.lease(1), TTL));
         assertTrue(n2.acquire(HubServerTest.lease(2), TTL));
-        LeaseTable table = new LeaseTable();
-        LeaseStore.Snapshot s = n1.list();
-        table.resync(s);
-        open.add(n1.watch(s.revision() + 1, table));
+        LeaseTable table = LeaseTable.follow(n1, open);
         assertTrue(n2.acquire(HubServerTest.at(HubServerTest.lease(3), HubServerTest.lease(2)), TTL),
             "a node may hold several subnets at its own address");
         table.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2),

@@ -6,8 +6,10 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,6 +26,15 @@ final class LeaseTable implements LeaseListener {
     final AtomicInteger puts = new AtomicInteger();
     private long lastRevision;
     private boolean outOfOrder;
+
+    /** Lists {@code store}, then watches it from the listing, as a node's peer source does; the watch goes in {@code open}. */
+    static LeaseTable follow(LeaseStore store, List<AutoCloseable> open) throws IOException {
+        LeaseTable table = new LeaseTable();
+        LeaseStore.Snapshot s = store.list();
+        table.resync(s);
+        open.add(store.watch(s.revision() + 1, table));
+        return table;
+    }
 
     @Override
     public synchronized void put(Lease lease, long revision) {

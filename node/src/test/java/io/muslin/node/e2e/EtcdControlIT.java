@@ -3,9 +3,6 @@ package io.muslin.node.e2e;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +37,7 @@ class EtcdControlIT {
         lab.up(3, "--mode", "bare");
         startEtcd();
         for (int i = 1; i <= 3; i++) {
-            write(lab.config(i), config(i));
+            Lab.write(lab.config(i), config(i));
             lab.startDaemon(i);
         }
     }
@@ -78,25 +75,14 @@ class EtcdControlIT {
             """.formatted(etcdUrl(), TTL_SECONDS, i, lab.pubIp(i), i, Lab.vtepMac(i));
     }
 
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static String routes(int node) {
-        return lab.muslin(node, "routes").stdout();
+        return lab.peerRoutes(node);
     }
 
     @Test
     @Order(1)
     void nodesConvergeThroughEtcdAndPassTraffic() {
-        for (int n = 1; n <= 3; n++) {
-            int node = n;
-            assertTrue(Lab.waitFor(100, () -> routes(node).lines().count() == 2), () -> "node " + node + ": " + routes(node));
-        }
+        lab.awaitPeerRoutes(3, 2);
         lab.assertAllPodsReachEachOther(3);
         String peers = lab.muslin(1, "peers").stdout();
         assertTrue(peers.startsWith("10.244.2.0/24 public " + lab.pubIp(2) + " vxlan vni 1 vtep " + Lab.vtepMac(2)
@@ -134,10 +120,7 @@ class EtcdControlIT {
         assertTrue(routes(1).lines().count() == 2, routes(1));
 
         startEtcd();
-        for (int n = 1; n <= 3; n++) {
-            int node = n;
-            assertTrue(Lab.waitFor(100, () -> routes(node).lines().count() == 2), () -> "node " + node + ": " + routes(node));
-        }
+        lab.awaitPeerRoutes(3, 2);
         for (int to : List.of(2, 3)) {
             lab.assertPing(1, to);
         }

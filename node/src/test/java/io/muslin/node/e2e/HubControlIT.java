@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +46,7 @@ class HubControlIT {
         for (int i = 1; i <= 3; i++) {
             muslinCli("ca", "issue", "--dir", pki.toString(), "--name", "node" + i, "--ip", lab.pubIp(i));
         }
-        write(lab.dir.resolve("hub.json"), """
+        Lab.write(lab.dir.resolve("hub.json"), """
             {"Listen": "%s:%d",
              "CAFile": "%s", "CertFile": "%s", "KeyFile": "%s",
              "Store": {"Type": "embedded", "Dir": "%s"},
@@ -59,7 +56,7 @@ class HubControlIT {
             lab.dir.resolve("hub-store")));
         startHub();
         for (int i = 1; i <= 3; i++) {
-            write(lab.config(i), config(i));
+            Lab.write(lab.config(i), config(i));
             lab.startDaemon(i);
         }
     }
@@ -99,29 +96,18 @@ class HubControlIT {
             pki.resolve("node" + i + ".key"), i, lab.pubIp(i), subnet, Lab.vtepMac(i));
     }
 
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static String routes(int node) {
-        return lab.muslin(node, "routes").stdout();
+        return lab.peerRoutes(node);
     }
 
     private static void awaitFullTables() {
-        for (int n = 1; n <= 3; n++) {
-            int node = n;
-            assertTrue(Lab.waitFor(100, () -> routes(node).lines().count() == 2), () -> "node " + node + ": " + routes(node));
-        }
+        lab.awaitPeerRoutes(3, 2);
     }
 
     @Test
     @Order(1)
     void nodesConvergeThroughTheHubAndPassTraffic() {
-        awaitFullTables();
+        lab.awaitPeerRoutes(3, 2);
         lab.assertAllPodsReachEachOther(3);
         String peers = lab.muslin(1, "peers").stdout();
         assertTrue(peers.startsWith("10.244.2.0/24 public " + lab.pubIp(2) + " vxlan vni 1 vtep " + Lab.vtepMac(2)
@@ -164,7 +150,7 @@ class HubControlIT {
         assertEquals(2, routes(1).lines().count(), routes(1));
 
         startHub();
-        awaitFullTables();
+        lab.awaitPeerRoutes(3, 2);
         // the restarted hub works: node 2 leaves cleanly and everyone sees it
         lab.stopDaemon(2);
         assertTrue(Lab.waitFor(100, () -> !routes(1).contains("10.244.2.0/24")), () -> routes(1));

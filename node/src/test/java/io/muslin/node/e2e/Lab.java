@@ -364,6 +364,28 @@ final class Lab implements AutoCloseable {
         }
     }
 
+    static void write(Path file, String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code muslin routes} on node {@code i}: the peer routes its daemon has programmed. */
+    String peerRoutes(int i) {
+        return muslin(i, "routes").stdout();
+    }
+
+    /** Waits until each of nodes 1..{@code nodes} has programmed exactly {@code count} peer routes. */
+    void awaitPeerRoutes(int nodes, int count) {
+        for (int n = 1; n <= nodes; n++) {
+            int node = n;
+            assertTrue(waitFor(100, () -> peerRoutes(node).lines().count() == count),
+                () -> "node " + node + ": " + peerRoutes(node));
+        }
+    }
+
     static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";

@@ -98,7 +98,7 @@ class LifecycleIT {
         String config = Lab.read(lab.config(1));
         String broken = config.replaceFirst("\"VNI\":\\s*1\\b", "\"VNI\": 99999999");
         assertNotEquals(config, broken, "the Backend VNI was not found in the lab's config");
-        write(bad, broken);
+        Lab.write(bad, broken);
 
         Lab.Spawned daemon = start(1, "bad", bad);
         int exit = daemon.await(Duration.ofSeconds(90));
@@ -181,13 +181,5 @@ class LifecycleIT {
         String routes = lab.execOk(lab.nodeNs(node), Duration.ofSeconds(10), "ip", "route", "show").stdout();
         assertTrue(routes.lines().anyMatch(l -> l.startsWith(Lab.CLUSTER_NETWORK) && l.contains(Lab.OVERLAY_DEVICE)),
                 () -> "no route " + Lab.CLUSTER_NETWORK + " dev " + Lab.OVERLAY_DEVICE + ":\n" + routes);
-    }
-
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
