@@ -58,7 +58,8 @@ else
 fi
 cat >"$WORK/hub.json" <<JSON
 {"Listen": "127.0.0.1:$PORT", $TLS_JSON,
- "Store": {"Type": "embedded", "Dir": "$WORK/store"}}
+ "Store": {"Type": "embedded", "Dir": "$WORK/store"},
+ "NetworkConfig": {"Network": "10.0.0.0/8", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}}
 JSON
 
 step "starting the hub"

@@ -140,28 +140,75 @@ final class StorePeerSource implements PeerSource {
             t.setDaemon(true);
             return t;
         });
-        long every = Math.max(1000, ttl.toMillis() / 3);
-        renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        renewer.schedule(this::renewAndReschedule, renewEvery(), TimeUnit.MILLISECONDS);
         LOG.info("{}: lease {} held for {}s, {} peer(s) programmed", name, own.subnet(), ttl.toSeconds(),
             programmedSubnets.size());
     }
 
-    private void renew() {
+    /** Renewals come every third of the TTL (at least a second apart). */
+    private long renewEvery() {
+        return Math.max(1000, ttl.toMillis() / 3);
+    }
+
+    /** After a failed renewal the next try comes sooner: a quarter of the interval, 1-5 s. */
+    private long retryEvery() {
+        return Math.max(1000, Math.min(5000, renewEvery() / 4));
+    }
+
+    /** One renewal, then the next one scheduled: soon if this one failed, else a third of the TTL on. */
+    private void renewAndReschedule() {
+        boolean renewed = renew();
+        synchronized (this) {
+            if (renewer != null) {
+                renewer.schedule(this::renewAndReschedule, renewed ? renewEvery() : retryEvery(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** Renews our lease (acquiring it again if it was lost); false if the store could not be reached. */
+    private boolean renew() {
         try {
             store.renew(own);
+            return true;
         } catch (LeaseLostException e) {
             LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
-            try {
-                if (!store.acquire(own, ttl)) {
-                    LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
-                        own.subnet());
-                }
-            } catch (IOException again) {
-                LOG.warn("{}: cannot acquire {}: {}", name, own.subnet(), again.getMessage());
-            }
+            return reacquire();
         } catch (IOException | RuntimeException e) {
-            LOG.warn("{}: cannot renew the lease for {}: {} (retrying)", name, own.subnet(), e.getMessage());
+            LOG.warn("{}: cannot renew the lease for {}: {} (retrying in {} ms)", name, own.subnet(), e.getMessage(),
+                retryEvery());
+            return false;
         }
+    }
+
+    /** Takes our subnet again after it expired or was deleted; false if the store could not be reached. */
+    private boolean reacquire() {
+        try {
+            if (!store.acquire(own, ttl)) {
+                LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
+                    own.subnet());
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: cannot acquire {}: {}", name, own.subnet(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** The store no longer shows our lease (deleted by hand, expired while we were cut off): take it again now. */
+    private synchronized void ownLeaseGone(String how) {
+        if (renewer == null) {
+            return;
+        }
+        LOG.warn("{}: our lease for {} {}; acquiring it again", name, own.subnet(), how);
+        renewer.execute(() -> {
+            if (!reacquire()) {
+                synchronized (this) {
+                    if (renewer != null) {
+                        renewer.schedule(this::reacquire, retryEvery(), TimeUnit.MILLISECONDS);
+                    }
+                }
+            }
+        });
     }
 
     private synchronized void put(Lease lease) {
@@ -202,12 +249,19 @@ final class StorePeerSource implements PeerSource {
 
         @Override
         public void delete(Ipv4Prefix subnet, long revision) {
+            if (subnet.equals(own.subnet())) {
+                ownLeaseGone("was deleted from the store");
+                return;
+            }
             StorePeerSource.this.delete(subnet);
         }
 
         @Override
         public void resync(LeaseStore.Snapshot snapshot) {
             replaceAll(snapshot.leases());
+            if (snapshot.lease(own.subnet()).isEmpty()) {
+                ownLeaseGone("is missing from the store's listing");
+            }
         }
     }
 

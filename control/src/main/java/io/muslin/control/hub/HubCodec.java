@@ -23,6 +23,7 @@ import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.LeaseJson;
+import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -55,11 +56,13 @@ public final class HubCodec {
     private static final String LEASES = "Leases";
     private static final String TTL = "TTL";
     private static final String SUBNET = "Subnet";
+    private static final String PUBLIC_IP = "PublicIP";
     private static final String FROM = "From";
     private static final String REVISION = "Revision";
     private static final String STATUS = "Status";
     private static final String MESSAGE = "Message";
     private static final String CONFIG = "Config";
+    private static final String HEARTBEAT = "Heartbeat";
 
     private HubCodec() {
     }
@@ -138,16 +141,18 @@ public final class HubCodec {
                     yield new Renew(id(f), LeaseJson.fromTree(f.raw(LEASE), f.pathOf(LEASE)));
                 }
                 case "Release" -> {
-                    JsonFields f = fields(tree, type, ID, SUBNET);
-                    yield new Release(id(f), f.required(SUBNET, "an IPv4 prefix such as 10.244.2.0/24", Ipv4Prefix::parse));
+                    JsonFields f = fields(tree, type, ID, SUBNET, PUBLIC_IP);
+                    yield new Release(id(f), f.required(SUBNET, "an IPv4 prefix such as 10.244.2.0/24", Ipv4Prefix::parse),
+                        f.required(PUBLIC_IP, "an IPv4 address such as 192.168.1.11", Ipv4Address::parse));
                 }
                 case "List" -> new ListLeases(id(fields(tree, type, ID)));
                 case "Config" -> new GetConfig(id(fields(tree, type, ID)));
                 case "Watch" -> new Watch(fields(tree, type, FROM).requiredLong(FROM, 0, Long.MAX_VALUE));
                 case "Welcome" -> {
-                    JsonFields f = fields(tree, type, VERSION, NODE, REVISION);
+                    JsonFields f = fields(tree, type, VERSION, NODE, REVISION, HEARTBEAT);
                     yield new Welcome(f.requiredInt(VERSION, 1, 65535), f.optionalString(NODE, "", "a node name"),
-                        f.requiredLong(REVISION, 0, Long.MAX_VALUE));
+                        f.requiredLong(REVISION, 0, Long.MAX_VALUE),
+                        f.requiredLong(HEARTBEAT, Welcome.MIN_HEARTBEAT_MS, Welcome.MAX_HEARTBEAT_MS));
                 }
                 case "Reply" -> {
                     JsonFields f = fields(tree, type, ID, STATUS, MESSAGE, REVISION, LEASES, CONFIG);
@@ -220,11 +225,13 @@ public final class HubCodec {
                 o.put(ID, m.id());
                 o.set(LEASE, LeaseJson.toTree(m.lease(), true));
             }
-            case Release m -> o.put(ID, m.id()).put(SUBNET, m.subnet().toString());
+            case Release m -> o.put(ID, m.id()).put(SUBNET, m.subnet().toString())
+                .put(PUBLIC_IP, Ipv4Address.format(m.publicIp()));
             case ListLeases m -> o.put(ID, m.id());
             case GetConfig m -> o.put(ID, m.id());
             case Watch m -> o.put(FROM, m.from());
-            case Welcome m -> o.put(VERSION, m.version()).put(NODE, m.node()).put(REVISION, m.revision());
+            case Welcome m -> o.put(VERSION, m.version()).put(NODE, m.node()).put(REVISION, m.revision())
+                .put(HEARTBEAT, m.heartbeatMillis());
             case Reply m -> {
                 o.put(ID, m.id()).put(STATUS, m.status().wire());
                 if (!m.message().isEmpty()) {

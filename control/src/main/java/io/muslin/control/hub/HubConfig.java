@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.LeaseJson;
+import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.store.EtcdStoreConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -116,7 +117,16 @@ public record HubConfig(InetSocketAddress listen, Path caFile, Path certFile, Pa
                 throw root.error(NETWORK_CONFIG, "not a JSON object: " + JsonFields.describe(net)
                     + " (expected: flannel's net-conf.json)");
             }
+            try {
+                NetworkConfig.parse(net.toString());
+            } catch (JsonFieldException e) {
+                throw new JsonFieldException(NETWORK_CONFIG + "." + e.path(), e.getMessage().substring(
+                    e.path().isEmpty() ? 0 : e.path().length() + 2));
+            }
             networkConfig = Optional.of(net.toString());
+        } else if (etcd.isEmpty()) {
+            throw root.error(NETWORK_CONFIG, "missing (expected: flannel's net-conf.json, e.g. {\"Network\": "
+                + "\"10.244.0.0/16\", \"SubnetLen\": 24}; the hub serves it to nodes and refuses leases outside it)");
         }
         int heartbeat = root.optionalInt(HEARTBEAT, 10, 1, 3600);
         return new HubConfig(listen, ca, cert, key, insecure, dir, etcd, networkConfig, Duration.ofSeconds(heartbeat));

@@ -47,6 +47,14 @@ final class HubConnection {
     private static final Logger LOG = LoggerFactory.getLogger(HubConnection.class);
 
     private static final long RETRY_PAUSE_MS = 20;
+    /** The first pause between reconnection attempts. */
+    static final long FIRST_PAUSE_MS = 100;
+    /**
+     * A session shorter than this did not prove the hub well: the next reconnection goes on
+     * with the pause where it was, and waits it before its first attempt, so a hub that accepts
+     * and then drops sessions at once is not hammered.
+     */
+    static final long SHORT_SESSION_MS = 10_000;
 
     private final HubClientSettings settings;
     private final EventLoopGroup group;
@@ -60,6 +68,11 @@ final class HubConnection {
     /** The endpoint to try first. */
     private int preferred;
     private boolean reconnecting;
+    /** The pause before the next reconnection attempt; grows while sessions stay short. Guarded by this. */
+    private long pauseMs = FIRST_PAUSE_MS;
+    /** When the session now up began (System.nanoTime), and whether the last one was short. Guarded by this. */
+    private long sessionStart;
+    private boolean lastSessionShort;
     private volatile boolean closed;
 
     HubConnection(HubClientSettings settings, EventLoopGroup group) {
@@ -104,6 +117,7 @@ final class HubConnection {
                     channel = ch;
                     endpoint = e;
                     preferred = index;
+                    sessionStart = System.nanoTime();
                     notifyAll();
                 }
                 ch.closeFuture().addListener(f -> lost(ch));
@@ -188,6 +202,10 @@ final class HubConnection {
                 return;
             }
             channel = null;
+            lastSessionShort = System.nanoTime() - sessionStart < TimeUnit.MILLISECONDS.toNanos(SHORT_SESSION_MS);
+            if (!lastSessionShort) {
+                pauseMs = FIRST_PAUSE_MS;
+            }
         }
         IOException cause = new SessionLost("session with hub " + hub() + " lost");
         pending.values().forEach(f -> f.completeExceptionally(cause));
@@ -198,16 +216,20 @@ final class HubConnection {
     }
 
     private void reconnect() {
+        long firstPause;
         synchronized (this) {
             if (reconnecting || closed) {
                 return;
             }
             reconnecting = true;
+            firstPause = lastSessionShort ? pauseMs : 0;
         }
         Thread.ofVirtual().name("muslin-hub-reconnect").start(() -> {
-            long pauseMs = 100;
             int attempts = 0;
             try {
+                if (firstPause > 0) {
+                    pause();
+                }
                 while (!closed) {
                     try {
                         connect();
@@ -218,17 +240,32 @@ final class HubConnection {
                             LOG.warn("hub: {} (attempt {}; retrying)", e.getMessage(), attempts);
                         }
                     }
-                    Thread.sleep(pauseMs + ThreadLocalRandom.current().nextLong(pauseMs / 2 + 1));
-                    pauseMs = Math.min(pauseMs * 2, settings.maxBackoff().toMillis());
+                    pause();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                boolean again;
                 synchronized (this) {
                     reconnecting = false;
+                    // The session made here may have died before this thread let go of the flag.
+                    again = channel == null && !closed;
+                }
+                if (again) {
+                    reconnect();
                 }
             }
         });
+    }
+
+    /** Sleeps the current pause (with up to half of it again as jitter), then doubles it up to the maximum. */
+    private void pause() throws InterruptedException {
+        long ms;
+        synchronized (this) {
+            ms = pauseMs;
+            pauseMs = Math.min(pauseMs * 2, settings.maxBackoff().toMillis());
+        }
+        Thread.sleep(ms + ThreadLocalRandom.current().nextLong(ms / 2 + 1));
     }
 
     /**
@@ -369,7 +406,12 @@ final class HubConnection {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, HubMessage msg) {
             switch (msg) {
-                case Welcome w -> welcome.complete(w);
+                case Welcome w -> {
+                    // the hub's heartbeat, so both ends agree when a session is dead
+                    long ms = w.heartbeatMillis();
+                    ctx.pipeline().replace("idle", "idle", new IdleStateHandler(3 * ms, ms, 0, TimeUnit.MILLISECONDS));
+                    welcome.complete(w);
+                }
                 case Reply r -> {
                     CompletableFuture<Reply> f = pending.remove(r.id());
                     if (f != null) {

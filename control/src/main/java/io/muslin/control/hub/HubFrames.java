@@ -27,8 +27,17 @@ public final class HubFrames {
     public static final int VERSION = 1;
     /** Size of the length field. */
     public static final int LENGTH_FIELD = 4;
-    /** The largest message accepted: a snapshot of about 60,000 leases. */
-    public static final int MAX_FRAME = 16 * 1024 * 1024;
+    /**
+     * The largest message a hub sends: a snapshot of every lease, at most a million of them
+     * ({@code NetworkConfig.MAX_SUBNETS_LOG2}) at about 130 bytes each.
+     */
+    public static final int MAX_FRAME = 256 * 1024 * 1024;
+    /**
+     * The largest message a node sends (a request holds one lease). A hub reads no more than
+     * this from anyone, before Hello or after, so a stranger cannot make it buffer and parse
+     * megabytes.
+     */
+    public static final int MAX_NODE_FRAME = 64 * 1024;
 
     private HubFrames() {
     }
@@ -64,22 +73,31 @@ public final class HubFrames {
 
     /** Frames → {@link HubMessage}s. Any malformed input is a {@link HubProtocolException}. */
     public static final class Decoder extends LengthFieldBasedFrameDecoder {
+        private final int maxFrame;
+
+        /** A node's decoder: frames from a hub, up to {@link #MAX_FRAME}. */
         public Decoder() {
-            super(MAX_FRAME, 0, LENGTH_FIELD, 0, LENGTH_FIELD, true);
+            this(MAX_FRAME);
+        }
+
+        /** @param maxFrame the longest message accepted ({@link #MAX_NODE_FRAME} on a hub) */
+        public Decoder(int maxFrame) {
+            super(maxFrame, 0, LENGTH_FIELD, 0, LENGTH_FIELD, true);
+            this.maxFrame = maxFrame;
         }
 
         @Override
         protected Object decode(ChannelHandlerContext ctx, ByteBuf in) throws Exception {
             if (in.readableBytes() >= LENGTH_FIELD && in.getInt(in.readerIndex()) == 0) {
                 in.skipBytes(in.readableBytes());
-                throw new HubProtocolException("empty frame (expected: length 1-" + MAX_FRAME + ")");
+                throw new HubProtocolException("empty frame (expected: length 1-" + maxFrame + ")");
             }
             ByteBuf frame;
             try {
                 frame = (ByteBuf) super.decode(ctx, in);
             } catch (TooLongFrameException e) {
                 in.skipBytes(in.readableBytes());
-                throw new HubProtocolException("frame too long: " + e.getMessage() + " (limit: " + MAX_FRAME + " bytes)");
+                throw new HubProtocolException("frame too long: " + e.getMessage() + " (limit: " + maxFrame + " bytes)");
             }
             if (frame == null) {
                 return null;

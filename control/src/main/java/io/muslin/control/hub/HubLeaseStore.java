@@ -119,8 +119,9 @@ public final class HubLeaseStore implements LeaseStore {
     }
 
     @Override
-    public void release(Ipv4Prefix subnet) throws IOException {
-        connection.request(id -> new Release(id, subnet), Status.OK);
+    public boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
+        return connection.request(id -> new Release(id, subnet, publicIp), Status.OK, Status.LOST)
+            .status() == Status.OK;
     }
 
     @Override
@@ -188,8 +189,13 @@ public final class HubLeaseStore implements LeaseStore {
     private final class ClientWatch implements Watch {
         private final LeaseListener listener;
         /** One virtual thread: a node has one watch, a simulation of a thousand nodes has a thousand. */
-        private final ExecutorService delivery = Executors.newSingleThreadExecutor(
-            Thread.ofVirtual().name("muslin-hub-watch").factory());
+        private final ExecutorService delivery = Executors.newSingleThreadExecutor(r -> {
+            Thread t = Thread.ofVirtual().name("muslin-hub-watch").unstarted(r);
+            deliveryThread = t;
+            return t;
+        });
+        /** The thread that calls the listener: a close from the listener itself must not wait for itself. */
+        private volatile Thread deliveryThread;
         /** The first revision not yet received. */
         final AtomicLong next;
         volatile boolean closed;
@@ -253,7 +259,7 @@ public final class HubLeaseStore implements LeaseStore {
             closed = true;
             delivery.shutdown();
             try {
-                if (!Thread.currentThread().getName().startsWith("muslin-hub-watch")) {
+                if (Thread.currentThread() != deliveryThread) {
                     delivery.awaitTermination(5, TimeUnit.SECONDS);
                 }
             } catch (InterruptedException e) {

@@ -54,8 +54,11 @@ public sealed interface HubMessage {
         }
     }
 
-    /** Give up this node's lease for {@code subnet}. */
-    record Release(long id, Ipv4Prefix subnet) implements HubMessage {
+    /**
+     * Give up this node's lease for {@code subnet}, if it still holds one with {@code publicIp}
+     * (answered {@code ok}; {@code lost} when it does not, and nothing is changed).
+     */
+    record Release(long id, Ipv4Prefix subnet, int publicIp) implements HubMessage {
         public Release {
             Objects.requireNonNull(subnet, "subnet");
         }
@@ -96,10 +99,22 @@ public sealed interface HubMessage {
 
     // ---- hub → node -------------------------------------------------------------------------
 
-    /** The hub accepts the session: the version it speaks, the name it bound, its revision. */
-    record Welcome(int version, String node, long revision) implements HubMessage {
+    /**
+     * The hub accepts the session: the version it speaks, the name it bound, its revision, and
+     * its heartbeat, which the node adopts for the session (so both sides agree when three
+     * quiet heartbeats mean a dead peer).
+     */
+    record Welcome(int version, String node, long revision, long heartbeatMillis) implements HubMessage {
+        /** Heartbeats a Welcome may set: 100 ms to one hour. */
+        public static final long MIN_HEARTBEAT_MS = 100;
+        public static final long MAX_HEARTBEAT_MS = 3_600_000;
+
         public Welcome {
             Objects.requireNonNull(node, "node");
+            if (heartbeatMillis < MIN_HEARTBEAT_MS || heartbeatMillis > MAX_HEARTBEAT_MS) {
+                throw new IllegalArgumentException("Heartbeat: " + heartbeatMillis + " is out of range (accepted: "
+                    + MIN_HEARTBEAT_MS + "-" + MAX_HEARTBEAT_MS + " ms)");
+            }
         }
 
         @Override
@@ -201,7 +216,7 @@ public sealed interface HubMessage {
         OK("ok"),
         /** Acquire: the subnet is held by another node. */
         HELD("held"),
-        /** Renew: the lease expired, was released, or is held by someone else now. */
+        /** Renew, Release: the lease expired, was released, or is held by someone else now. */
         LOST("lost"),
         /** The node's certificate does not allow it (another node's PublicIP or subnet). */
         DENIED("denied"),

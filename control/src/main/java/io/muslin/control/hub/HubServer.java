@@ -7,6 +7,9 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -85,7 +88,9 @@ public final class HubServer implements AutoCloseable {
     private final LeaseStore store;
     private final HubStats stats = new HubStats();
     private final HubView view;
+    private final HubPolicy policy;
     private final EventLoopGroup group;
+    private final ChannelGroup sessions;
     private final ExecutorService storeOps;
     private final LeaseStore.Watch watch;
     private final Channel server;
@@ -97,9 +102,11 @@ public final class HubServer implements AutoCloseable {
         this.view = new HubView(alloc, settings.historySize(), stats);
         LeaseStore.Snapshot snapshot = store.list();
         view.load(snapshot);
+        this.policy = new HubPolicy(store, view);
         this.watch = store.watch(snapshot.revision() + 1, view);
         this.storeOps = Executors.newFixedThreadPool(settings.storeThreads(), new DefaultThreadFactory("muslin-hub-store", true));
         this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("muslin-hub-io", true), HubTransport.ioHandlerFactory());
+        this.sessions = new DefaultChannelGroup("muslin-hub-sessions", group.next());
         boolean bound = false;
         try {
             long heartbeatMs = settings.heartbeat().toMillis();
@@ -114,15 +121,16 @@ public final class HubServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        sessions.add(ch);
                         if (settings.ssl() != null) {
                             ch.pipeline().addLast("tls", settings.ssl().newHandler(ch.alloc()));
                         }
                         ch.pipeline()
                             .addLast("idle", new IdleStateHandler(3 * heartbeatMs, heartbeatMs, 0, TimeUnit.MILLISECONDS))
-                            .addLast("frames", new HubFrames.Decoder())
+                            .addLast("frames", new HubFrames.Decoder(HubFrames.MAX_NODE_FRAME))
                             .addLast("encoder", HubFrames.Encoder.INSTANCE)
-                            .addLast("session", new HubSession(view, store, storeOps, stats, settings.identityOf(),
-                                settings.maxQueuedBytes()));
+                            .addLast("session", new HubSession(view, store, policy, storeOps, stats, settings.identityOf(),
+                                settings.maxQueuedBytes(), settings.heartbeat()));
                     }
                 })
                 .bind(settings.listen()).syncUninterruptibly().channel();
@@ -175,18 +183,44 @@ public final class HubServer implements AutoCloseable {
         return view.subscribers();
     }
 
+    /** Bytes written to sessions and not yet sent, over all sessions (for tests and reports). */
+    public long queuedBytes() {
+        long n = 0;
+        for (Channel ch : sessions) {
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            if (out != null) {
+                n += out.totalPendingWriteBytes();
+            }
+        }
+        return n;
+    }
+
     /** The revision of the latest change the hub has seen. */
     public long revision() {
         return view.revision();
     }
 
-    /** Stops listening, ends every session and stops following the store. */
+    /**
+     * Stops listening, lets store calls under way finish (a few seconds at most), ends every
+     * session and stops following the store.
+     */
     @Override
     public void close() {
         server.close().syncUninterruptibly();
         watch.close();
+        storeOps.shutdown();
+        try {
+            if (!storeOps.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("hub: store calls still running after 5 s; stopping anyway");
+                storeOps.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            storeOps.shutdownNow();
+        }
+        sessions.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        storeOps.shutdownNow();
+        view.close();
         LOG.info("hub stopped");
     }
 }

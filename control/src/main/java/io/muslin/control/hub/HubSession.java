@@ -27,11 +27,13 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,25 +61,42 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     static final Duration MIN_TTL = Duration.ofSeconds(1);
     static final Duration MAX_TTL = Duration.ofDays(7);
 
+    /** Store calls one session may have waiting for the store at once; more wait in {@link #waiting}. */
+    static final int MAX_IN_FLIGHT = 16;
+    /**
+     * Messages read but not yet handled (the session is unwritable, or has {@link #MAX_IN_FLIGHT}
+     * calls out). Reading stops while any wait, so this only fills from one read's worth of small
+     * frames; past it the node is sending without reading its replies, and the session ends.
+     */
+    static final int MAX_WAITING = 10_000;
+
     private final HubView view;
     private final LeaseStore store;
+    private final HubPolicy policy;
     private final Executor storeOps;
     private final HubStats stats;
     /** Identity from the TLS session; null on an insecure hub. */
     private final Function<SSLSession, NodeIdentity> identityOf;
     private final long maxQueuedBytes;
+    private final long heartbeatMillis;
     private Channel channel;
     private volatile NodeIdentity identity;
     private volatile boolean closing;
+    /** Event loop only: messages read and not yet handled, in order. */
+    private final ArrayDeque<HubMessage> waiting = new ArrayDeque<>();
+    /** Event loop only: store calls sent and not yet answered. */
+    private int inFlight;
 
-    HubSession(HubView view, LeaseStore store, Executor storeOps, HubStats stats,
-               Function<SSLSession, NodeIdentity> identityOf, long maxQueuedBytes) {
+    HubSession(HubView view, LeaseStore store, HubPolicy policy, Executor storeOps, HubStats stats,
+               Function<SSLSession, NodeIdentity> identityOf, long maxQueuedBytes, Duration heartbeat) {
         this.view = view;
         this.store = store;
+        this.policy = policy;
         this.storeOps = storeOps;
         this.stats = stats;
         this.identityOf = identityOf;
         this.maxQueuedBytes = maxQueuedBytes;
+        this.heartbeatMillis = heartbeat.toMillis();
     }
 
     @Override
@@ -107,8 +126,15 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             if (idle.state() == IdleState.WRITER_IDLE) {
                 ctx.writeAndFlush(Ping.INSTANCE, ctx.voidPromise());
             } else if (idle.state() == IdleState.READER_IDLE) {
-                stats.heartbeatTimeouts.increment();
-                end(ctx, "no message for three heartbeats");
+                if (ctx.channel().config().isAutoRead()) {
+                    stats.heartbeatTimeouts.increment();
+                    end(ctx, "no message for three heartbeats");
+                } else if (!ctx.channel().isWritable()) {
+                    // reading paused because the node has not read its replies for three heartbeats
+                    stats.slowSessions.increment();
+                    end(ctx, "replies not read for three heartbeats");
+                }
+                // else: reading waits for the store (calls in flight), not for the node
             }
             return;
         }
@@ -127,6 +153,45 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             hello(ctx, hello);
             return;
         }
+        waiting.addLast(msg);
+        if (waiting.size() > MAX_WAITING) {
+            stats.floods.increment();
+            end(ctx, "more than " + MAX_WAITING + " messages sent without reading the replies");
+            return;
+        }
+        drain(ctx);
+    }
+
+    /**
+     * Handles waiting messages while the session can take their answers: its outbound buffer is
+     * under the high-water mark and fewer than {@link #MAX_IN_FLIGHT} store calls are out. Reading
+     * stops while anything waits and starts again when all is handled, so a node that sends
+     * requests without reading the replies fills its own TCP window, not the hub's heap.
+     */
+    private void drain(ChannelHandlerContext ctx) {
+        while (!closing && !waiting.isEmpty() && ready(ctx)) {
+            handle(ctx, waiting.pollFirst());
+        }
+        boolean read = !closing && waiting.isEmpty() && ready(ctx);
+        if (ctx.channel().config().isAutoRead() != read) {
+            if (!read) {
+                stats.readsPaused.increment();
+            }
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    private boolean ready(ChannelHandlerContext ctx) {
+        return ctx.channel().isWritable() && inFlight < MAX_IN_FLIGHT;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        drain(ctx);
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void handle(ChannelHandlerContext ctx, HubMessage msg) {
         switch (msg) {
             case Acquire m -> request(ctx, m.id(), () -> acquire(m));
             case Renew m -> request(ctx, m.id(), () -> renew(m));
@@ -134,7 +199,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             case ListLeases m -> {
                 LeaseStore.Snapshot s = view.snapshot();
                 stats.requests.increment();
-                ctx.writeAndFlush(new Reply(m.id(), Status.OK, "", s.revision(), s.leases(), Optional.empty()));
+                reply(ctx, new Reply(m.id(), Status.OK, "", s.revision(), s.leases(), Optional.empty()));
             }
             case GetConfig m -> request(ctx, m.id(),
                 () -> new Reply(m.id(), Status.OK, "", 0, List.of(), store.networkConfig()));
@@ -147,10 +212,25 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             }
             case HubMessage.Error m -> {
                 LOG.info("session {} ended by the node: {}", identity, m.message());
+                closing = true;
                 ctx.close();
             }
-            default -> throw new HubProtocolException(msg.type() + " is a message of the hub, not of a node");
+            default -> {
+                stats.refusedMalformed.increment();
+                end(ctx, msg.type() + " is a message of the hub, not of a node");
+            }
         }
+    }
+
+    /** Writes a reply; one that cannot be written (too large, connection gone) ends the session. */
+    private void reply(ChannelHandlerContext ctx, Reply reply) {
+        ctx.writeAndFlush(reply).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() && f.channel().isActive()) {
+                LOG.warn("session {}: reply {} not sent: {}; closing", this, reply.id(), rootMessage(f.cause()));
+                closing = true;
+                f.channel().close();
+            }
+        });
     }
 
     private void hello(ChannelHandlerContext ctx, Hello hello) {
@@ -184,7 +264,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
         identity = who;
         LOG.debug("session {} from {}", who, ctx.channel().remoteAddress());
-        ctx.writeAndFlush(new Welcome(HubFrames.VERSION, who.name(), view.revision()));
+        ctx.writeAndFlush(new Welcome(HubFrames.VERSION, who.name(), view.revision(), heartbeatMillis));
     }
 
     private Reply acquire(Acquire m) throws IOException {
@@ -194,8 +274,12 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
         Duration ttl = Duration.ofSeconds(m.ttlSeconds());
         if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
-            return Reply.failed(m.id(), Status.INVALID, "Acquire.TTL: " + m.ttlSeconds() + " is out of range (accepted: "
+            return invalid(m.id(), m.lease(), "Acquire.TTL: " + m.ttlSeconds() + " is out of range (accepted: "
                 + MIN_TTL.toSeconds() + "-" + MAX_TTL.toSeconds() + ")");
+        }
+        String refusal = policy.refusal(m.lease(), true);
+        if (refusal != null) {
+            return invalid(m.id(), m.lease(), "Acquire.Lease: " + refusal);
         }
         if (store.acquire(m.lease(), ttl)) {
             LOG.info("{} holds {}", identity.name(), m.lease());
@@ -211,6 +295,10 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         if (denied != null) {
             return denied;
         }
+        String refusal = policy.refusal(m.lease(), false);
+        if (refusal != null) {
+            return invalid(m.id(), m.lease(), "Renew.Lease: " + refusal);
+        }
         try {
             store.renew(m.lease());
             return Reply.ok(m.id());
@@ -220,14 +308,24 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     }
 
     private Reply release(Release m) throws IOException {
-        Lease held = view.lease(m.subnet());
-        if (held != null && !identity.owns(held.publicIp())) {
+        if (!identity.owns(m.publicIp())) {
             stats.denied.increment();
-            return Reply.failed(m.id(), Status.DENIED, "subnet " + m.subnet() + " is held by "
-                + Ipv4Address.format(held.publicIp()) + ", which the certificate of " + identity.name() + " does not name");
+            return Reply.failed(m.id(), Status.DENIED, "PublicIP " + Ipv4Address.format(m.publicIp())
+                + " is not an address of " + identity + " (its certificate's IP SANs)");
         }
-        store.release(m.subnet());
-        return Reply.ok(m.id());
+        // Compare-and-delete in the store: a subnet taken over by another node since is left alone.
+        if (store.release(m.subnet(), m.publicIp())) {
+            LOG.info("{} released {}", identity.name(), m.subnet());
+            return Reply.ok(m.id());
+        }
+        return Reply.failed(m.id(), Status.LOST, "subnet " + m.subnet() + " is not held by "
+            + Ipv4Address.format(m.publicIp()));
+    }
+
+    private Reply invalid(long id, Lease lease, String why) {
+        stats.invalid.increment();
+        LOG.warn("refused a lease of {} for {}: {}", identity, lease.subnet(), why);
+        return Reply.failed(id, Status.INVALID, why);
     }
 
     /** A refusal if this node may not announce {@code lease}, else null. */
@@ -246,8 +344,10 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         Reply run() throws IOException;
     }
 
+    /** Runs {@code call} on a store thread; its reply is written on the event loop, which then handles what waits. */
     private void request(ChannelHandlerContext ctx, long id, Call call) {
         stats.requests.increment();
+        inFlight++;
         try {
             storeOps.execute(() -> {
                 Reply reply;
@@ -263,10 +363,23 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
                     LOG.warn("request {} of {} failed", id, identity, e);
                     reply = Reply.failed(id, Status.UNAVAILABLE, "hub error: " + e);
                 }
-                ctx.channel().writeAndFlush(reply);
+                answered(ctx, reply);
             });
         } catch (RejectedExecutionException e) {
-            ctx.writeAndFlush(Reply.failed(id, Status.UNAVAILABLE, "hub is shutting down"));
+            inFlight--;
+            reply(ctx, Reply.failed(id, Status.UNAVAILABLE, "hub is shutting down"));
+        }
+    }
+
+    private void answered(ChannelHandlerContext ctx, Reply reply) {
+        try {
+            ctx.executor().execute(() -> {
+                inFlight--;
+                reply(ctx, reply);
+                drain(ctx);
+            });
+        } catch (RejectedExecutionException e) {
+            // the event loop is stopping: the session is ending anyway
         }
     }
 
@@ -306,6 +419,12 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+            // a failed handshake: counted and logged by userEventTriggered
+            closing = true;
+            ctx.close();
+            return;
+        }
         if (cause instanceof DecoderException) {
             stats.refusedMalformed.increment();
             String why = cause instanceof HubProtocolException ? cause.getMessage() : rootMessage(cause);
@@ -318,6 +437,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         } else {
             LOG.warn("session {} from {} failed", this, ctx.channel().remoteAddress(), cause);
         }
+        closing = true;
         ctx.close();
     }
 

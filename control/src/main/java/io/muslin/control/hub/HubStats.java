@@ -16,6 +16,12 @@ public final class HubStats {
     final LongAdder refusedHello = new LongAdder();
     /** Requests refused because the certificate does not name the lease's PublicIP. */
     final LongAdder denied = new LongAdder();
+    /** Leases refused: a subnet that is not a SubnetLen subnet of the Network, an unknown backend, a TTL out of range, too many per address. */
+    final LongAdder invalid = new LongAdder();
+    /** Sessions ended for sending more than {@code HubSession.MAX_WAITING} messages without reading the replies. */
+    final LongAdder floods = new LongAdder();
+    /** Times a session's reading stopped until its replies were written and its store calls answered. */
+    final LongAdder readsPaused = new LongAdder();
     /** Sessions ended because nothing arrived for three heartbeats. */
     final LongAdder heartbeatTimeouts = new LongAdder();
     /** Sessions ended because they did not read their changes fast enough. */
@@ -37,6 +43,9 @@ public final class HubStats {
         m.put("refusedMalformed", refusedMalformed.sum());
         m.put("refusedHello", refusedHello.sum());
         m.put("denied", denied.sum());
+        m.put("invalid", invalid.sum());
+        m.put("floods", floods.sum());
+        m.put("readsPaused", readsPaused.sum());
         m.put("heartbeatTimeouts", heartbeatTimeouts.sum());
         m.put("slowSessions", slowSessions.sum());
         m.put("requests", requests.sum());

@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,11 +57,15 @@ final class HubView implements LeaseListener {
     private final int historySize;
     private final HubStats stats;
     private final TreeMap<Ipv4Prefix, Lease> leases = new TreeMap<>(SUBNET_ORDER);
+    /** How many leases each PublicIP holds. */
+    private final Map<Integer, Integer> perAddress = new HashMap<>();
     private final ArrayDeque<HubMessage> history = new ArrayDeque<>();
     /** Watching sessions, by the event loop they write on: a change is one task per loop, not per session. */
     private final Map<Executor, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final Map<Executor, LoopQueue> queues = new ConcurrentHashMap<>();
     private long revision;
+    /** {@link #snapshotFrame()}'s encoding of the leases now, or null. */
+    private ByteBuf snapshot;
     /** Every change with a revision above this one is in {@link #history}. */
     private long historyStart;
 
@@ -72,8 +77,10 @@ final class HubView implements LeaseListener {
 
     /** Replaces everything with a listing of the store (at start). */
     synchronized void load(LeaseStore.Snapshot snapshot) {
+        forgetSnapshot();
         leases.clear();
-        snapshot.leases().forEach(l -> leases.put(l.subnet(), l));
+        perAddress.clear();
+        snapshot.leases().forEach(l -> counted(leases.put(l.subnet(), l), l));
         revision = snapshot.revision();
         history.clear();
         historyStart = revision;
@@ -92,6 +99,22 @@ final class HubView implements LeaseListener {
         return new LeaseStore.Snapshot(revision, List.copyOf(leases.values()), List.of());
     }
 
+    /** How many leases other than {@code except}'s carry {@code publicIp}. */
+    synchronized int countHeldBy(int publicIp, Ipv4Prefix except) {
+        Lease same = leases.get(except);
+        return perAddress.getOrDefault(publicIp, 0) - (same != null && same.publicIp() == publicIp ? 1 : 0);
+    }
+
+    /** Keeps {@link #perAddress} with {@link #leases}: {@code old} replaced by {@code now} (either may be null). */
+    private void counted(Lease old, Lease now) {
+        if (old != null) {
+            perAddress.merge(old.publicIp(), -1, (a, b) -> a + b == 0 ? null : a + b);
+        }
+        if (now != null) {
+            perAddress.merge(now.publicIp(), 1, Integer::sum);
+        }
+    }
+
     /** The lease now held for {@code subnet}, or null. */
     synchronized Lease lease(Ipv4Prefix subnet) {
         return leases.get(subnet);
@@ -99,16 +122,19 @@ final class HubView implements LeaseListener {
 
     @Override
     public synchronized void put(Lease lease, long rev) {
-        leases.put(lease.subnet(), lease);
+        counted(leases.put(lease.subnet(), lease), lease);
         change(new Put(rev, lease), rev);
     }
 
     @Override
     public synchronized void delete(Ipv4Prefix subnet, long rev) {
-        if (leases.remove(subnet) != null) {
+        Lease gone = leases.remove(subnet);
+        if (gone != null) {
+            counted(gone, null);
             change(new Delete(rev, subnet), rev);
-        } else {
-            revision = Math.max(revision, rev);
+        } else if (rev > revision) {
+            forgetSnapshot();
+            revision = rev;
         }
     }
 
@@ -120,6 +146,7 @@ final class HubView implements LeaseListener {
     }
 
     private void change(HubMessage message, long rev) {
+        forgetSnapshot();
         revision = Math.max(revision, rev);
         history.addLast(message);
         while (history.size() > historySize) {
@@ -230,12 +257,36 @@ final class HubView implements LeaseListener {
             subscriber.flush();
             stats.resumed.increment();
         } else {
-            subscriber.write(HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values()))));
+            subscriber.write(snapshotFrame().retainedDuplicate());
             subscriber.flush();
             stats.snapshotsSent.increment();
         }
         subscribers.computeIfAbsent(subscriber.loop(), l -> ConcurrentHashMap.newKeySet()).add(subscriber);
         return resume;
+    }
+
+    /**
+     * The Resync of every lease now, encoded once per revision: a thousand nodes reconnecting
+     * after a hub restart cost one encoding, not a thousand, under this lock.
+     */
+    private ByteBuf snapshotFrame() {
+        if (snapshot == null) {
+            snapshot = HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values())));
+        }
+        return snapshot;
+    }
+
+    /** The leases changed: the next snapshot is encoded afresh. */
+    private void forgetSnapshot() {
+        if (snapshot != null) {
+            snapshot.release();
+            snapshot = null;
+        }
+    }
+
+    /** Lets go of the encoded snapshot (the hub is stopping). */
+    synchronized void close() {
+        forgetSnapshot();
     }
 
     void unsubscribe(Subscriber subscriber) {

@@ -1,6 +1,8 @@
 package io.muslin.control.lease;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,8 +41,18 @@ public final class LeaseJson {
     private static final String[] VXLAN_DATA_FIELDS = {VNI, VTEP_MAC};
     private static final String MAC_FORMAT = "aa:bb:cc:dd:ee:ff";
 
-    /** Strict: duplicate keys and trailing content are errors. Thread-safe once built. */
-    public static final JsonMapper MAPPER = JsonMapper.builder()
+    /**
+     * Strict: duplicate keys and trailing content are errors. Bounded: no document nests deeper
+     * than 32, no field name is longer than 1 KiB and no string longer than 1 MiB, whoever sent
+     * it. Thread-safe once built.
+     */
+    public static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(32)
+                .maxNameLength(1024)
+                .maxStringLength(1024 * 1024)
+                .build())
+            .build())
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .build();

@@ -196,11 +196,14 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     }
 
     @Override
-    public synchronized void release(Ipv4Prefix subnet) throws IOException {
+    public synchronized boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
         checkOpen();
-        if (leases.containsKey(subnet)) {
-            delete(List.of(subnet));
+        Held held = leases.get(subnet);
+        if (held == null || held.stored().lease().publicIp() != publicIp) {
+            return false;
         }
+        delete(List.of(subnet));
+        return true;
     }
 
     @Override

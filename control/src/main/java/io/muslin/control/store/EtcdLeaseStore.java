@@ -205,6 +205,11 @@ public final class EtcdLeaseStore implements LeaseStore {
                 + (current == null ? "it expired or was deleted" : "it is now held by someone else (etcd lease "
                 + Long.toHexString(current.getLease()) + ", ours was " + Long.toHexString(leaseId) + ")"));
         }
+        int holder = publicIpOf(current, lease.subnet());
+        if (holder != lease.publicIp()) {
+            // Same etcd lease (one store acting for many nodes: a hub), another node's value.
+            throw new LeaseLostException(where + ": lost " + key + ": it is held by " + Ipv4Address.format(holder));
+        }
         try {
             await(client.getLeaseClient().keepAliveOnce(leaseId), "keep " + key + " alive");
         } catch (IOException e) {
@@ -231,29 +236,39 @@ public final class EtcdLeaseStore implements LeaseStore {
     }
 
     @Override
-    public synchronized void release(Ipv4Prefix subnet) throws IOException {
-        Long leaseId = held.remove(subnet);
-        if (leaseId == null) {
-            return;
-        }
+    public synchronized boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
         String key = keys.subnet(subnet);
         KeyValue current = await(client.getKVClient().get(bytes(key)), "read " + key).getKvs().stream()
             .findFirst().orElse(null);
-        if (current != null && current.getLease() == leaseId) {
-            ByteSequence k = bytes(key);
-            await(client.getKVClient().txn()
-                .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
-                .Then(Op.delete(k, DeleteOption.DEFAULT))
-                .commit(), "delete " + key);
-        }
-        try {
-            await(client.getLeaseClient().revoke(leaseId), "revoke the lease of " + key);
-        } catch (IOException e) {
-            if (!(e.getCause() instanceof EtcdException ee && ee.getErrorCode() == ErrorCode.NOT_FOUND)) {
-                throw e;
+        if (current == null || publicIpOf(current, subnet) != publicIp) {
+            if (current == null) {
+                held.remove(subnet);
             }
+            return false;
+        }
+        ByteSequence k = bytes(key);
+        boolean deleted = await(client.getKVClient().txn()
+            .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
+            .Then(Op.delete(k, DeleteOption.DEFAULT))
+            .commit(), "delete " + key).isSucceeded();
+        if (!deleted) {
+            return false; // changed meanwhile: whoever holds it now keeps it
+        }
+        held.remove(subnet);
+        if (current.getLease() != 0) {
+            revokeQuietly(current.getLease());
         }
         LOG.info("released {}", key);
+        return true;
+    }
+
+    /** The PublicIP of a stored lease value, or 0 when it does not parse. */
+    private static int publicIpOf(KeyValue kv, Ipv4Prefix subnet) {
+        try {
+            return LeaseJson.parseValue(kv.getValue().toString(StandardCharsets.UTF_8), subnet).publicIp();
+        } catch (JsonFieldException e) {
+            return 0;
+        }
     }
 
     @Override

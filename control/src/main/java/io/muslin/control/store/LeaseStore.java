@@ -53,8 +53,14 @@ public interface LeaseStore extends AutoCloseable {
      */
     void renew(Lease lease) throws IOException;
 
-    /** Deletes this node's entry for {@code subnet} and ends its TTL. Idempotent. */
-    void release(Ipv4Prefix subnet) throws IOException;
+    /**
+     * Deletes the entry for {@code subnet} and ends its TTL, if it still holds a lease with
+     * {@code publicIp}: one atomic compare-and-delete, so a release that arrives after another
+     * node took the subnet over deletes nothing. Idempotent.
+     *
+     * @return true if an entry was deleted
+     */
+    boolean release(Ipv4Prefix subnet, int publicIp) throws IOException;
 
     /** All leases now, with the store's revision at that moment. */
     Snapshot list() throws IOException;

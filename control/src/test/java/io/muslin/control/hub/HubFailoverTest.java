@@ -41,6 +41,7 @@ class HubFailoverTest {
     private HubServer hub(String prefix) throws IOException {
         EtcdLeaseStore store = EtcdLeaseStore.open(ETCD.config(prefix));
         open.add(store);
+        ETCD.etcdctl("put", prefix + "/config", "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":24}");
         HubServer hub = HubServer.start(HubServer.Settings.insecure(new InetSocketAddress("127.0.0.1", 0))
             .withHeartbeat(Duration.ofSeconds(1)), store);
         open.add(hub);
@@ -85,7 +86,7 @@ class HubFailoverTest {
 
         assertTrue(n2.acquire(HubServerTest.lease(3), TTL));
         t1.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2), HubServerTest.lease(3)));
-        n2.release(HubServerTest.lease(3).subnet());
+        n2.release(HubServerTest.lease(3).subnet(), HubServerTest.lease(3).publicIp());
         t1.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2)));
         t2.awaitExactly(Set.of(HubServerTest.lease(1), HubServerTest.lease(2)));
     }

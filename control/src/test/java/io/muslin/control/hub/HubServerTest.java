@@ -54,10 +54,14 @@ class HubServerTest {
     }
 
     private HubServer startHub(int port) throws IOException {
+        return startHub(port, Duration.ofSeconds(1));
+    }
+
+    private HubServer startHub(int port, Duration heartbeat) throws IOException {
         backend = EmbeddedLeaseStore.open(dir, Optional.of("{\"Network\":\"10.244.0.0/16\"}"));
         open.add(backend);
         hub = HubServer.start(HubServer.Settings.insecure(new InetSocketAddress("127.0.0.1", port))
-            .withHeartbeat(Duration.ofSeconds(1)), backend);
+            .withHeartbeat(heartbeat), backend);
         open.add(hub);
         return hub;
     }
@@ -91,7 +95,7 @@ class HubServerTest {
         for (LeaseTable t : tables) {
             t.awaitExactly(Set.of(lease(1), changed, lease(3)));
         }
-        nodes.get(2).release(lease(3).subnet());
+        nodes.get(2).release(lease(3).subnet(), lease(3).publicIp());
         for (LeaseTable t : tables) {
             t.awaitExactly(Set.of(lease(1), changed));
         }
@@ -152,7 +156,7 @@ class HubServerTest {
         HubLeaseStore a = node("node1");
         assertTrue(a.acquire(lease(1), TTL));
         assertTrue(a.acquire(lease(9), TTL));
-        a.release(lease(9).subnet());
+        a.release(lease(9).subnet(), lease(9).publicIp());
         int port = hub.address().getPort();
         a.close();
         hub.close();
@@ -196,10 +200,11 @@ class HubServerTest {
             send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"future\"}");
             assertTrue(receive(s).contains("unsupported protocol version 2 (this hub speaks 1)"));
         }
-        // a length larger than the limit
+        // a length larger than a node's limit (64 KiB), announced before Hello
         try (Socket s = raw()) {
-            new DataOutputStream(s.getOutputStream()).writeInt(HubFrames.MAX_FRAME + 1);
-            assertTrue(receive(s).contains("frame too long"));
+            new DataOutputStream(s.getOutputStream()).writeInt(HubFrames.MAX_NODE_FRAME + 1);
+            String error = receive(s);
+            assertTrue(error.contains("frame too long") && error.contains("limit: 65536 bytes"), error);
         }
         // truncated: a frame announced at 500 bytes, 20 sent, then the connection closes
         try (Socket s = raw()) {
@@ -254,6 +259,123 @@ class HubServerTest {
         a.renew(lease(1));
         assertTrue(b.acquire(lease(3), TTL));
         table.awaitExactly(Set.of(lease(1), lease(2), lease(3)));
+    }
+
+    @Test
+    void leasesThatDoNotFitTheNetworkAreRefusedAndChangeNothing() throws Exception {
+        startHub(0);
+        HubLeaseStore a = node("node1");
+        HubLeaseStore b = node("node2");
+        assertTrue(a.acquire(lease(1), TTL));
+        LeaseTable table = LeaseTable.follow(a, open);
+        table.awaitExactly(Set.of(lease(1)));
+        // A /25 inside node1's /24 would win every longest-prefix match for half its pods.
+        Lease inside = Lease.vxlan(Ipv4Prefix.parse("10.244.1.128/25"), lease(2).publicIp(), 1, 0x6e7573000002L);
+        Lease everything = Lease.vxlan(Ipv4Prefix.parse("0.0.0.0/0"), lease(2).publicIp(), 1, 0x6e7573000002L);
+        Lease outside = Lease.vxlan(Ipv4Prefix.parse("10.245.1.0/24"), lease(2).publicIp(), 1, 0x6e7573000002L);
+        Lease udp = new Lease(lease(2).subnet(), lease(2).publicIp(), "udp", Lease.NO_VNI, 0);
+        for (Lease bad : List.of(inside, everything, outside)) {
+            IOException e = assertThrows(IOException.class, () -> b.acquire(bad, TTL));
+            assertTrue(e.getMessage().contains("(invalid)") && e.getMessage().contains("Acquire.Lease: Subnet " + bad.subnet()
+                + " is not a /24 of Network 10.244.0.0/16"), e.getMessage());
+        }
+        IOException e = assertThrows(IOException.class, () -> b.acquire(udp, TTL));
+        assertTrue(e.getMessage().contains("BackendType \"udp\" is not supported (accepted: vxlan, ipip, host-gw)"),
+            e.getMessage());
+        IOException renew = assertThrows(IOException.class, () -> b.renew(inside));
+        assertTrue(renew.getMessage().contains("Renew.Lease: Subnet 10.244.1.128/25"), renew.getMessage());
+        // One address holds a few leases at most.
+        for (int n = 10; n < 10 + HubPolicy.MAX_LEASES_PER_ADDRESS; n++) {
+            assertTrue(b.acquire(at(lease(n), lease(2)), TTL));
+        }
+        Lease oneTooMany = at(lease(20), lease(2));
+        table.awaitExactly(Set.of(lease(1), at(lease(10), lease(2)), at(lease(11), lease(2)), at(lease(12), lease(2)),
+            at(lease(13), lease(2))));
+        IOException limit = assertThrows(IOException.class, () -> b.acquire(oneTooMany, TTL));
+        assertTrue(limit.getMessage().contains("PublicIP 192.168.50.2 already holds 4 other lease(s) (accepted: at most 4 "
+            + "per address)"), limit.getMessage());
+        b.renew(at(lease(10), lease(2))); // renewing one it holds is not a new lease
+        assertEquals(6, hub.stats().get("invalid"));
+        assertEquals(5, a.list().leases().size(), "nothing refused was stored");
+        assertTrue(table.now().containsKey(lease(1).subnet()));
+    }
+
+    @Test
+    void aReleaseDeletesOnlyTheLeaseOfItsPublicIp() throws Exception {
+        startHub(0);
+        HubLeaseStore a = node("node1");
+        HubLeaseStore b = node("node2");
+        assertTrue(a.acquire(lease(1), TTL));
+        // node2 (insecure: any address) releases node1's subnet as if it were its own: the store compares and keeps it
+        assertFalse(b.release(lease(1).subnet(), lease(2).publicIp()));
+        assertEquals(List.of(lease(1)), a.list().leases());
+        assertTrue(a.release(lease(1).subnet(), lease(1).publicIp()));
+        assertFalse(a.release(lease(1).subnet(), lease(1).publicIp()), "idempotent");
+        assertTrue(a.list().leases().isEmpty());
+    }
+
+    @Test
+    void aNodeThatSendsRequestsWithoutReadingTheRepliesIsHeldBackAndLosesNone() throws Exception {
+        startHub(0, Duration.ofSeconds(30)); // no heartbeat while the test holds its replies back
+        HubLeaseStore a = node("node1");
+        for (int n = 1; n <= 250; n++) {
+            assertTrue(a.acquire(lease(n), TTL));
+        }
+        int requests = 2000;
+        try (Socket s = raw()) {
+            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"greedy\"}");
+            assertTrue(receive(s).contains("\"Welcome\""));
+            String first = null;
+            // every List reply is ~30 KB: 2000 of them would queue ~60 MB in the hub if it kept reading
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 1; i <= requests; i++) {
+                        send(s, "{\"Type\":\"List\",\"Id\":" + i + "}");
+                    }
+                } catch (IOException ignored) {
+                    // the test reads below and fails there
+                }
+            });
+            long queued;
+            long previous = -1;
+            int steady = 0;
+            // until the hub's queue for this session stops moving (a bounded hub stops reading, an
+            // unbounded one stops when the requests run out)
+            while (steady < 5) {
+                Thread.sleep(100);
+                queued = hub.queuedBytes();
+                steady = queued == previous ? steady + 1 : 0;
+                previous = queued;
+            }
+            assertTrue(previous < 8L << 20, "the hub queued " + previous + " bytes for a node that does not read");
+            assertTrue(hub.stats().get("readsPaused") > 0);
+            // now read: every request is answered, in order, none lost
+            for (int i = 1; i <= requests; i++) {
+                String reply = receive(s);
+                if (first == null) {
+                    first = reply;
+                }
+                assertTrue(reply.startsWith("{\"Type\":\"Reply\",\"Id\":" + i + ","), reply.substring(0, 60));
+            }
+            writer.join();
+            assertTrue(first.contains("10.244.250.0/24"));
+        }
+        assertEquals(0, hub.stats().get("floods"));
+        assertEquals(250, a.list().leases().size(), "the other session still works");
+    }
+
+    @Test
+    void aNodeAdoptsTheHubsHeartbeat() throws Exception {
+        startHub(0); // heartbeat 1 s: a session quiet for 3 s ends
+        HubLeaseStore slow = HubLeaseStore.open(HubClientSettings.of(
+                List.of(new HubEndpoint("127.0.0.1", hub.address().getPort())), null, "slow")
+            .withHeartbeat(Duration.ofSeconds(30)));
+        open.add(slow);
+        assertTrue(slow.acquire(lease(1), TTL));
+        Thread.sleep(4_500); // longer than three of the hub's heartbeats, far shorter than one of the node's own
+        assertEquals(0, hub.stats().get("heartbeatTimeouts"), "the node pinged at the hub's pace");
+        assertEquals(1, hub.stats().get("sessionsOpened"));
+        slow.renew(lease(1));
     }
 
     private Socket raw() throws IOException {

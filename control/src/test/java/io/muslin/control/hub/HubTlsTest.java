@@ -1,6 +1,7 @@
 package io.muslin.control.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +44,7 @@ class HubTlsTest {
         ca = ClusterCa.create("test cluster CA", 30);
         ca.write(dir.resolve("pki"), false);
         issue(ca, "pki", CertificateSpec.hub("hub1", List.of(Ipv4Address.parse("127.0.0.1")), List.of()));
-        EmbeddedLeaseStore store = EmbeddedLeaseStore.open(dir.resolve("store"), Optional.empty());
+        EmbeddedLeaseStore store = EmbeddedLeaseStore.open(dir.resolve("store"), Optional.of("{\"Network\":\"10.244.0.0/16\"}"));
         open.add(store);
         SslContext server = TlsContexts.server(pki("ca.crt"), pki("hub1.crt"), pki("hub1.key"));
         hub = HubServer.start(HubServer.Settings.tls(new InetSocketAddress("127.0.0.1", 0), server)
@@ -109,9 +110,11 @@ class HubTlsTest {
         // ... nor node 1's own subnet at node 1's address, nor renew or release it
         assertThrows(IOException.class, () -> n2.acquire(HubServerTest.lease(1), TTL));
         assertThrows(IOException.class, () -> n2.renew(HubServerTest.lease(1)));
-        IOException release = assertThrows(IOException.class, () -> n2.release(HubServerTest.lease(1).subnet()));
-        assertTrue(release.getMessage().contains("(denied): subnet 10.244.1.0/24 is held by 192.168.50.1, which the "
-            + "certificate of node2 does not name"), release.getMessage());
+        IOException release = assertThrows(IOException.class, () -> n2.release(HubServerTest.lease(1).subnet(), HubServerTest.lease(1).publicIp()));
+        assertTrue(release.getMessage().contains("refused Release (denied): PublicIP 192.168.50.1 is not an address of node2"),
+            release.getMessage());
+        // ... and releasing it at its own address compares the holder and deletes nothing
+        assertFalse(n2.release(HubServerTest.lease(1).subnet(), HubServerTest.lease(2).publicIp()));
         // ... and at its own address the subnet is held
         assertEquals(false, n2.acquire(HubServerTest.at(HubServerTest.lease(1), HubServerTest.lease(2)), TTL));
 

@@ -78,7 +78,7 @@ class EmbeddedLeaseStoreDiskTest {
         for (int n = 1; n <= 3; n++) {
             assertTrue(s.acquire(lease(n, n), TTL));
         }
-        s.release(lease(2, 2).subnet());
+        s.release(lease(2, 2).subnet(), lease(2, 2).publicIp());
         assertTrue(s.acquire(changed(lease(3, 3)), Duration.ofSeconds(30)));
         LeaseStore.Snapshot before = s.list();
         s.close();
@@ -117,7 +117,7 @@ class EmbeddedLeaseStoreDiskTest {
         assertEquals(new LeaseStore.Snapshot(2, List.of(lease(1, 1), lease(2, 2)), List.of()), r.snapshot());
         RecordingListener current = new RecordingListener();
         open.add(s.watch(3, current));
-        s.release(lease(1, 1).subnet());
+        s.release(lease(1, 1).subnet(), lease(1, 1).publicIp());
         assertEquals(new Delete(lease(1, 1).subnet(), 3), current.next());
         assertEquals(new Delete(lease(1, 1).subnet(), 3), old.next());
     }
@@ -206,7 +206,7 @@ class EmbeddedLeaseStoreDiskTest {
             assertTrue(s.acquire(Lease.vxlan(lease(i % 4, 1).subnet(), lease(1, 1).publicIp(), 1, 0x6e0000000000L + i), TTL));
         }
         assertFalse(Files.exists(dir.resolve(LeaseJournal.SNAPSHOT)));
-        s.release(lease(0, 1).subnet()); // the 10th record
+        s.release(lease(0, 1).subnet(), lease(0, 1).publicIp()); // the 10th record
         assertTrue(Files.exists(dir.resolve(LeaseJournal.SNAPSHOT)));
         assertEquals(0, Files.size(journal()), "emptied by the compaction");
         for (int i = 0; i < 25; i++) {
@@ -227,7 +227,7 @@ class EmbeddedLeaseStoreDiskTest {
             assertTrue(s.acquire(lease(n, n), TTL));
         }
         List<String> beforeCompaction = Files.readAllLines(journal());
-        s.release(lease(1, 1).subnet()); // compacts at revision 4
+        s.release(lease(1, 1).subnet(), lease(1, 1).publicIp()); // compacts at revision 4
         LeaseStore.Snapshot before = s.list();
         s.close();
         Files.write(journal(), beforeCompaction); // as if the journal had not been emptied

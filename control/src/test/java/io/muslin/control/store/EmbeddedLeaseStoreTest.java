@@ -129,8 +129,11 @@ class EmbeddedLeaseStoreTest {
         s.renew(changed(lease(1, 1)));
         assertEquals(List.of(changed(lease(1, 1))), s.list().leases(), "a changed value is written on renewal");
         assertEquals(2, s.list().revision());
-        s.release(lease(1, 1).subnet());
-        s.release(lease(1, 1).subnet());
+        assertFalse(s.release(lease(1, 2).subnet(), lease(1, 2).publicIp()), "another PublicIP's release deletes nothing");
+        assertEquals(List.of(changed(lease(1, 1))), s.list().leases());
+        assertEquals(2, s.list().revision());
+        assertTrue(s.release(lease(1, 1).subnet(), lease(1, 1).publicIp()));
+        assertFalse(s.release(lease(1, 1).subnet(), lease(1, 1).publicIp()));
         assertEquals(3, s.list().revision(), "release is idempotent");
         assertThrows(LeaseLostException.class, () -> s.renew(lease(1, 1)));
     }
@@ -248,7 +251,7 @@ class EmbeddedLeaseStoreTest {
         for (int n = 1; n <= 5; n++) {
             assertTrue(s.acquire(lease(n, n), TTL));
         }
-        s.release(lease(2, 2).subnet());
+        s.release(lease(2, 2).subnet(), lease(2, 2).publicIp());
         RecordingListener events = watch(s, 4);
         assertEquals(new Put(lease(4, 4), 4), events.next());
         assertEquals(new Put(lease(5, 5), 5), events.next());
@@ -267,7 +270,7 @@ class EmbeddedLeaseStoreTest {
         assertTrue(s.acquire(lease(4, 4), TTL));
         assertEquals(new Put(lease(4, 4), 4), events.next(), "revisions 2 and 3 are before the watch");
         RecordingListener current = watch(s, s.list().revision() + 1);
-        s.release(lease(1, 1).subnet());
+        s.release(lease(1, 1).subnet(), lease(1, 1).publicIp());
         assertEquals(new Delete(lease(1, 1).subnet(), 5), events.next());
         assertEquals(new Delete(lease(1, 1).subnet(), 5), current.next());
         assertThrows(IllegalArgumentException.class, () -> s.watch(0, new RecordingListener()));
@@ -365,7 +368,7 @@ class EmbeddedLeaseStoreTest {
                     for (int i = 1; i <= each; i++) {
                         s.acquire(lease(base + i, base + i), TTL);
                         if (i % 5 == 0) {
-                            s.release(lease(base + i, base + i).subnet());
+                            s.release(lease(base + i, base + i).subnet(), lease(base + i, base + i).publicIp());
                         }
                     }
                     return null;

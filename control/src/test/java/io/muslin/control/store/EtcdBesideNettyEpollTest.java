@@ -84,7 +84,7 @@ class EtcdBesideNettyEpollTest {
                 List<String> running = clientThreads();
                 assertTrue(running.stream().anyMatch(n -> n.startsWith("muslin-etcd-watch"))
                     && running.stream().anyMatch(n -> !n.startsWith("muslin-")), "the client's threads: " + running);
-                store.release(lease.subnet());
+                store.release(lease.subnet(), lease.publicIp());
                 watch.close();
             }
             udp.close().sync();

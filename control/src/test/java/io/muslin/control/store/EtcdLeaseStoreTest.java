@@ -185,12 +185,19 @@ class EtcdLeaseStoreTest {
         RecordingListener events = new RecordingListener();
         closeAfter.add(store.watch(store.list().revision() + 1, events));
 
-        store.release(SUBNET_1);
+        assertFalse(store.release(SUBNET_1, Ipv4Address.parse("192.168.50.2")), "another PublicIP's release deletes nothing");
+        assertEquals(1, store.list().leases().size());
+        Lease theirs = lease(SUBNET_1, "192.168.50.2", 1);
+        assertThrows(LeaseLostException.class, () -> store.renew(theirs),
+            "a renewal carrying another PublicIP does not overwrite the lease (one store acting for many nodes)");
+        assertEquals(mine, store.list().lease(SUBNET_1).orElseThrow());
+
+        assertTrue(store.release(SUBNET_1, mine.publicIp()));
         assertEquals(SUBNET_1, assertInstanceOf(RecordingListener.Delete.class, events.next()).subnet());
         assertTrue(store.list().leases().isEmpty());
         assertEquals(-1, raw.getLeaseClient().timeToLive(leaseId, io.etcd.jetcd.options.LeaseOption.DEFAULT)
             .get(30, TimeUnit.SECONDS).getTTL(), "the etcd lease is revoked");
-        store.release(SUBNET_1); // idempotent
+        assertFalse(store.release(SUBNET_1, mine.publicIp()), "idempotent");
         assertThrows(IllegalStateException.class, () -> store.renew(mine));
         assertTrue(store.acquire(mine, LONG_TTL), "free again");
     }
@@ -242,7 +249,7 @@ class EtcdLeaseStoreTest {
             : storedValue(ourKey);
         assertEquals("{\"PublicIP\":\"192.168.50.10\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:00:08\"}}",
             stored);
-        store.release(ours.subnet());
+        store.release(ours.subnet(), ours.publicIp());
         if (EtcdServer.hasEtcdctl()) {
             ETCD.etcdctl("del", key);
         } else {
@@ -258,7 +265,7 @@ class EtcdLeaseStoreTest {
         assertTrue(store.acquire(one, LONG_TTL));
         long from = store.list().revision() + 1;
         assertTrue(store.acquire(two, LONG_TTL));
-        store.release(one.subnet());
+        store.release(one.subnet(), one.publicIp());
         rawPut(prefix + "/subnets/10.244.7.0-24", "not json");
         Lease three = lease(Ipv4Prefix.parse("10.244.3.0/24"), "192.168.50.3", 3);
         assertTrue(store.acquire(three, LONG_TTL));
@@ -276,7 +283,7 @@ class EtcdLeaseStoreTest {
             "a bad value does not stop the watch");
 
         // And it keeps following.
-        store.release(three.subnet());
+        store.release(three.subnet(), three.publicIp());
         assertEquals(three.subnet(), assertInstanceOf(RecordingListener.Delete.class, events.next()).subnet());
     }
 
@@ -288,7 +295,7 @@ class EtcdLeaseStoreTest {
         assertTrue(store.acquire(one, LONG_TTL));
         long from = store.list().revision() + 1;
         assertTrue(store.acquire(two, LONG_TTL));
-        store.release(one.subnet());
+        store.release(one.subnet(), one.publicIp());
         long compactTo = revision();
         raw.getKVClient().compact(compactTo).get(30, TimeUnit.SECONDS);
 
