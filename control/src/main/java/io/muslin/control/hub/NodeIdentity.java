@@ -4,6 +4,9 @@ import io.muslin.control.tls.PeerIdentity;
 import io.muslin.dataplane.packet.Ipv4Address;
 import java.util.List;
 import java.util.Objects;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -20,9 +23,25 @@ public record NodeIdentity(String name, List<Integer> addresses, boolean anyAddr
         addresses = List.copyOf(addresses);
     }
 
-    /** A node by its verified TLS session: its certificate's CN and IP SANs ({@link PeerIdentity}). */
+    /** extKeyUsage serverAuth: what a hub's certificate has and a node's has not. */
+    static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+
+    /**
+     * A node by its verified TLS session: its certificate's CN and IP SANs ({@link PeerIdentity}).
+     * A hub's certificate (serverAuth) is refused: it names the hub's addresses, and a hub is not
+     * a node that may lease a subnet at them.
+     */
     public static NodeIdentity of(SSLSession session) {
         PeerIdentity peer = PeerIdentity.of(session);
+        try {
+            if (session.getPeerCertificates()[0] instanceof X509Certificate cert && cert.getExtendedKeyUsage() != null
+                && cert.getExtendedKeyUsage().contains(SERVER_AUTH)) {
+                throw new IllegalArgumentException("\"" + peer.name() + "\" presents a hub's certificate (extKeyUsage "
+                    + "serverAuth); a node needs a node certificate (muslin ca issue without --hub)");
+            }
+        } catch (SSLPeerUnverifiedException | CertificateParsingException e) {
+            throw new IllegalArgumentException("certificate not readable: " + e.getMessage(), e);
+        }
         return new NodeIdentity(peer.name(), peer.addresses(), false);
     }
 

@@ -150,9 +150,16 @@ class HubTlsTest {
         assertTrue(name.getMessage().contains("Hello.Node \"node1\" is not the certificate's name \"node2\""),
             name.getMessage());
 
+        // a hub's certificate (serverAuth) of this CA, naming node 1's address: a hub is not a node
+        issue(ca, "pki", CertificateSpec.hub("hub2", List.of(HubServerTest.lease(1).publicIp()), List.of()));
+        IOException hubCert = assertThrows(IOException.class, () -> node("hub2", "hub2"));
+        assertTrue(hubCert.getMessage().contains("\"hub2\" presents a hub's certificate (extKeyUsage serverAuth)"),
+            hubCert.getMessage());
+
         assertEquals(List.of(HubServerTest.lease(1)), n1.list().leases());
         assertEquals(revision, n1.list().revision());
-        assertTrue(hub.stats().get("refusedHandshake") >= 2, hub.stats().values().toString());
-        assertEquals(1, hub.stats().get("refusedHello"));
+        assertEquals(2, hub.stats().get("refusedHandshake"), "each failed handshake counted once: " + hub.stats().values());
+        assertEquals(2, hub.stats().get("refusedHello"));
+        assertEquals(0, hub.stats().get("refusedMalformed"));
     }
 }
