@@ -3,6 +3,7 @@ package io.muslin.node;
 import io.muslin.control.hub.HubClientSettings;
 import io.muslin.control.hub.HubLeaseStore;
 import io.muslin.control.lease.Lease;
+import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.control.store.EtcdLeaseStore;
@@ -26,6 +27,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -42,6 +45,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Run the node daemon until SIGTERM or SIGINT.")
 final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
     static final int EXIT_START_FAILED = 1;
     static final int EXIT_CONFIG_ERROR = 2;
 
@@ -108,6 +112,7 @@ final class RunCommand implements Callable<Integer> {
         NodeConfig.Control c = cfg.control();
         LeaseStore store = c.hub() ? openHub(cfg) : openEtcd(c);
         try {
+            checkNetwork(cfg, store);
             Duration ttl = Duration.ofSeconds(c.ttlSeconds());
             long mac = vtepMac(cfg, stateDir);
             NodeConfig.Node node = cfg.node();
@@ -121,6 +126,31 @@ final class RunCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * The store's network configuration (the hub's NetworkConfig, etcd's {@code <prefix>/config}),
+     * if it has one, must say what this node's file says: a node on another Network or SubnetLen
+     * would announce a lease the others cannot route (and a hub refuses).
+     */
+    static void checkNetwork(NodeConfig cfg, LeaseStore store) throws IOException {
+        Optional<String> text = store.networkConfig();
+        if (text.isEmpty()) {
+            return;
+        }
+        NetworkConfig theirs;
+        try {
+            theirs = NetworkConfig.parse(text.get());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("{}: its network configuration does not parse ({}); using this node's Network {} /{}",
+                store.where(), e.getMessage(), cfg.network(), cfg.subnetLen());
+            return;
+        }
+        if (!theirs.network().equals(cfg.network()) || theirs.subnetLen() != cfg.subnetLen()) {
+            throw new IOException("Network " + cfg.network() + " with SubnetLen " + cfg.subnetLen()
+                + " (this node's file) differs from " + store.where() + "'s: Network " + theirs.network()
+                + " with SubnetLen " + theirs.subnetLen() + " (make them the same)");
         }
     }
 
