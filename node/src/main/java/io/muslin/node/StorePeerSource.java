@@ -170,7 +170,8 @@ final class StorePeerSource implements PeerSource {
         try {
             store.renew(own);
             return true;
-        } catch (LeaseLostException e) {
+        } catch (LeaseLostException | IllegalStateException e) {
+            // IllegalStateException: an etcd store that no longer holds the lease it acquired
             LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
             return reacquire();
         } catch (IOException | RuntimeException e) {

@@ -24,12 +24,12 @@ import io.netty.handler.codec.TooLongFrameException;
  */
 public final class HubFrames {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** Size of the length field. */
     public static final int LENGTH_FIELD = 4;
     /**
-     * The largest message a hub sends: a snapshot of every lease, at most a million of them
-     * ({@code NetworkConfig.MAX_SUBNETS_LOG2}) at about 130 bytes each.
+     * The largest message a hub sends: a snapshot of every lease, at most 2^18 of them
+     * ({@code NetworkConfig.MAX_SUBNETS_LOG2}) at about 130 bytes each, with room to spare.
      */
     public static final int MAX_FRAME = 256 * 1024 * 1024;
     /**

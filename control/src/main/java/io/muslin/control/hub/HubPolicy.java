@@ -5,6 +5,7 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.MacAddress;
 import java.io.IOException;
 import java.util.Optional;
 
@@ -12,7 +13,8 @@ import java.util.Optional;
  * What a lease must be for the hub to store it, beyond the certificate naming its PublicIP:
  * a {@code SubnetLen} subnet of the {@code Network} in the store's network configuration (so no
  * node can announce a /25 inside another's /24, or a /0, and take its traffic), a backend muslin
- * forwards for, and at most {@link #MAX_LEASES_PER_ADDRESS} leases per PublicIP.
+ * forwards for, a VTEP MAC no other PublicIP's lease has, and at most
+ * {@link #MAX_LEASES_PER_ADDRESS} leases per PublicIP.
  *
  * <p>The configuration is read from the store on each check (etcd's {@code <prefix>/config} may
  * change) and parsed again only when its text changes. Thread-safe.
@@ -62,8 +64,17 @@ final class HubPolicy {
     /** Why {@code lease} may not be stored, or null. {@code acquiring}: a new lease (the per-address limit applies). */
     String refusal(Lease lease, boolean acquiring) throws IOException {
         String why = network().refusal(lease);
-        if (why != null || !acquiring) {
+        if (why != null) {
             return why;
+        }
+        Integer macHolder = lease.isVxlan() ? view.vtepMacHolder(lease.vtepMac(), lease.publicIp()) : null;
+        if (macHolder != null) {
+            // kernel flannel nodes on the same store key their FDB by VTEP MAC: a copy would take the other node's traffic
+            return "VtepMAC " + MacAddress.format(lease.vtepMac()) + " is the VTEP of " + Ipv4Address.format(macHolder)
+                + "'s lease (accepted: a MAC no other node's lease has)";
+        }
+        if (!acquiring) {
+            return null;
         }
         int held = view.countHeldBy(lease.publicIp(), lease.subnet());
         if (held >= MAX_LEASES_PER_ADDRESS) {

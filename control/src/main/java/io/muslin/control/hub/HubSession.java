@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSession;
@@ -69,6 +70,8 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
      * frames; past it the node is sending without reading its replies, and the session ends.
      */
     static final int MAX_WAITING = 10_000;
+    /** How long an ended session's Error may take to leave before the connection is closed regardless. */
+    static final long END_GRACE_MS = 1000;
 
     private final HubView view;
     private final LeaseStore store;
@@ -449,6 +452,10 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         closing = true;
         view.unsubscribe(this);
         ctx.writeAndFlush(new HubMessage.Error(why)).addListener(ChannelFutureListener.CLOSE);
+        // A node that reads nothing never lets the Error out: close anyway, a little later.
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, END_GRACE_MS, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -10,7 +10,6 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -59,7 +58,14 @@ final class HubView implements LeaseListener {
     private final TreeMap<Ipv4Prefix, Lease> leases = new TreeMap<>(SUBNET_ORDER);
     /** How many leases each PublicIP holds. */
     private final Map<Integer, Integer> perAddress = new HashMap<>();
-    private final ArrayDeque<HubMessage> history = new ArrayDeque<>();
+    /** VXLAN VTEP MAC → the PublicIP of the lease that has it. */
+    private final Map<Long, Integer> macHolder = new HashMap<>();
+    /** The most recent changes, each encoded once: fanned out, and written again to sessions that resume. */
+    private final ArrayDeque<Change> history = new ArrayDeque<>();
+
+    /** A change at {@code revision} and its frame (owned by the history). */
+    private record Change(long revision, ByteBuf frame) {
+    }
     /** Watching sessions, by the event loop they write on: a change is one task per loop, not per session. */
     private final Map<Executor, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final Map<Executor, LoopQueue> queues = new ConcurrentHashMap<>();
@@ -80,9 +86,10 @@ final class HubView implements LeaseListener {
         forgetSnapshot();
         leases.clear();
         perAddress.clear();
+        macHolder.clear();
         snapshot.leases().forEach(l -> counted(leases.put(l.subnet(), l), l));
         revision = snapshot.revision();
-        history.clear();
+        forgetHistory();
         historyStart = revision;
     }
 
@@ -105,13 +112,25 @@ final class HubView implements LeaseListener {
         return perAddress.getOrDefault(publicIp, 0) - (same != null && same.publicIp() == publicIp ? 1 : 0);
     }
 
-    /** Keeps {@link #perAddress} with {@link #leases}: {@code old} replaced by {@code now} (either may be null). */
+    /** The PublicIP of another lease with VXLAN VTEP MAC {@code mac} than {@code publicIp}'s, or null. */
+    synchronized Integer vtepMacHolder(long mac, int publicIp) {
+        Integer holder = macHolder.get(mac);
+        return holder != null && holder != publicIp ? holder : null;
+    }
+
+    /** Keeps {@link #perAddress} and {@link #macHolder} with {@link #leases}: {@code old} replaced by {@code now} (either may be null). */
     private void counted(Lease old, Lease now) {
         if (old != null) {
             perAddress.merge(old.publicIp(), -1, (a, b) -> a + b == 0 ? null : a + b);
+            if (old.isVxlan()) {
+                macHolder.remove(old.vtepMac(), old.publicIp());
+            }
         }
         if (now != null) {
             perAddress.merge(now.publicIp(), 1, Integer::sum);
+            if (now.isVxlan()) {
+                macHolder.put(now.vtepMac(), now.publicIp());
+            }
         }
     }
 
@@ -142,35 +161,42 @@ final class HubView implements LeaseListener {
     @Override
     public synchronized void resync(LeaseStore.Snapshot snapshot) {
         load(snapshot);
-        fanOut(new Resync(revision, List.copyOf(leases.values())));
+        ByteBuf frame = HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values())));
+        try {
+            fanOut(frame);
+        } finally {
+            frame.release();
+        }
     }
 
     private void change(HubMessage message, long rev) {
         forgetSnapshot();
         revision = Math.max(revision, rev);
-        history.addLast(message);
+        Change c = new Change(rev, HubFrames.frame(alloc, message));
+        history.addLast(c);
         while (history.size() > historySize) {
-            HubMessage dropped = history.removeFirst();
-            historyStart = revisionOf(dropped);
+            Change dropped = history.removeFirst();
+            dropped.frame().release();
+            historyStart = dropped.revision();
         }
-        fanOut(message);
+        fanOut(c.frame());
         stats.changes.increment();
     }
 
-    private void fanOut(HubMessage message) {
-        if (subscribers.isEmpty()) {
-            return;
-        }
-        ByteBuf frame = HubFrames.frame(alloc, message);
-        try {
-            subscribers.forEach((loop, sessions) -> {
-                if (!sessions.isEmpty()) {
-                    // the sessions watching now: one that subscribes later has this change in its backlog
-                    queues.computeIfAbsent(loop, LoopQueue::new).offer(frame.retainedDuplicate(), List.copyOf(sessions));
-                }
-            });
-        } finally {
-            frame.release();
+    /** Queues {@code frame} (borrowed) for every watching session. */
+    private void fanOut(ByteBuf frame) {
+        subscribers.forEach((loop, sessions) -> {
+            if (!sessions.isEmpty()) {
+                // the sessions watching now: one that subscribes later has this change in its backlog
+                queues.computeIfAbsent(loop, LoopQueue::new).offer(frame.retainedDuplicate(), List.copyOf(sessions));
+            }
+        });
+    }
+
+    private void forgetHistory() {
+        Change c;
+        while ((c = history.pollFirst()) != null) {
+            c.frame().release();
         }
     }
 
@@ -245,14 +271,11 @@ final class HubView implements LeaseListener {
     synchronized boolean subscribe(Subscriber subscriber, long from) {
         boolean resume = from > historyStart && from <= revision + 1;
         if (resume) {
-            List<HubMessage> backlog = new ArrayList<>();
-            for (HubMessage m : history) {
-                if (revisionOf(m) >= from) {
-                    backlog.add(m);
+            // the frames encoded when the changes happened: no encoding here, under this lock
+            for (Change c : history) {
+                if (c.revision() >= from) {
+                    subscriber.write(c.frame().retainedDuplicate());
                 }
-            }
-            for (HubMessage m : backlog) {
-                subscriber.write(HubFrames.frame(alloc, m));
             }
             subscriber.flush();
             stats.resumed.increment();
@@ -284,9 +307,10 @@ final class HubView implements LeaseListener {
         }
     }
 
-    /** Lets go of the encoded snapshot (the hub is stopping). */
+    /** Lets go of the encoded snapshot and history (the hub is stopping). */
     synchronized void close() {
         forgetSnapshot();
+        forgetHistory();
     }
 
     void unsubscribe(Subscriber subscriber) {
@@ -304,11 +328,4 @@ final class HubView implements LeaseListener {
         return n;
     }
 
-    private static long revisionOf(HubMessage m) {
-        return switch (m) {
-            case Put p -> p.revision();
-            case Delete d -> d.revision();
-            default -> throw new IllegalStateException("not a change: " + m.type());
-        };
-    }
 }

@@ -22,10 +22,11 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
     /** flannel's default SubnetLen. */
     public static final int DEFAULT_SUBNET_LEN = 24;
     /**
-     * The most node subnets one network may have: a hub sends every lease in one snapshot frame,
-     * and a million leases of about 130 bytes each fit {@code HubFrames.MAX_FRAME}.
+     * The most node subnets one network may have (2^18 = 262,144): a hub sends every lease in one
+     * snapshot frame, and that many leases of about 130 bytes each (34 MB) fit both
+     * {@code HubFrames.MAX_FRAME} and what a hub lets one session have queued (64 MiB).
      */
-    public static final int MAX_SUBNETS_LOG2 = 20;
+    public static final int MAX_SUBNETS_LOG2 = 18;
     /** The backends a lease may name: the ones muslin forwards for. */
     public static final Set<String> BACKENDS = Set.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW);
 

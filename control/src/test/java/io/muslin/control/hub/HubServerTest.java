@@ -178,7 +178,7 @@ class HubServerTest {
 
         // garbage after a good Hello: an Error naming the fault, then the connection closes
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"evil\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"evil\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             send(s, "{\"Type\":\"Acquire\",\"Id\":1,\"TTL\":60,\"Lease\":{\"Subnet\":\"10.244.1.0/24\"");
             String error = receive(s);
@@ -197,8 +197,8 @@ class HubServerTest {
         }
         // another version
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"future\"}");
-            assertTrue(receive(s).contains("unsupported protocol version 2 (this hub speaks 1)"));
+            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"old\"}");
+            assertTrue(receive(s).contains("unsupported protocol version 1 (this hub speaks 2)"));
         }
         // a length larger than a node's limit (64 KiB), announced before Hello
         try (Socket s = raw()) {
@@ -224,7 +224,7 @@ class HubServerTest {
     void aSilentSessionIsEndedAfterThreeHeartbeatsAndAQuietOneIsPinged() throws Exception {
         startHub(0);
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"mute\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"mute\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             // the hub pings a quiet session (heartbeat 1 s), then ends it when nothing comes back
             assertEquals("{\"Type\":\"Ping\"}", receive(s));
@@ -282,6 +282,10 @@ class HubServerTest {
         IOException e = assertThrows(IOException.class, () -> b.acquire(udp, TTL));
         assertTrue(e.getMessage().contains("BackendType \"udp\" is not supported (accepted: vxlan, ipip, host-gw)"),
             e.getMessage());
+        // node1's VTEP MAC under node2's address: kernel flannel nodes would move node1's FDB entry to node2
+        Lease copiedMac = Lease.vxlan(lease(2).subnet(), lease(2).publicIp(), 1, lease(1).vtepMac());
+        IOException mac = assertThrows(IOException.class, () -> b.acquire(copiedMac, TTL));
+        assertTrue(mac.getMessage().contains("VtepMAC 6e:75:73:00:00:01 is the VTEP of 192.168.50.1's lease"), mac.getMessage());
         IOException renew = assertThrows(IOException.class, () -> b.renew(inside));
         assertTrue(renew.getMessage().contains("Renew.Lease: Subnet 10.244.1.128/25"), renew.getMessage());
         // One address holds a few leases at most.
@@ -295,7 +299,7 @@ class HubServerTest {
         assertTrue(limit.getMessage().contains("PublicIP 192.168.50.2 already holds 4 other lease(s) (accepted: at most 4 "
             + "per address)"), limit.getMessage());
         b.renew(at(lease(10), lease(2))); // renewing one it holds is not a new lease
-        assertEquals(6, hub.stats().get("invalid"));
+        assertEquals(7, hub.stats().get("invalid"));
         assertEquals(5, a.list().leases().size(), "nothing refused was stored");
         assertTrue(table.now().containsKey(lease(1).subnet()));
     }
@@ -323,7 +327,7 @@ class HubServerTest {
         }
         int requests = 2000;
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"greedy\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"greedy\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             String first = null;
             // every List reply is ~30 KB: 2000 of them would queue ~60 MB in the hub if it kept reading
@@ -361,6 +365,31 @@ class HubServerTest {
             assertTrue(first.contains("10.244.250.0/24"));
         }
         assertEquals(0, hub.stats().get("floods"));
+        assertEquals(250, a.list().leases().size(), "the other session still works");
+    }
+
+    @Test
+    void aSessionThatNeverReadsItsRepliesIsClosed() throws Exception {
+        startHub(0); // heartbeat 1 s
+        HubLeaseStore a = node("node1");
+        for (int n = 1; n <= 250; n++) {
+            assertTrue(a.acquire(lease(n), TTL));
+        }
+        try (Socket s = raw()) {
+            s.setReceiveBufferSize(4096);
+            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"stuck\"}");
+            assertTrue(receive(s).contains("\"Welcome\""));
+            for (int i = 1; i <= 2000; i++) {
+                send(s, "{\"Type\":\"List\",\"Id\":" + i + "}");
+            }
+            // never reads: the hub ends it after three heartbeats and closes it although its Error cannot get out
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (hub.stats().get("sessionsClosed") < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(1, hub.stats().get("slowSessions"));
+            assertEquals(1, hub.stats().get("sessionsClosed"), "the stuck session is closed");
+        }
         assertEquals(250, a.list().leases().size(), "the other session still works");
     }
 

@@ -116,7 +116,8 @@ class HubTlsTest {
         // ... and releasing it at its own address compares the holder and deletes nothing
         assertFalse(n2.release(HubServerTest.lease(1).subnet(), HubServerTest.lease(2).publicIp()));
         // ... and at its own address the subnet is held
-        assertEquals(false, n2.acquire(HubServerTest.at(HubServerTest.lease(1), HubServerTest.lease(2)), TTL));
+        assertEquals(false, n2.acquire(Lease.vxlan(HubServerTest.lease(1).subnet(), HubServerTest.lease(2).publicIp(), 1,
+            HubServerTest.lease(2).vtepMac()), TTL));
 
         assertEquals(List.of(HubServerTest.lease(1)), n1.list().leases());
         assertEquals(revision, n1.list().revision(), "nothing changed");

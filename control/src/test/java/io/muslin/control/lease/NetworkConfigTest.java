@@ -27,7 +27,7 @@ class NetworkConfigTest {
         assertEquals("SubnetLen: 16 does not fit Network 10.244.0.0/16 (accepted: 17-30)",
             assertThrows(JsonFieldException.class, () -> NetworkConfig.parse("{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":16}"))
                 .getMessage());
-        assertEquals("SubnetLen: 30 makes 4194304 subnets of Network 10.0.0.0/8 (accepted: at most 1048576, SubnetLen 9-28)",
+        assertEquals("SubnetLen: 30 makes 4194304 subnets of Network 10.0.0.0/8 (accepted: at most 262144, SubnetLen 9-26)",
             assertThrows(JsonFieldException.class, () -> NetworkConfig.parse("{\"Network\":\"10.0.0.0/8\",\"SubnetLen\":30}"))
                 .getMessage());
         assertEquals("SubnetLen: \"24\" is not an integer (accepted: 17-30)",
