@@ -63,6 +63,64 @@ record LpmNode(long[] data, Object[] kids) {
         return entry(data, run(data, slot));
     }
 
+    // ---- the inline form of a small node, kept in the directory for each /16 ----
+
+    /** Longs per /16 in an inline directory chunk: the run starts, then 8 entries of 16 bits. */
+    static final int INLINE = 3;
+    /** The most runs an inline node has: run 0 starts at slot 0, the other 7 starts take a byte each. */
+    static final int INLINE_RUNS = 8;
+    /** The first word of a /16 whose node does not fit inline (sign bit set): the lookup reads the node. */
+    static final long OUT_OF_LINE = Long.MIN_VALUE;
+    /** One in each of the 7 low byte lanes. */
+    private static final long LANES = 0x0001_0101_0101_0101L;
+    private static final long LOW7 = 0x007F_7F7F_7F7F_7F7FL;
+    private static final long HIGH = 0x0080_8080_8080_8080L;
+
+    /**
+     * The run of an inline node that holds {@code slot}: {@code starts} has the first slots of
+     * runs 1..n in byte lanes 0..n-1 (ascending, each 1-255; unused lanes 0) and n in byte 7.
+     * The run is n minus the starts above the slot, counted without a branch: per lane,
+     * start + (255 - slot) carries out of the byte exactly when start > slot (SWAR: the low 7
+     * bits are added apart so no carry crosses a lane, the carry out is the majority of the
+     * top bits and the carry into them).
+     */
+    static int inlineRun(long starts, int slot) {
+        long y = (255 - slot) * LANES;
+        long t = (starts & LOW7) + (y & LOW7);
+        long above = (starts & y | t & (starts ^ y)) & HIGH;
+        return (int) (starts >>> 56) - Long.bitCount(above);
+    }
+
+    /** Entry {@code run} (0-7) of the inline node whose first word is at {@code at}: 16 bits, sign-extended. */
+    static int inlineEntry(long[] line, int at, int run) {
+        return (short) (line[at + 1 + (run >>> 2)] >>> (run << 4));
+    }
+
+    /**
+     * Writes the inline form of node {@code d} into {@code out} at {@code at} (three longs), or
+     * {@link #OUT_OF_LINE} when it has more than {@value #INLINE_RUNS} runs or an id that does
+     * not fit in 16 bits (ids above 32767; a child's ~c always fits).
+     */
+    static void inline(long[] d, long[] out, int at) {
+        int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
+        long starts = (long) (runs - 1) << 56;
+        long[] entries = new long[2];
+        boolean fits = runs <= INLINE_RUNS;
+        for (int s = 1, j = 1; fits && s < SLOTS; s++) {
+            if ((d[s >>> 6] & (1L << s)) != 0) {
+                starts |= (long) s << (8 * (j++ - 1));
+            }
+        }
+        for (int i = 0; fits && i < runs; i++) {
+            int e = entry(d, i);
+            fits = e <= Short.MAX_VALUE;
+            entries[i >>> 2] |= (e & 0xFFFFL) << ((i & 3) << 4);
+        }
+        out[at] = fits ? starts : OUT_OF_LINE;
+        out[at + 1] = fits ? entries[0] : 0;
+        out[at + 2] = fits ? entries[1] : 0;
+    }
+
     // ---- own routes, packed ----
 
     static long own(int rel, int base, int id) {

@@ -35,6 +35,8 @@ import java.util.function.IntFunction;
 public final class LpmTrie<V extends RouteEntry> {
     /** A directory of no routes: every /16 leads to a node of one run without a route. */
     private static final Object[][] NO_DIRECTORY = new Object[LpmNode.SLOTS][];
+    /** Its inline form: every /16 a one-run node of id 0. */
+    private static final long[][] NO_INLINE = new long[LpmNode.SLOTS][];
 
     static {
         Object[] chunk = new Object[2 * LpmNode.SLOTS];
@@ -43,6 +45,7 @@ public final class LpmTrie<V extends RouteEntry> {
             chunk[2 * s + 1] = LpmNode.NO_KIDS;
         }
         Arrays.fill(NO_DIRECTORY, chunk);
+        Arrays.fill(NO_INLINE, inlineChunk(chunk));
     }
 
     private final Family family;
@@ -58,17 +61,25 @@ public final class LpmTrie<V extends RouteEntry> {
      * the routes.
      */
     private final Object[][] directory;
+    /**
+     * The depth-2 nodes again, inline, for lookups: by key bits 0-7, a {@code long[]} of 256 x
+     * {@value LpmNode#INLINE} longs; by bits 8-15, the node under that /16 in its inline form
+     * ({@link LpmNode#inline}) if it has at most {@value LpmNode#INLINE_RUNS} runs and small ids,
+     * else {@link LpmNode#OUT_OF_LINE}. Derived from {@link #directory}.
+     */
+    private final long[][] inline;
 
-    private LpmTrie(Family family, LpmNode root, int size, NextHop[] values, Object[][] directory) {
+    private LpmTrie(Family family, LpmNode root, int size, NextHop[] values, Object[][] directory, long[][] inline) {
         this.family = family;
         this.root = root;
         this.size = size;
         this.values = values;
         this.directory = directory;
+        this.inline = inline;
     }
 
     public static <V extends RouteEntry> LpmTrie<V> empty(Family family) {
-        return new LpmTrie<>(family, LpmNode.EMPTY, 0, NextHopTable.NONE, NO_DIRECTORY);
+        return new LpmTrie<>(family, LpmNode.EMPTY, 0, NextHopTable.NONE, NO_DIRECTORY, NO_INLINE);
     }
 
     public Family family() {
@@ -86,12 +97,26 @@ public final class LpmTrie<V extends RouteEntry> {
      * strides.
      */
     public NextHop lookup(long hi, long lo) {
-        Object[] chunk = directory[(int) (hi >>> 56)];
-        int at = (int) (hi >>> 47) & 0x1FE; // 2 x key bits 8-15
-        long[] d = (long[]) chunk[at];
-        Object[] kids = (Object[]) chunk[at + 1];
-        hi = (hi << 16) | (lo >>> 48);
-        lo <<= 16;
+        int top = (int) (hi >>> 56);
+        int mid = (int) (hi >>> 48) & 0xFF;
+        long[] line = inline[top];
+        int at = mid * LpmNode.INLINE;
+        long starts = line[at];
+        if (starts >= 0) { // the /16's node is inline: usually the answer is here
+            int e = LpmNode.inlineEntry(line, at, LpmNode.inlineRun(starts, (int) (hi >>> 40) & 0xFF));
+            if (e >= 0) {
+                return values[e];
+            }
+            Object[] kids = (Object[]) directory[top][2 * mid + 1];
+            int c = ~e << 1;
+            return walk((long[]) kids[c], (Object[]) kids[c + 1], (hi << 24) | (lo >>> 40), lo << 24);
+        }
+        Object[] chunk = directory[top];
+        return walk((long[]) chunk[2 * mid], (Object[]) chunk[2 * mid + 1], (hi << 16) | (lo >>> 48), lo << 16);
+    }
+
+    /** The rest of a lookup from node ({@code d}, {@code kids}), the key shifted to its stride. */
+    private NextHop walk(long[] d, Object[] kids, long hi, long lo) {
         for (;;) {
             int e = LpmNode.entry(d, LpmNode.run(d, (int) (hi >>> 56)));
             if (e >= 0) {
@@ -207,7 +232,10 @@ public final class LpmTrie<V extends RouteEntry> {
             acc[3] += arrayBytes(8, n.data().length) + (n.hasKids() ? arrayBytes(4, n.kids().length) : 0);
             seen.add(n.data());
         });
-        long bytes = acc[3] + arrayBytes(4, directory.length) + arrayBytes(4, values.length);
+        long bytes = acc[3] + 2 * arrayBytes(4, directory.length) + arrayBytes(4, values.length);
+        for (long[] line : inline) {
+            bytes += seen.add(line) ? arrayBytes(8, line.length) : 0;
+        }
         for (Object[] chunk : directory) {
             if (seen.add(chunk)) {
                 bytes += arrayBytes(4, chunk.length);
@@ -280,6 +308,15 @@ public final class LpmTrie<V extends RouteEntry> {
         return chunk;
     }
 
+    /** The inline form of a directory chunk ({@link LpmNode#inline} of each /16's node). */
+    private static long[] inlineChunk(Object[] chunk) {
+        long[] line = new long[LpmNode.INLINE * LpmNode.SLOTS];
+        for (int s = 0; s < LpmNode.SLOTS; s++) {
+            LpmNode.inline((long[]) chunk[2 * s], line, LpmNode.INLINE * s);
+        }
+        return line;
+    }
+
     /** The one-run node that holds {@code id} (and inherits it). */
     private static long[] leafOf(int id) {
         return LpmNode.build(LpmNode.NO_ROUTES, id, null, 2).data();
@@ -301,6 +338,34 @@ public final class LpmTrie<V extends RouteEntry> {
                 if (e != a && !(e instanceof long[] leaf && a instanceof long[] d && Arrays.equals(leaf, d))) {
                     throw new IllegalStateException("directory entry " + top + "." + i / 2 + " is stale");
                 }
+            }
+            if (!Arrays.equals(inlineChunk(actual), inline[top])) {
+                throw new IllegalStateException("inline directory chunk " + top + " is stale");
+            }
+            for (int s = 0; s < LpmNode.SLOTS; s++) {
+                checkInline((long[]) actual[2 * s], inline[top], LpmNode.INLINE * s, top + "." + s);
+            }
+        }
+    }
+
+    /**
+     * The inline form at {@code at} answers as node {@code d} for every slot (when it is there),
+     * and it is there when the node fits: at most {@value LpmNode#INLINE_RUNS} runs, ids of 16 bits.
+     */
+    private static void checkInline(long[] d, long[] line, int at, String where) {
+        LpmNode n = new LpmNode(d, LpmNode.NO_KIDS);
+        boolean fits = n.runs() <= LpmNode.INLINE_RUNS;
+        for (int i = 0; fits && i < n.runs(); i++) {
+            fits = LpmNode.entry(d, i) <= Short.MAX_VALUE;
+        }
+        long starts = line[at];
+        if (fits != (starts >= 0) || !fits && (starts != LpmNode.OUT_OF_LINE || line[at + 1] != 0 || line[at + 2] != 0)) {
+            throw new IllegalStateException("/16 " + where + ": inline form " + Long.toHexString(starts) + ", node fits: " + fits);
+        }
+        for (int s = 0; fits && s < LpmNode.SLOTS; s++) {
+            int run = LpmNode.inlineRun(starts, s);
+            if (run != LpmNode.run(d, s) || LpmNode.inlineEntry(line, at, run) != n.entryAt(s)) {
+                throw new IllegalStateException("/16 " + where + " slot " + s + ": inline run " + run + ", node run " + LpmNode.run(d, s));
             }
         }
     }
@@ -404,6 +469,7 @@ public final class LpmTrie<V extends RouteEntry> {
         private LpmNode root;
         private int size;
         private Object[][] directory;
+        private long[][] inline;
         /** The shared one-run node of each id, for the directory (made on first use). */
         private long[][] leaves = new long[16][];
         /** Directory chunks to make again before the next version is handed out: bit t of word t / 64. */
@@ -423,6 +489,7 @@ public final class LpmTrie<V extends RouteEntry> {
             this.root = from.root;
             this.size = from.size;
             this.directory = from.directory;
+            this.inline = from.inline;
             this.built = from;
         }
 
@@ -473,26 +540,31 @@ public final class LpmTrie<V extends RouteEntry> {
         public LpmTrie<V> trie() {
             if (built == null) {
                 directory = directory.clone();
+                inline = inline.clone();
                 for (int q = 0; q < 4; q++) {
                     for (long bits = stale[q]; bits != 0; bits &= bits - 1) {
                         int top = q << 6 | Long.numberOfTrailingZeros(bits);
                         directory[top] = directoryChunk(root, top, this::leaf);
+                        inline[top] = inlineChunk(directory[top]);
                     }
                 }
                 Object[][] copied = new Object[LpmNode.SLOTS][];
                 for (int i = 0; i < staleSlotCount; i++) {
                     int top = staleSlots[i] >>> 8;
+                    int slot = staleSlots[i] & 0xFF;
                     if ((stale[top >>> 6] & (1L << top)) == 0) {
                         if (copied[top] == null) {
                             copied[top] = directory[top].clone();
                             directory[top] = copied[top];
+                            inline[top] = inline[top].clone();
                         }
-                        setPair(copied[top], root.child(top), staleSlots[i] & 0xFF);
+                        setPair(copied[top], root.child(top), slot);
+                        LpmNode.inline((long[]) copied[top][2 * slot], inline[top], LpmNode.INLINE * slot);
                     }
                 }
                 Arrays.fill(stale, 0);
                 staleSlotCount = 0;
-                built = new LpmTrie<>(family, root, size, nextHops.publish(), directory);
+                built = new LpmTrie<>(family, root, size, nextHops.publish(), directory, inline);
             }
             return built;
         }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class LpmTrieTest {
@@ -26,12 +27,14 @@ class LpmTrieTest {
      * keys and keys at the edges of the prefixes, against per-length hash maps; then half the
      * prefixes deleted (some twice, some never there), some re-added with new next hops, and
      * the old version checked again: it must not have moved. Every route has its own random
-     * next hop, so ids are freed and reused throughout.
+     * next hop, so ids are freed and reused throughout; or, with {@code nextHops} > 0, one of
+     * that many, so ids stay small and most /16s are also kept inline in the directory (with
+     * ids of more than 16 bits, only those under which no route has a large id are).
      */
     @ParameterizedTest
-    @EnumSource(Family.class)
-    void matchesReferenceOnRandomTableWithDeletes(Family family) {
-        RandomRoutes gen = new RandomRoutes(family, 7 + family.ordinal());
+    @CsvSource({"IPV4, 0", "IPV6, 0", "IPV4, 200", "IPV6, 200"})
+    void matchesReferenceOnRandomTableWithDeletes(Family family, int nextHops) {
+        RandomRoutes gen = new RandomRoutes(family, 7 + family.ordinal(), nextHops);
         LpmTrie.Writer<RouteEntry> w = LpmTrie.<RouteEntry>empty(family).writer();
         ReferenceLpm<RouteEntry> ref = new ReferenceLpm<>(family);
         List<RouteEntry> inserted = new ArrayList<>();

@@ -6,10 +6,17 @@ import java.util.SplittableRandom;
 final class RandomRoutes {
     private final Family family;
     private final SplittableRandom random;
+    /** Next hops are drawn from this many (0: any). */
+    private final int nextHops;
 
     RandomRoutes(Family family, long seed) {
+        this(family, seed, 0);
+    }
+
+    RandomRoutes(Family family, long seed, int nextHops) {
         this.family = family;
         this.random = new SplittableRandom(seed);
+        this.nextHops = nextHops;
     }
 
     /** Half the time a uniform length, else one weighted like a routing table (mostly /24, /48). */
@@ -39,9 +46,9 @@ final class RandomRoutes {
         long lo = lo() & ReferenceLpm.maskLo(len);
         int flags = random.nextInt(2);
         if (family == Family.IPV4) {
-            return new Route((int) (hi >>> 32), len, random.nextInt(), flags);
+            return new Route((int) (hi >>> 32), len, nextHops == 0 ? random.nextInt() : 0x0A00_0000 + random.nextInt(nextHops), flags);
         }
-        return new Route6(hi, lo, len, random.nextLong(), random.nextLong(), flags);
+        return new Route6(hi, lo, len, 0xFE80_0000_0000_0000L, nextHops == 0 ? random.nextLong() : random.nextInt(nextHops), flags);
     }
 
     /** A key inside {@code r}: its first or last address, or a random one. */
