@@ -37,6 +37,11 @@ public final class LpmTrie<V extends RouteEntry> {
     private static final Object[][] NO_DIRECTORY = new Object[LpmNode.SLOTS][];
     /** Its inline form: every /16 a one-run node of id 0. */
     private static final long[][] NO_INLINE = new long[LpmNode.SLOTS][];
+    /**
+     * The inline chunk of a /8 in which no /16's node fits inline (usual in big tables, where
+     * depth-2 nodes have tens of runs): shared, so the lookup's read of it hits the cache.
+     */
+    private static final long[] ALL_OUT_OF_LINE = new long[LpmNode.INLINE * LpmNode.SLOTS];
 
     static {
         Object[] chunk = new Object[2 * LpmNode.SLOTS];
@@ -45,6 +50,9 @@ public final class LpmTrie<V extends RouteEntry> {
             chunk[2 * s + 1] = LpmNode.NO_KIDS;
         }
         Arrays.fill(NO_DIRECTORY, chunk);
+        for (int s = 0; s < LpmNode.SLOTS; s++) {
+            ALL_OUT_OF_LINE[LpmNode.INLINE * s] = LpmNode.OUT_OF_LINE;
+        }
         Arrays.fill(NO_INLINE, inlineChunk(chunk));
     }
 
@@ -308,13 +316,21 @@ public final class LpmTrie<V extends RouteEntry> {
         return chunk;
     }
 
-    /** The inline form of a directory chunk ({@link LpmNode#inline} of each /16's node). */
+    /**
+     * The inline form of a directory chunk ({@link LpmNode#inline} of each /16's node), or the
+     * shared {@link #ALL_OUT_OF_LINE} when no node in it fits.
+     */
     private static long[] inlineChunk(Object[] chunk) {
         long[] line = new long[LpmNode.INLINE * LpmNode.SLOTS];
         for (int s = 0; s < LpmNode.SLOTS; s++) {
             LpmNode.inline((long[]) chunk[2 * s], line, LpmNode.INLINE * s);
         }
-        return line;
+        return shared(line);
+    }
+
+    /** {@link #ALL_OUT_OF_LINE} if {@code line} equals it, else {@code line}. */
+    private static long[] shared(long[] line) {
+        return Arrays.equals(line, ALL_OUT_OF_LINE) ? ALL_OUT_OF_LINE : line;
     }
 
     /** The one-run node that holds {@code id} (and inherits it). */
@@ -560,6 +576,11 @@ public final class LpmTrie<V extends RouteEntry> {
                         }
                         setPair(copied[top], root.child(top), slot);
                         LpmNode.inline((long[]) copied[top][2 * slot], inline[top], LpmNode.INLINE * slot);
+                    }
+                }
+                for (int top = 0; top < LpmNode.SLOTS; top++) {
+                    if (copied[top] != null) {
+                        inline[top] = shared(inline[top]);
                     }
                 }
                 Arrays.fill(stale, 0);
