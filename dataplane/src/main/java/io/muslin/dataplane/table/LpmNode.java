@@ -65,60 +65,71 @@ record LpmNode(long[] data, Object[] kids) {
 
     // ---- the inline form of a small node, kept in the directory for each /16 ----
 
-    /** Longs per /16 in an inline directory chunk: the run starts, then 8 entries of 16 bits. */
-    static final int INLINE = 3;
-    /** The most runs an inline node has: run 0 starts at slot 0, the other 7 starts take a byte each. */
-    static final int INLINE_RUNS = 8;
+    /**
+     * Longs per /16 in an inline directory chunk (32 bytes): the starts of runs 1-7 and their
+     * count, the starts of runs 8-9, then 10 entries of 16 bits from bit 80 on.
+     */
+    static final int INLINE = 4;
+    /** The most runs an inline node has: run 0 starts at slot 0, the other 9 starts take a byte each. */
+    static final int INLINE_RUNS = 10;
     /** The first word of a /16 whose node does not fit inline (sign bit set): the lookup reads the node. */
     static final long OUT_OF_LINE = Long.MIN_VALUE;
     /** One in each of the 7 low byte lanes. */
     private static final long LANES = 0x0001_0101_0101_0101L;
     private static final long LOW7 = 0x007F_7F7F_7F7F_7F7FL;
     private static final long HIGH = 0x0080_8080_8080_8080L;
+    /** Where the entries start in an inline node, in bits. */
+    private static final int INLINE_ENTRIES = 80;
 
     /**
-     * The run of an inline node that holds {@code slot}: {@code starts} has the first slots of
-     * runs 1..n in byte lanes 0..n-1 (ascending, each 1-255; unused lanes 0) and n in byte 7.
-     * The run is n minus the starts above the slot, counted without a branch: per lane,
-     * start + (255 - slot) carries out of the byte exactly when start > slot (SWAR: the low 7
-     * bits are added apart so no carry crosses a lane, the carry out is the majority of the
-     * top bits and the carry into them).
+     * The run of an inline node that holds {@code slot}. {@code starts} has the first slots of
+     * runs 1-7 in byte lanes 0-6 and the number n of starts (0-9) in byte 7; {@code more} has
+     * those of runs 8 and 9 in lanes 0 and 1 (ascending, each 1-255; unused lanes 0). The run is
+     * n minus the starts above the slot, counted without a branch: per lane, start + (255 -
+     * slot) carries out of the byte exactly when start > slot (SWAR: the low 7 bits are added
+     * apart so no carry crosses a lane; the carry out is the majority of the top bits and the
+     * carry into them).
      */
-    static int inlineRun(long starts, int slot) {
+    static int inlineRun(long starts, long more, int slot) {
         long y = (255 - slot) * LANES;
         long t = (starts & LOW7) + (y & LOW7);
         long above = (starts & y | t & (starts ^ y)) & HIGH;
-        return (int) (starts >>> 56) - Long.bitCount(above);
+        long u = (more & LOW7) + (y & LOW7);
+        long above2 = (more & y | u & (more ^ y)) & 0x8080L;
+        return (int) (starts >>> 56) - Long.bitCount(above | above2 >>> 7);
     }
 
-    /** Entry {@code run} (0-7) of the inline node whose first word is at {@code at}: 16 bits, sign-extended. */
+    /** Entry {@code run} (0-9) of the inline node whose first word is at {@code at}: 16 bits, sign-extended. */
     static int inlineEntry(long[] line, int at, int run) {
-        return (short) (line[at + 1 + (run >>> 2)] >>> (run << 4));
+        return (short) (line[at + ((INLINE_ENTRIES >>> 4) + run >>> 2)] >>> (run << 4) + INLINE_ENTRIES);
     }
 
     /**
-     * Writes the inline form of node {@code d} into {@code out} at {@code at} (three longs), or
-     * {@link #OUT_OF_LINE} when it has more than {@value #INLINE_RUNS} runs or an id that does
-     * not fit in 16 bits (ids above 32767; a child's ~c always fits).
+     * Writes the inline form of node {@code d} into {@code out} at {@code at} ({@value #INLINE}
+     * longs), or {@link #OUT_OF_LINE} and zeros when it has more than {@value #INLINE_RUNS} runs
+     * or an id that does not fit in 16 bits (ids above 32767; a child's ~c always fits).
      */
     static void inline(long[] d, long[] out, int at) {
         int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
-        long starts = (long) (runs - 1) << 56;
-        long[] entries = new long[2];
+        long[] w = new long[INLINE];
+        w[0] = (long) (runs - 1) << 56;
         boolean fits = runs <= INLINE_RUNS;
         for (int s = 1, j = 1; fits && s < SLOTS; s++) {
             if ((d[s >>> 6] & (1L << s)) != 0) {
-                starts |= (long) s << (8 * (j++ - 1));
+                // runs 1-7 in lanes 0-6 of word 0, runs 8-9 in lanes 0-1 of word 1
+                w[j / 8] |= (long) s << (j < 8 ? 8 * (j - 1) : 8 * (j - 8));
+                j++;
             }
         }
         for (int i = 0; fits && i < runs; i++) {
             int e = entry(d, i);
             fits = e <= Short.MAX_VALUE;
-            entries[i >>> 2] |= (e & 0xFFFFL) << ((i & 3) << 4);
+            int bit = INLINE_ENTRIES + 16 * i;
+            w[bit >>> 6] |= (e & 0xFFFFL) << (bit & 63);
         }
-        out[at] = fits ? starts : OUT_OF_LINE;
-        out[at + 1] = fits ? entries[0] : 0;
-        out[at + 2] = fits ? entries[1] : 0;
+        for (int k = 0; k < INLINE; k++) {
+            out[at + k] = !fits ? (k == 0 ? OUT_OF_LINE : 0) : w[k];
+        }
     }
 
     // ---- own routes, packed ----

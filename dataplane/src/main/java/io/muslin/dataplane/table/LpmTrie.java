@@ -111,7 +111,7 @@ public final class LpmTrie<V extends RouteEntry> {
         int at = mid * LpmNode.INLINE;
         long starts = line[at];
         if (starts >= 0) { // the /16's node is inline: usually the answer is here
-            int e = LpmNode.inlineEntry(line, at, LpmNode.inlineRun(starts, (int) (hi >>> 40) & 0xFF));
+            int e = LpmNode.inlineEntry(line, at, LpmNode.inlineRun(starts, line[at + 1], (int) (hi >>> 40) & 0xFF));
             if (e >= 0) {
                 return values[e];
             }
@@ -375,11 +375,15 @@ public final class LpmTrie<V extends RouteEntry> {
             fits = LpmNode.entry(d, i) <= Short.MAX_VALUE;
         }
         long starts = line[at];
-        if (fits != (starts >= 0) || !fits && (starts != LpmNode.OUT_OF_LINE || line[at + 1] != 0 || line[at + 2] != 0)) {
+        boolean zeros = true;
+        for (int k = 1; k < LpmNode.INLINE; k++) {
+            zeros &= line[at + k] == 0;
+        }
+        if (fits != (starts >= 0) || !fits && (starts != LpmNode.OUT_OF_LINE || !zeros)) {
             throw new IllegalStateException("/16 " + where + ": inline form " + Long.toHexString(starts) + ", node fits: " + fits);
         }
         for (int s = 0; fits && s < LpmNode.SLOTS; s++) {
-            int run = LpmNode.inlineRun(starts, s);
+            int run = LpmNode.inlineRun(starts, line[at + 1], s);
             if (run != LpmNode.run(d, s) || LpmNode.inlineEntry(line, at, run) != n.entryAt(s)) {
                 throw new IllegalStateException("/16 " + where + " slot " + s + ": inline run " + run + ", node run " + LpmNode.run(d, s));
             }
