@@ -111,25 +111,38 @@ record LpmNode(long[] data, Object[] kids) {
      */
     static void inline(long[] d, long[] out, int at) {
         int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
-        long[] w = new long[INLINE];
-        w[0] = (long) (runs - 1) << 56;
         boolean fits = runs <= INLINE_RUNS;
-        for (int s = 1, j = 1; fits && s < SLOTS; s++) {
-            if ((d[s >>> 6] & (1L << s)) != 0) {
-                // runs 1-7 in lanes 0-6 of word 0, runs 8-9 in lanes 0-1 of word 1
-                w[j / 8] |= (long) s << (j < 8 ? 8 * (j - 1) : 8 * (j - 8));
+        long w0 = (long) (runs - 1) << 56;
+        long w1 = 0;
+        long w2 = 0;
+        long w3 = 0;
+        // the starts of runs 1-9, from the set bits of the bitmap after slot 0
+        for (int q = 0, j = 0; fits && q < 4; q++) {
+            for (long bits = q == 0 ? d[0] & ~1L : d[q]; bits != 0; bits &= bits - 1) {
+                long s = q << 6 | Long.numberOfTrailingZeros(bits);
                 j++;
+                if (j < 8) {
+                    w0 |= s << 8 * (j - 1);
+                } else {
+                    w1 |= s << 8 * (j - 8);
+                }
             }
         }
         for (int i = 0; fits && i < runs; i++) {
             int e = entry(d, i);
             fits = e <= Short.MAX_VALUE;
             int bit = INLINE_ENTRIES + 16 * i;
-            w[bit >>> 6] |= (e & 0xFFFFL) << (bit & 63);
+            long v = (e & 0xFFFFL) << (bit & 63);
+            switch (bit >>> 6) {
+                case 1 -> w1 |= v;
+                case 2 -> w2 |= v;
+                default -> w3 |= v;
+            }
         }
-        for (int k = 0; k < INLINE; k++) {
-            out[at + k] = !fits ? (k == 0 ? OUT_OF_LINE : 0) : w[k];
-        }
+        out[at] = fits ? w0 : OUT_OF_LINE;
+        out[at + 1] = fits ? w1 : 0;
+        out[at + 2] = fits ? w2 : 0;
+        out[at + 3] = fits ? w3 : 0;
     }
 
     // ---- own routes, packed ----
@@ -260,29 +273,71 @@ record LpmNode(long[] data, Object[] kids) {
      * none; the array is reused), the children re-pushed where the route above them changed.
      */
     static LpmNode build(long[] own, int inherited, LpmNode[] bySlot, int depth) {
+        int[] ids = pushed(own, inherited);
+        int nKids = 0;
+        Object[] refs = null;
+        if (bySlot != null) {
+            for (int s = 0; s < SLOTS; s++) {
+                if (bySlot[s] != null) {
+                    LpmNode kid = bySlot[s].withInherited(ids[s], depth + 1);
+                    refs = refs == null ? new Object[2 * SLOTS] : refs;
+                    refs[2 * s] = kid.data;
+                    refs[2 * s + 1] = kid.kids;
+                    nKids++;
+                }
+            }
+        }
+        return encode(ids, refs, nKids, inherited, own);
+    }
+
+    /** The id pushed to each slot: the longest own route covering it, else the inherited id. */
+    private static int[] pushed(long[] own, int inherited) {
         int[] ids = new int[SLOTS];
         Arrays.fill(ids, inherited);
         for (long o : own) {
             Arrays.fill(ids, base(o), base(o) + span(o), id(o));
         }
+        return ids;
+    }
+
+    /**
+     * This node with {@code child} at {@code slot} (null: none there any more), its own routes
+     * and so every other child unchanged: the other children are carried over as they are,
+     * without being read (re-pushing them, as {@link #build} does, reads each one: up to 256
+     * cache misses for a node at depth 1).
+     */
+    LpmNode withChild(int slot, LpmNode child) {
+        Object[] refs = new Object[2 * SLOTS];
         int nKids = 0;
-        if (bySlot != null) {
-            for (int s = 0; s < SLOTS; s++) {
-                if (bySlot[s] != null) {
-                    bySlot[s] = bySlot[s].withInherited(ids[s], depth + 1);
+        for (int s = 0, j = 0; s < SLOTS; s++) {
+            if (starts(s)) {
+                int e = entry(data, j++);
+                if (e < 0 && s != slot) {
+                    refs[2 * s] = kids[2 * ~e];
+                    refs[2 * s + 1] = kids[2 * ~e + 1];
                     nKids++;
                 }
             }
         }
-        return encode(ids, nKids == 0 ? null : bySlot, nKids, inherited, own);
+        if (child != null) {
+            refs[2 * slot] = child.data;
+            refs[2 * slot + 1] = child.kids;
+            nKids++;
+        }
+        long[] own = ownRoutes();
+        return encode(pushed(own, inherited()), refs, nKids, inherited(), own);
     }
 
-    /** Run-length encodes 256 slots (a child, where there is one, else the id) with the own routes. */
-    private static LpmNode encode(int[] ids, LpmNode[] bySlot, int nKids, int inherited, long[] own) {
+    /**
+     * Run-length encodes 256 slots (a child, where there is one, else the id) with the own
+     * routes; {@code refs} has each child's data and kids at 2 x its slot (null: no children).
+     */
+    private static LpmNode encode(int[] ids, Object[] refs, int nKids, int inherited, long[] own) {
+        Object[] bySlot = nKids == 0 ? null : refs;
         long[] w = new long[4];
         int runs = 0;
         for (int s = 0; s < SLOTS; s++) {
-            if (s == 0 || ids[s] != ids[s - 1] || bySlot != null && (bySlot[s] != null || bySlot[s - 1] != null)) {
+            if (s == 0 || ids[s] != ids[s - 1] || bySlot != null && (bySlot[2 * s] != null || bySlot[2 * s - 2] != null)) {
                 w[s >>> 6] |= 1L << s;
                 runs++;
             }
@@ -300,9 +355,9 @@ record LpmNode(long[] data, Object[] kids) {
         for (int s = 0; s < SLOTS; s++) {
             if ((w[s >>> 6] & (1L << s)) != 0) {
                 int e = ids[s];
-                if (bySlot != null && bySlot[s] != null) {
-                    kids[2 * c] = bySlot[s].data;
-                    kids[2 * c + 1] = bySlot[s].kids;
+                if (bySlot != null && bySlot[2 * s] != null) {
+                    kids[2 * c] = bySlot[2 * s];
+                    kids[2 * c + 1] = bySlot[2 * s + 1];
                     e = ~c++;
                 }
                 d[HEADER + (j >>> 1)] |= (e & 0xFFFF_FFFFL) << ((j & 1) << 5);

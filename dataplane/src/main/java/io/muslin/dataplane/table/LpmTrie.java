@@ -328,9 +328,14 @@ public final class LpmTrie<V extends RouteEntry> {
         return shared(line);
     }
 
-    /** {@link #ALL_OUT_OF_LINE} if {@code line} equals it, else {@code line}. */
+    /** {@link #ALL_OUT_OF_LINE} if {@code line} equals it (every /16 out of line: the rest is zeros), else {@code line}. */
     private static long[] shared(long[] line) {
-        return Arrays.equals(line, ALL_OUT_OF_LINE) ? ALL_OUT_OF_LINE : line;
+        for (int at = 0; at < line.length; at += LpmNode.INLINE) {
+            if (line[at] != LpmNode.OUT_OF_LINE) {
+                return line;
+            }
+        }
+        return ALL_OUT_OF_LINE;
     }
 
     /** The one-run node that holds {@code id} (and inherits it). */
@@ -500,6 +505,10 @@ public final class LpmTrie<V extends RouteEntry> {
          */
         private final int[] staleSlots = new int[STALE_SLOTS];
         private int staleSlotCount;
+        /** Scratch for {@link #trie()}: chunks copied in this batch, and one /16's inline form. */
+        private final Object[][] copied = new Object[LpmNode.SLOTS][];
+        private final long[][] copiedLines = new long[LpmNode.SLOTS][];
+        private final long[] form = new long[LpmNode.INLINE];
         /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
         private LpmTrie<V> built;
 
@@ -559,6 +568,8 @@ public final class LpmTrie<V extends RouteEntry> {
          */
         public LpmTrie<V> trie() {
             if (built == null) {
+                Arrays.fill(copied, null);
+                Arrays.fill(copiedLines, null);
                 directory = directory.clone();
                 inline = inline.clone();
                 for (int q = 0; q < 4; q++) {
@@ -568,7 +579,6 @@ public final class LpmTrie<V extends RouteEntry> {
                         inline[top] = inlineChunk(directory[top]);
                     }
                 }
-                Object[][] copied = new Object[LpmNode.SLOTS][];
                 for (int i = 0; i < staleSlotCount; i++) {
                     int top = staleSlots[i] >>> 8;
                     int slot = staleSlots[i] & 0xFF;
@@ -576,14 +586,24 @@ public final class LpmTrie<V extends RouteEntry> {
                         if (copied[top] == null) {
                             copied[top] = directory[top].clone();
                             directory[top] = copied[top];
-                            inline[top] = inline[top].clone();
                         }
                         setPair(copied[top], root.child(top), slot);
-                        LpmNode.inline((long[]) copied[top][2 * slot], inline[top], LpmNode.INLINE * slot);
+                        // the inline chunk is copied only if the node's inline form changed (not when
+                        // only its children did, nor when it stays out of line)
+                        LpmNode.inline((long[]) copied[top][2 * slot], form, 0);
+                        int at = LpmNode.INLINE * slot;
+                        if (!Arrays.equals(form, 0, LpmNode.INLINE, inline[top], at, at + LpmNode.INLINE)) {
+                            if (copiedLines[top] == null) {
+                                copiedLines[top] = inline[top].clone();
+                                inline[top] = copiedLines[top];
+                            }
+                            System.arraycopy(form, 0, inline[top], at, LpmNode.INLINE);
+                        }
                     }
                 }
-                for (int top = 0; top < LpmNode.SLOTS; top++) {
-                    if (copied[top] != null) {
+                for (int i = 0; i < staleSlotCount; i++) {
+                    int top = staleSlots[i] >>> 8;
+                    if (copiedLines[top] != null) {
                         inline[top] = shared(inline[top]);
                     }
                 }
@@ -647,9 +667,7 @@ public final class LpmTrie<V extends RouteEntry> {
             if (child != null) {
                 return node.replaceChild(s, updated);
             }
-            LpmNode[] kids = node.hasKids() ? node.children() : new LpmNode[LpmNode.SLOTS];
-            kids[s] = updated;
-            return LpmNode.build(node.ownRoutes(), inherited, kids, depth);
+            return node.withChild(s, updated);
         }
 
         /** The node without the route (which is there); null if the node is left empty. */
@@ -671,13 +689,10 @@ public final class LpmTrie<V extends RouteEntry> {
             if (updated != null) {
                 return node.replaceChild(s, updated);
             }
-            LpmNode[] kids = node.children();
-            kids[s] = null;
-            long[] own = node.ownRoutes();
-            if (depth > 0 && own.length == 0 && node.kids().length == 2) {
+            if (depth > 0 && node.ownFrom() == node.data().length && node.kids().length == 2) {
                 return null;
             }
-            return LpmNode.build(own, node.inherited(), kids, depth);
+            return node.withChild(s, null);
         }
 
         /** The own routes with {@code own} in its sorted place, replacing a route with the same prefix. */
