@@ -17,7 +17,8 @@ import java.util.function.IntFunction;
  * ids: a lookup stops at the first slot that holds no child and returns the shared
  * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
  * 256 chunks of 256 nodes (data and children side by side), and the depth-2 nodes of up to 10
- * runs once more inline, 32 bytes per /16 in 256 {@code long[]} chunks: a lookup reads its
+ * runs once more inline, 32 bytes per /16 in 256 {@code long[]} chunks (one shared chunk for
+ * the /8s where fewer than a quarter of the nodes fit): a lookup reads its
  * /16's inline form (one line, a SWAR count of the run starts) and in most tables of up to a
  * few hundred thousand routes ends there; otherwise it goes on through the directory's pair
  * and does one load-popcount-load per stride from the third on, with no branch on what a node
@@ -41,10 +42,14 @@ public final class LpmTrie<V extends RouteEntry> {
     /** Its inline form: every /16 a one-run node of id 0. */
     private static final long[][] NO_INLINE = new long[LpmNode.SLOTS][];
     /**
-     * The inline chunk of a /8 in which no /16's node fits inline (usual in big tables, where
-     * depth-2 nodes have tens of runs): shared, so the lookup's read of it hits the cache.
+     * The inline chunk of a /8 in which fewer than {@value #DENSE} /16s' nodes fit inline (usual
+     * in big tables, where depth-2 nodes have tens of runs): every /16 out of line, shared, so the
+     * lookup's read of it hits the cache. A chunk of its own there would cost most lookups in the
+     * /8 a cache miss to learn that their /16 is out of line, to save one for a few.
      */
     private static final long[] ALL_OUT_OF_LINE = new long[LpmNode.INLINE * LpmNode.SLOTS];
+    /** The /16s of a /8 that must fit inline for it to have an inline chunk of its own (a quarter). */
+    private static final int DENSE = LpmNode.SLOTS / 4;
 
     static {
         Object[] chunk = new Object[2 * LpmNode.SLOTS];
@@ -76,7 +81,8 @@ public final class LpmTrie<V extends RouteEntry> {
      * The depth-2 nodes again, inline, for lookups: by key bits 0-7, a {@code long[]} of 256 x
      * {@value LpmNode#INLINE} longs; by bits 8-15, the node under that /16 in its inline form
      * ({@link LpmNode#inline}) if it has at most {@value LpmNode#INLINE_RUNS} runs and small ids,
-     * else {@link LpmNode#OUT_OF_LINE}. Derived from {@link #directory}.
+     * else {@link LpmNode#OUT_OF_LINE}; {@link #ALL_OUT_OF_LINE} for a /8 where too few fit.
+     * Derived from {@link #directory}.
      */
     private final long[][] inline;
 
@@ -266,6 +272,15 @@ public final class LpmTrie<V extends RouteEntry> {
     public record Footprint(long nodes, long runs, long routes, long bytes) {
     }
 
+    /** The /16s of the /8 {@code top} whose node is kept inline (for tests). */
+    int inlineSlash16s(int top) {
+        int n = 0;
+        for (int at = 0; at < inline[top].length; at += LpmNode.INLINE) {
+            n += inline[top][at] != LpmNode.OUT_OF_LINE ? 1 : 0;
+        }
+        return n;
+    }
+
     /** Length of the next-hop table: ids handed out, in use or free (for tests). */
     int nextHopSlots() {
         return values.length;
@@ -322,7 +337,7 @@ public final class LpmTrie<V extends RouteEntry> {
 
     /**
      * The inline form of a directory chunk ({@link LpmNode#inline} of each /16's node), or the
-     * shared {@link #ALL_OUT_OF_LINE} when no node in it fits.
+     * shared {@link #ALL_OUT_OF_LINE} when fewer than {@value #DENSE} nodes in it fit.
      */
     private static long[] inlineChunk(Object[] chunk) {
         long[] line = new long[LpmNode.INLINE * LpmNode.SLOTS];
@@ -332,14 +347,13 @@ public final class LpmTrie<V extends RouteEntry> {
         return shared(line);
     }
 
-    /** {@link #ALL_OUT_OF_LINE} if {@code line} equals it (every /16 out of line: the rest is zeros), else {@code line}. */
+    /** {@link #ALL_OUT_OF_LINE} if fewer than {@value #DENSE} /16s in {@code line} are inline, else {@code line}. */
     private static long[] shared(long[] line) {
-        for (int at = 0; at < line.length; at += LpmNode.INLINE) {
-            if (line[at] != LpmNode.OUT_OF_LINE) {
-                return line;
-            }
+        int fit = 0;
+        for (int at = 0; at < line.length && fit < DENSE; at += LpmNode.INLINE) {
+            fit += line[at] != LpmNode.OUT_OF_LINE ? 1 : 0;
         }
-        return ALL_OUT_OF_LINE;
+        return fit < DENSE ? ALL_OUT_OF_LINE : line;
     }
 
     /** The one-run node that holds {@code id} (and inherits it). */
@@ -368,21 +382,23 @@ public final class LpmTrie<V extends RouteEntry> {
                 throw new IllegalStateException("inline directory chunk " + top + " is stale");
             }
             for (int s = 0; s < LpmNode.SLOTS; s++) {
-                checkInline((long[]) actual[2 * s], inline[top], LpmNode.INLINE * s, top + "." + s);
+                checkInline((long[]) actual[2 * s], inline[top], LpmNode.INLINE * s, top + "." + s, inline[top] == ALL_OUT_OF_LINE);
             }
         }
     }
 
     /**
      * The inline form at {@code at} answers as node {@code d} for every slot (when it is there),
-     * and it is there when the node fits: at most {@value LpmNode#INLINE_RUNS} runs, ids of 16 bits.
+     * and it is there when the node fits (at most {@value LpmNode#INLINE_RUNS} runs, ids of 16
+     * bits) unless the whole chunk is {@code sparse} (shared, every /16 out of line).
      */
-    private static void checkInline(long[] d, long[] line, int at, String where) {
+    private static void checkInline(long[] d, long[] line, int at, String where, boolean sparse) {
         LpmNode n = new LpmNode(d, LpmNode.NO_KIDS);
         boolean fits = n.runs() <= LpmNode.INLINE_RUNS;
         for (int i = 0; fits && i < n.runs(); i++) {
             fits = LpmNode.entry(d, i) <= Short.MAX_VALUE;
         }
+        fits &= !sparse;
         long starts = line[at];
         boolean zeros = true;
         for (int k = 1; k < LpmNode.INLINE; k++) {
@@ -512,6 +528,8 @@ public final class LpmTrie<V extends RouteEntry> {
         /** Scratch for {@link #trie()}: chunks copied in this batch, and one /16's inline form. */
         private final Object[][] copied = new Object[LpmNode.SLOTS][];
         private final long[][] copiedLines = new long[LpmNode.SLOTS][];
+        /** Whether a chunk in {@link #copiedLines} was copied from {@link #ALL_OUT_OF_LINE}. */
+        private final boolean[] sharedCopy = new boolean[LpmNode.SLOTS];
         private final long[] form = new long[LpmNode.INLINE];
         /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
         private LpmTrie<V> built;
@@ -598,6 +616,7 @@ public final class LpmTrie<V extends RouteEntry> {
                         int at = LpmNode.INLINE * slot;
                         if (!Arrays.equals(form, 0, LpmNode.INLINE, inline[top], at, at + LpmNode.INLINE)) {
                             if (copiedLines[top] == null) {
+                                sharedCopy[top] = inline[top] == ALL_OUT_OF_LINE;
                                 copiedLines[top] = inline[top].clone();
                                 inline[top] = copiedLines[top];
                             }
@@ -608,7 +627,10 @@ public final class LpmTrie<V extends RouteEntry> {
                 for (int i = 0; i < staleSlotCount; i++) {
                     int top = staleSlots[i] >>> 8;
                     if (copiedLines[top] != null) {
-                        inline[top] = shared(inline[top]);
+                        // a chunk copied from the shared one lacks the other /16s that fit: it is
+                        // made again, in case they are now enough
+                        inline[top] = sharedCopy[top] ? inlineChunk(directory[top]) : shared(inline[top]);
+                        copiedLines[top] = null;
                     }
                 }
                 Arrays.fill(stale, 0);

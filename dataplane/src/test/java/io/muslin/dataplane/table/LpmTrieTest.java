@@ -147,6 +147,60 @@ class LpmTrieTest {
         t.check();
     }
 
+    /**
+     * A /8 keeps an inline chunk of its own only while at least a quarter of its /16s' nodes
+     * fit: /16 by /16, one batch each, its nodes are thinned to fit and then filled again, and
+     * every version answers every key as it should.
+     */
+    @Test
+    void aSlash8HasItsOwnInlineChunkOnlyWhileAQuarterOfItsSlash16sFit() {
+        LpmTrie.Writer<Route> w = LpmTrie.<Route>empty(Family.IPV4).writer();
+        for (int s = 0; s < 256; s++) {
+            for (int k = 0; k < 24; k += 2) { // 12 /24s with gaps between them: 24 runs, out of line
+                w.put(route("10." + s + "." + k + ".0/24", "192.168.0." + k));
+            }
+        }
+        LpmTrie<Route> t = w.trie();
+        t.check();
+        assertEquals(0, t.inlineSlash16s(10));
+        assertEquals(256, t.inlineSlash16s(11), "an empty /8's one-run nodes all fit");
+        boolean[] thin = new boolean[256];
+        for (int s = 0; s < 256; s++) {
+            for (int k = 2; k < 24; k += 2) { // keep the first /24: 2 runs
+                w.remove(Family.ipv4Key(ip("10." + s + "." + k + ".0")), 0, 24);
+            }
+            thin[s] = true;
+            t = w.trie();
+            checkSlash8(t, thin, s + 1);
+        }
+        for (int s = 0; s < 256; s++) {
+            for (int k = 2; k < 24; k += 2) {
+                w.put(route("10." + s + "." + k + ".0/24", "192.168.0." + k));
+            }
+            thin[s] = false;
+            t = w.trie();
+            checkSlash8(t, thin, 255 - s);
+        }
+    }
+
+    /**
+     * 10/8 of the test above with {@code fit} /16s thinned: inline count and answers, and the
+     * whole structure (slow) around the threshold and every 16 steps.
+     */
+    private static void checkSlash8(LpmTrie<Route> t, boolean[] thin, int fit) {
+        if (Math.abs(fit - 64) <= 2 || fit % 16 == 0) {
+            t.check();
+        }
+        assertEquals(fit < 64 ? 0 : fit, t.inlineSlash16s(10), fit + " /16s fit");
+        for (int s = 0; s < 256; s++) {
+            for (int k = 0; k < 26; k++) {
+                NextHop h = t.lookup(ip("10." + s + "." + k + ".9"));
+                boolean routed = k % 2 == 0 && k < 24 && (k == 0 || !thin[s]);
+                assertEquals(routed ? (Integer) ip("192.168.0." + k) : null, h == null ? null : h.address(), "10." + s + "." + k + ".9");
+            }
+        }
+    }
+
     @Test
     void replacingARouteKeepsTheSize() {
         LpmTrie.Writer<Route> w = LpmTrie.<Route>empty(Family.IPV4).writer().put(route("10.0.0.0/8", "1.1.1.1"));
