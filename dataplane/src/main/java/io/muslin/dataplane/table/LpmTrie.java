@@ -18,7 +18,7 @@ import java.util.function.IntFunction;
  * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
  * 256 chunks of 256 nodes (data and children side by side), and the depth-2 nodes of up to 10
  * runs once more inline, 32 bytes per /16 in 256 {@code long[]} chunks (one shared chunk for
- * the /8s where fewer than a quarter of the nodes fit): a lookup reads its
+ * the /8s where fewer than a quarter of the /16s have such a node of more than one run): a lookup reads its
  * /16's inline form (one line, a SWAR count of the run starts) and in most tables of up to a
  * few hundred thousand routes ends there; otherwise it goes on through the directory's pair
  * and does one load-popcount-load per stride from the third on, with no branch on what a node
@@ -42,13 +42,15 @@ public final class LpmTrie<V extends RouteEntry> {
     /** Its inline form: every /16 a one-run node of id 0. */
     private static final long[][] NO_INLINE = new long[LpmNode.SLOTS][];
     /**
-     * The inline chunk of a /8 in which fewer than {@value #DENSE} /16s' nodes fit inline (usual
-     * in big tables, where depth-2 nodes have tens of runs): every /16 out of line, shared, so the
-     * lookup's read of it hits the cache. A chunk of its own there would cost most lookups in the
-     * /8 a cache miss to learn that their /16 is out of line, to save one for a few.
+     * The inline chunk of a /8 in which fewer than {@value #DENSE} /16s have a node worth keeping
+     * inline (one that fits and has more than one run): every /16 out of line, shared, so the
+     * lookup's read of it hits the cache. Usual in big tables, where depth-2 nodes have tens of
+     * runs, and in small ones, where most /16s lead to the shared one-run node of the id covering
+     * them (hot anyway: inline it would save no miss). A chunk of its own there would cost lookups
+     * 8 KB of cache to save a miss for a few.
      */
     private static final long[] ALL_OUT_OF_LINE = new long[LpmNode.INLINE * LpmNode.SLOTS];
-    /** The /16s of a /8 that must fit inline for it to have an inline chunk of its own (a quarter). */
+    /** The /16s of a /8 that must have a node worth keeping inline for it to have an inline chunk of its own (a quarter). */
     private static final int DENSE = LpmNode.SLOTS / 4;
 
     static {
@@ -272,7 +274,7 @@ public final class LpmTrie<V extends RouteEntry> {
     public record Footprint(long nodes, long runs, long routes, long bytes) {
     }
 
-    /** The /16s of the /8 {@code top} whose node is kept inline (for tests). */
+    /** The /16s of the /8 {@code top} whose node is kept inline, one-run nodes included (for tests). */
     int inlineSlash16s(int top) {
         int n = 0;
         for (int at = 0; at < inline[top].length; at += LpmNode.INLINE) {
@@ -337,9 +339,18 @@ public final class LpmTrie<V extends RouteEntry> {
 
     /**
      * The inline form of a directory chunk ({@link LpmNode#inline} of each /16's node), or the
-     * shared {@link #ALL_OUT_OF_LINE} when fewer than {@value #DENSE} nodes in it fit.
+     * shared {@link #ALL_OUT_OF_LINE} when fewer than {@value #DENSE} nodes in it are worth it.
      */
     private static long[] inlineChunk(Object[] chunk) {
+        int small = 0; // nodes of 2 to 10 runs, from their bitmaps: at least those worth it
+        for (int s = 0; s < LpmNode.SLOTS; s++) {
+            long[] d = (long[]) chunk[2 * s];
+            int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
+            small += runs > 1 && runs <= LpmNode.INLINE_RUNS ? 1 : 0;
+        }
+        if (small < DENSE) {
+            return ALL_OUT_OF_LINE;
+        }
         long[] line = new long[LpmNode.INLINE * LpmNode.SLOTS];
         for (int s = 0; s < LpmNode.SLOTS; s++) {
             LpmNode.inline((long[]) chunk[2 * s], line, LpmNode.INLINE * s);
@@ -347,13 +358,17 @@ public final class LpmTrie<V extends RouteEntry> {
         return shared(line);
     }
 
-    /** {@link #ALL_OUT_OF_LINE} if fewer than {@value #DENSE} /16s in {@code line} are inline, else {@code line}. */
+    /**
+     * {@link #ALL_OUT_OF_LINE} if fewer than {@value #DENSE} /16s in {@code line} have a node of
+     * more than one run inline (a first word above 0: out of line is negative, one run is 0),
+     * else {@code line}.
+     */
     private static long[] shared(long[] line) {
-        int fit = 0;
-        for (int at = 0; at < line.length && fit < DENSE; at += LpmNode.INLINE) {
-            fit += line[at] != LpmNode.OUT_OF_LINE ? 1 : 0;
+        int worth = 0;
+        for (int at = 0; at < line.length && worth < DENSE; at += LpmNode.INLINE) {
+            worth += line[at] > 0 ? 1 : 0;
         }
-        return fit < DENSE ? ALL_OUT_OF_LINE : line;
+        return worth < DENSE ? ALL_OUT_OF_LINE : line;
     }
 
     /** The one-run node that holds {@code id} (and inherits it). */
@@ -528,8 +543,8 @@ public final class LpmTrie<V extends RouteEntry> {
         /** Scratch for {@link #trie()}: chunks copied in this batch, and one /16's inline form. */
         private final Object[][] copied = new Object[LpmNode.SLOTS][];
         private final long[][] copiedLines = new long[LpmNode.SLOTS][];
-        /** Whether a chunk in {@link #copiedLines} was copied from {@link #ALL_OUT_OF_LINE}. */
-        private final boolean[] sharedCopy = new boolean[LpmNode.SLOTS];
+        /** Inline chunks to make in full (/8s that share {@link #ALL_OUT_OF_LINE} and may no longer): bit t of word t / 64. */
+        private final long[] remake = new long[4];
         private final long[] form = new long[LpmNode.INLINE];
         /** The version {@link #trie()} returned last, while nothing has changed since; else null. */
         private LpmTrie<V> built;
@@ -614,9 +629,12 @@ public final class LpmTrie<V extends RouteEntry> {
                         // only its children did, nor when it stays out of line)
                         LpmNode.inline((long[]) copied[top][2 * slot], form, 0);
                         int at = LpmNode.INLINE * slot;
-                        if (!Arrays.equals(form, 0, LpmNode.INLINE, inline[top], at, at + LpmNode.INLINE)) {
+                        if (inline[top] == ALL_OUT_OF_LINE) {
+                            // a /8 below the threshold: only a node worth keeping inline can lift it
+                            // over, and then the chunk is made in full (it lacks the others)
+                            remake[top >>> 6] |= form[0] > 0 ? 1L << top : 0;
+                        } else if (!Arrays.equals(form, 0, LpmNode.INLINE, inline[top], at, at + LpmNode.INLINE)) {
                             if (copiedLines[top] == null) {
-                                sharedCopy[top] = inline[top] == ALL_OUT_OF_LINE;
                                 copiedLines[top] = inline[top].clone();
                                 inline[top] = copiedLines[top];
                             }
@@ -627,13 +645,18 @@ public final class LpmTrie<V extends RouteEntry> {
                 for (int i = 0; i < staleSlotCount; i++) {
                     int top = staleSlots[i] >>> 8;
                     if (copiedLines[top] != null) {
-                        // a chunk copied from the shared one lacks the other /16s that fit: it is
-                        // made again, in case they are now enough
-                        inline[top] = sharedCopy[top] ? inlineChunk(directory[top]) : shared(inline[top]);
+                        inline[top] = shared(inline[top]);
                         copiedLines[top] = null;
                     }
                 }
+                for (int q = 0; q < 4; q++) {
+                    for (long bits = remake[q]; bits != 0; bits &= bits - 1) {
+                        int top = q << 6 | Long.numberOfTrailingZeros(bits);
+                        inline[top] = inlineChunk(directory[top]);
+                    }
+                }
                 Arrays.fill(stale, 0);
+                Arrays.fill(remake, 0);
                 staleSlotCount = 0;
                 built = new LpmTrie<>(family, root, size, nextHops.publish(), directory, inline);
             }
