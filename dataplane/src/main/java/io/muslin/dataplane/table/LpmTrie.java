@@ -18,11 +18,11 @@ import java.util.function.IntFunction;
  * {@link NextHop} of that id. The first two strides are also kept flat, as a directory of
  * 256 chunks of 256 nodes (data and children side by side), and the depth-2 nodes of up to 10
  * runs once more inline, 32 bytes per /16 in 256 {@code long[]} chunks (one shared chunk for
- * the /8s where fewer than a quarter of the /16s have such a node of more than one run): a lookup reads its
- * /16's inline form (one line, a SWAR count of the run starts) and in most tables of up to a
- * few hundred thousand routes ends there; otherwise it goes on through the directory's pair
- * and does one load-popcount-load per stride from the third on, with no branch on what a node
- * is. The walk allocates nothing.
+ * the /8s where fewer than a quarter of the /16s have such a node of more than one run): a
+ * lookup reads its /16's inline form (one line, a SWAR count of the run starts) and in tables
+ * of around 100k routes ends there; otherwise it goes on through the directory's pair and does
+ * one load-popcount-load per stride from the third on, with no branch on what a node is. The
+ * walk allocates nothing.
  *
  * <p>Immutable: a {@link Writer} builds new versions that share every node off the changed
  * path (path copying: O(depth x 256) work, not O(table)) and the directory chunks the changed
