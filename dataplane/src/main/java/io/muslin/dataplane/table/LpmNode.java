@@ -110,7 +110,7 @@ record LpmNode(long[] data, Object[] kids) {
      * or an id that does not fit in 16 bits (ids above 32767; a child's ~c always fits).
      */
     static void inline(long[] d, long[] out, int at) {
-        int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
+        int runs = runs(d);
         boolean fits = runs <= INLINE_RUNS;
         long w0 = (long) (runs - 1) << 56;
         long w1 = 0;
@@ -188,7 +188,12 @@ record LpmNode(long[] data, Object[] kids) {
     }
 
     int runs() {
-        return Long.bitCount(data[0]) + Long.bitCount(data[1]) + Long.bitCount(data[2]) + Long.bitCount(data[3]);
+        return runs(data);
+    }
+
+    /** The runs of the node whose data is {@code d}: the bits set in its bitmap. */
+    static int runs(long[] d) {
+        return Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
     }
 
     boolean starts(int slot) {

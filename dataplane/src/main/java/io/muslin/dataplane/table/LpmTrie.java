@@ -344,8 +344,7 @@ public final class LpmTrie<V extends RouteEntry> {
     private static long[] inlineChunk(Object[] chunk) {
         int small = 0; // nodes of 2 to 10 runs, from their bitmaps: at least those worth it
         for (int s = 0; s < LpmNode.SLOTS; s++) {
-            long[] d = (long[]) chunk[2 * s];
-            int runs = Long.bitCount(d[0]) + Long.bitCount(d[1]) + Long.bitCount(d[2]) + Long.bitCount(d[3]);
+            int runs = LpmNode.runs((long[]) chunk[2 * s]);
             small += runs > 1 && runs <= LpmNode.INLINE_RUNS ? 1 : 0;
         }
         if (small < DENSE) {
@@ -540,7 +539,10 @@ public final class LpmTrie<V extends RouteEntry> {
          */
         private final int[] staleSlots = new int[STALE_SLOTS];
         private int staleSlotCount;
-        /** Scratch for {@link #trie()}: chunks copied in this batch, and one /16's inline form. */
+        /**
+         * Scratch for {@link #trie()}: chunks copied in this batch (inline chunks: emptied again
+         * as each is settled), and one /16's inline form.
+         */
         private final Object[][] copied = new Object[LpmNode.SLOTS][];
         private final long[][] copiedLines = new long[LpmNode.SLOTS][];
         /** Inline chunks to make in full (/8s that share {@link #ALL_OUT_OF_LINE} and may no longer): bit t of word t / 64. */
@@ -606,7 +608,6 @@ public final class LpmTrie<V extends RouteEntry> {
         public LpmTrie<V> trie() {
             if (built == null) {
                 Arrays.fill(copied, null);
-                Arrays.fill(copiedLines, null);
                 directory = directory.clone();
                 inline = inline.clone();
                 for (int q = 0; q < 4; q++) {
