@@ -3,11 +3,11 @@
 #
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
 #                 [--backend vxlan|ipip|host-gw] [--direct-routing]
-#                 [--remote-nodes LIST] [--router-mtu M]
+#                 [--remote-nodes LIST] [--router-mtu M] [--threads T]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #   lab.sh down   [--prefix P] [--dir D]
 #   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
-#                 [--remote-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
+#                 [--remote-nodes LIST] [--threads T] [--prefix P] [--dir D] [--vni V] [--port PORT]
 #   lab.sh start  NODE [--prefix P] [--dir D] [--timeout SECONDS]   (muslin daemon on node NODE)
 #   lab.sh stop   NODE [--prefix P] [--dir D]
 #   lab.sh status [--prefix P] [--dir D]
@@ -37,7 +37,9 @@
 #                 bare     nothing: the test starts its own daemon
 #   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1; its MTU is the
 #               overlay's: 1450 (vxlan), 1480 (ipip), 1500 (host-gw, routing)
-# Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode.
+# Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode. --threads T (default
+# $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs;
+# without it each daemon runs one dataplane thread per core.
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
@@ -65,6 +67,7 @@ REMOTE_NODES=''
 ROUTER_MTU=''                         # --router-mtu: two routers and a narrow link; empty: one router
 VNI=1
 PORT=8472
+THREADS="${MUSLIN_LAB_THREADS:-}"        # Dataplane.Threads of the muslin configs; empty: the default
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
 
 # The header's command lines: from line 2 to the blank comment line before "Layout".
@@ -132,6 +135,7 @@ parse_args() {
             --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
             --vni) VNI="${2:?--vni needs a number}"; shift 2 ;;
             --port) PORT="${2:?--port needs a number}"; shift 2 ;;
+            --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
             --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
             -h|--help) usage ;;
             *) die "unknown argument: $1 (see lab.sh --help)" ;;
@@ -142,6 +146,7 @@ parse_args() {
     [[ -n "$DIR" ]] || DIR="$MUSLIN_ROOT/.lab/$PREFIX"
     DIR="$(readlink -m "$DIR")"
     [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout: '$TIMEOUT' is not a number of seconds"
+    [[ -z "$THREADS" || "$THREADS" =~ ^[0-9]+$ ]] || die "--threads: '$THREADS' is not a number"
 }
 
 # Restores what `up` saved in lab.env (for start/stop/status).
@@ -155,6 +160,7 @@ load_lab_env() {
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
             BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
+            THREADS) THREADS="$val" ;;
         esac
     done <"$f"
 }
@@ -248,7 +254,8 @@ peer_json() {
 
 # Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
 write_config() {
-    local i="$1" j peers='' sep=''
+    local i="$1" j peers='' sep='' dataplane=''
+    [[ -z "$THREADS" ]] || dataplane=$'\n  "Dataplane": {"Threads": '"$THREADS"'},'
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
         peers+="${sep}
@@ -262,7 +269,7 @@ write_config() {
   "SubnetLen": 24,
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
-           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$dataplane
   "Peers": [$peers
   ]
 }
@@ -586,8 +593,8 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
-    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\n' \
-        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" >>"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nTHREADS=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$THREADS" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay

@@ -20,8 +20,20 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  * @param underlayMtu   MTU of the underlay device: the path MTU of every peer until ICMP says less
  * @param mssClamp      {@link io.muslin.dataplane.path.MtuGuard#NO_MSS_CLAMP}, {@link
  *                      io.muslin.dataplane.path.MtuGuard#AUTO_MSS} or a fixed MSS
+ * @param threads       dataplane threads, {@value #MIN_THREADS}-{@value #MAX_THREADS}: each owns a TUN
+ *                      queue and its own underlay sockets
  */
 public record DataplaneSettings(String interfaceName, Encapsulation encapsulation, Ipv4Prefix network,
                                 Ipv4Prefix nodeSubnet, int publicIp, long vtepMac, int vni, int port, int mtu,
-                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp) {
+                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp, int threads) {
+    public static final int MIN_THREADS = 1;
+    /** The kernel allows 256 TUN queues; 64 keeps the sockets and buffers of an idle daemon bounded. */
+    public static final int MAX_THREADS = 64;
+
+    public DataplaneSettings {
+        if (threads < MIN_THREADS || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("dataplane threads must be " + MIN_THREADS + "-" + MAX_THREADS + ", not "
+                + threads);
+        }
+    }
 }

@@ -57,6 +57,7 @@ public final class ConfigLoader {
     static final String INSECURE = "Insecure";
     static final String SUBNET_MIN = "SubnetMin";
     static final String SUBNET_MAX = "SubnetMax";
+    static final String DATAPLANE = "Dataplane";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -86,7 +87,7 @@ public final class ConfigLoader {
 
     private static NodeConfig read(JsonNode tree) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL);
+            CONTROL, DATAPLANE);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -112,7 +113,13 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max);
+        NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name()));
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, dataplane);
+    }
+
+    /** {@code Dataplane}: {@code Threads} 1-64, the number of cores by default. */
+    private static NodeConfig.Dataplane dataplane(JsonFields d) {
+        return new NodeConfig.Dataplane(NodeConfig.Dataplane.THREADS.read(d));
     }
 
     /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */

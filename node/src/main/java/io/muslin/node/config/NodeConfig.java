@@ -3,6 +3,7 @@ package io.muslin.node.config;
 import io.muslin.control.hub.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
@@ -25,9 +26,10 @@ import java.util.List;
  * @param subnetMin flannel's {@code SubnetMin}: the lowest subnet allocated to a node without
  *                  {@code Node.Subnet}, or null for the network's second subnet
  * @param subnetMax flannel's {@code SubnetMax}: the highest, or null for the second to last
+ * @param dataplane the {@code Dataplane} section (muslin's own: how the packet path runs)
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
-                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax) {
+                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Dataplane dataplane) {
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
     public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
     /** {@code Network} prefix lengths that leave room for node subnets. */
@@ -126,6 +128,19 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
         public boolean shared() {
             return etcd() || hub();
         }
+    }
+
+    /**
+     * The {@code Dataplane} section: how muslin's packet path runs on this node.
+     *
+     * @param threads dataplane threads, each with its own TUN queue and underlay sockets
+     *                ({@code Threads}; default: the number of cores, at most 64)
+     */
+    public record Dataplane(int threads) {
+        public static final IntSetting THREADS = new IntSetting("Threads",
+            Math.min(DataplaneSettings.MAX_THREADS, Runtime.getRuntime().availableProcessors()),
+            DataplaneSettings.MIN_THREADS, DataplaneSettings.MAX_THREADS);
+        public static final Dataplane DEFAULTS = new Dataplane(THREADS.defaultValue());
     }
 
     /**

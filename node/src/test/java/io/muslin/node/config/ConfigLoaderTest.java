@@ -54,6 +54,28 @@ class ConfigLoaderTest {
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
         assertEquals(List.of(), cfg.peers());
+        assertEquals(Math.min(64, Runtime.getRuntime().availableProcessors()), cfg.dataplane().threads());
+    }
+
+    @Test
+    void dataplaneThreads() throws Exception {
+        assertEquals(1, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":1}")).dataplane().threads());
+        assertEquals(64, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":64}")).dataplane().threads());
+        assertEquals(NodeConfig.Dataplane.DEFAULTS, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{}")).dataplane());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        {"Threads":0}      | Dataplane.Threads: 0 is out of range (accepted: 1-64)
+        {"Threads":-2}     | Dataplane.Threads: -2 is out of range (accepted: 1-64)
+        {"Threads":65}     | Dataplane.Threads: 65 is out of range (accepted: 1-64)
+        {"Threads":"2"}    | Dataplane.Threads: not an integer: "2" (accepted: 1-64)
+        {"threads":2}      | Dataplane.threads: unknown field (did you mean "Threads"? accepted: Threads)
+        """)
+    void dataplaneThreadsOutsideOneToSixtyFourNameTheFieldAndRange(String dataplane, String message) {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", dataplane)));
+        assertEquals(message, e.getMessage());
     }
 
     @Test
@@ -217,7 +239,7 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
         /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
-        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers
+        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers, Control, Dataplane
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name
         /Node/Name                    | " "                   | Node.Name: empty                                | node's name
