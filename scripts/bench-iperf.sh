@@ -5,11 +5,13 @@
 #
 #   scripts/bench-iperf.sh [-t SECONDS] [--out DIR] [--only LIST] [--prefix P] [--rounds N]
 #                          [--tests LIST] [--ping-count N] [--peers N]
-#                          [--variant NAME=JAR] [--variant-opts NAME=JAVA_OPTS] [--no-chart]
+#                          [--variant NAME=JAR] [--variant-opts NAME=JAVA_OPTS]
+#                          [--variant-lab NAME=LAB_ARGS] [--no-chart]
 #     (root; -t: seconds per throughput test, default 10; DIR: <repo>/bench-out;
 #      --only: dataplanes muslin, ipip, kernel, routing, hostgw, default muslin,ipip,kernel,routing;
-#        muslin@NAME / ipip@NAME run the jar and JVM options of --variant NAME (baseline and
-#        candidate in one run: --only muslin@base,muslin --rounds 2 runs them A/B/A/B);
+#        muslin@NAME / ipip@NAME run the jar, JVM options and extra lab.sh options (e.g.
+#        "--threads 1 --idle-spin 200") of variant NAME (baseline and candidate in one run:
+#        --only muslin@base,muslin --rounds 2 runs them A/B/A/B);
 #      --prefix: the lab's namespace prefix, default $MUSLIN_BENCH_PREFIX or mbench;
 #      --rounds: repeat the whole list N times, interleaved; --tests: any of tcp1, tcp4, udp64,
 #        ping, rss (default all); --ping-count: samples per ping rate, default 500;
@@ -36,7 +38,7 @@ TESTS="tcp1,tcp4,udp64,ping,rss"
 PING_COUNT=500
 PEERS=1000
 CHART=1
-declare -A VARIANT_JAR VARIANT_OPTS
+declare -A VARIANT_JAR VARIANT_OPTS VARIANT_LAB
 while [[ $# -gt 0 ]]; do
     case "$1" in
         -t|--seconds) DURATION="${2:?}"; shift 2 ;;
@@ -51,6 +53,8 @@ while [[ $# -gt 0 ]]; do
             VARIANT_JAR[${v%%=*}]="$(readlink -f "${v#*=}")"; shift 2 ;;
         --variant-opts) v="${2:?}"; [[ "$v" == *=* ]] || die "--variant-opts: '$v' is not NAME=JAVA_OPTS"
             VARIANT_OPTS[${v%%=*}]="${v#*=}"; shift 2 ;;
+        --variant-lab) v="${2:?}"; [[ "$v" == *=* ]] || die "--variant-lab: '$v' is not NAME=LAB_ARGS"
+            VARIANT_LAB[${v%%=*}]="${v#*=}"; shift 2 ;;
         --no-chart) CHART=''; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
@@ -84,7 +88,8 @@ for entry in ${ONLY//,/ }; do
     if [[ "$entry" == *@* ]]; then
         runs_muslin "$mode" || die "--only: $entry: only muslin dataplanes take a variant"
         name="${entry#*@}"
-        [[ -n "${VARIANT_JAR[$name]:-}${VARIANT_OPTS[$name]:-}" ]] || die "--only: $entry: no --variant $name=JAR or --variant-opts $name=..."
+        [[ -n "${VARIANT_JAR[$name]:-}${VARIANT_OPTS[$name]:-}${VARIANT_LAB[$name]:-}" ]] \
+            || die "--only: $entry: no --variant $name=JAR, --variant-opts $name=... or --variant-lab $name=..."
         [[ -z "${VARIANT_JAR[$name]:-}" || -f "${VARIANT_JAR[$name]}" ]] || die "--variant $name: no jar at ${VARIANT_JAR[$name]}"
     fi
     runs_muslin "$mode" && NEEDS_JAR=1
@@ -206,7 +211,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
         echo "$round" >"$dir/round"
         use_variant "$entry"
         step "round $round/$ROUNDS, $entry: lab up, ${TESTS}"
-        read -r -a args <<<"$(lab_args "$mode")"
+        read -r -a args <<<"$(lab_args "$mode") ${VARIANT_LAB[${entry#*@}]:-}"
+        [[ "$entry" == *@* ]] || read -r -a args <<<"$(lab_args "$mode")"
         if ! "$LAB" up --nodes 2 "${args[@]}" --prefix "$PREFIX" >"$dir/lab.log" 2>&1 \
             || ! ip netns exec "$PREFIX-p1" ping -n -q -c 3 -W 2 10.244.2.2 >/dev/null; then
             warn "$entry: lab failed (see $dir/lab.log)"

@@ -3,7 +3,7 @@
 #
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
 #                 [--backend vxlan|ipip|host-gw] [--direct-routing]
-#                 [--remote-nodes LIST] [--router-mtu M] [--threads T]
+#                 [--remote-nodes LIST] [--router-mtu M] [--threads T] [--idle-spin US]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #   lab.sh down   [--prefix P] [--dir D]
 #   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
@@ -38,8 +38,9 @@
 #   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1; its MTU is the
 #               overlay's: 1450 (vxlan), 1480 (ipip), 1500 (host-gw, routing)
 # Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode. --threads T (default
-# $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs;
-# without it each daemon runs one dataplane thread per core.
+# $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs,
+# without it each daemon runs one dataplane thread per core; --idle-spin US (default
+# $MUSLIN_LAB_IDLE_SPIN) adds "IdleSpinMicros": US.
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
@@ -68,6 +69,7 @@ ROUTER_MTU=''                         # --router-mtu: two routers and a narrow l
 VNI=1
 PORT=8472
 THREADS="${MUSLIN_LAB_THREADS:-}"        # Dataplane.Threads of the muslin configs; empty: the default
+IDLE_SPIN="${MUSLIN_LAB_IDLE_SPIN:-}"    # Dataplane.IdleSpinMicros; empty: the default
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
 
 # The header's command lines: from line 2 to the blank comment line before "Layout".
@@ -136,6 +138,7 @@ parse_args() {
             --vni) VNI="${2:?--vni needs a number}"; shift 2 ;;
             --port) PORT="${2:?--port needs a number}"; shift 2 ;;
             --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
+            --idle-spin) IDLE_SPIN="${2:?--idle-spin needs microseconds}"; shift 2 ;;
             --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
             -h|--help) usage ;;
             *) die "unknown argument: $1 (see lab.sh --help)" ;;
@@ -147,6 +150,7 @@ parse_args() {
     DIR="$(readlink -m "$DIR")"
     [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout: '$TIMEOUT' is not a number of seconds"
     [[ -z "$THREADS" || "$THREADS" =~ ^[0-9]+$ ]] || die "--threads: '$THREADS' is not a number"
+    [[ -z "$IDLE_SPIN" || "$IDLE_SPIN" =~ ^[0-9]+$ ]] || die "--idle-spin: '$IDLE_SPIN' is not a number"
 }
 
 # Restores what `up` saved in lab.env (for start/stop/status).
@@ -160,7 +164,7 @@ load_lab_env() {
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
             BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
-            THREADS) THREADS="$val" ;;
+            THREADS) THREADS="$val" ;; IDLE_SPIN) IDLE_SPIN="$val" ;;
         esac
     done <"$f"
 }
@@ -254,8 +258,10 @@ peer_json() {
 
 # Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
 write_config() {
-    local i="$1" j peers='' sep='' dataplane=''
-    [[ -z "$THREADS" ]] || dataplane=$'\n  "Dataplane": {"Threads": '"$THREADS"'},'
+    local i="$1" j peers='' sep='' dataplane='' fields=''
+    [[ -z "$THREADS" ]] || fields="\"Threads\": $THREADS"
+    [[ -z "$IDLE_SPIN" ]] || fields+="${fields:+, }\"IdleSpinMicros\": $IDLE_SPIN"
+    [[ -z "$fields" ]] || dataplane=$'\n  "Dataplane": {'"$fields"'},'
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
         peers+="${sep}
@@ -593,8 +599,8 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
-    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nTHREADS=%s\n' \
-        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$THREADS" >>"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nTHREADS=%s\nIDLE_SPIN=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$THREADS" "$IDLE_SPIN" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay

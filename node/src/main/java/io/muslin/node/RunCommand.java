@@ -202,7 +202,7 @@ final class RunCommand implements Callable<Integer> {
         long mac = vtepMac(cfg, stateDir);
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
             mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
-            cfg.dataplane().threads());
+            cfg.dataplane().threads(), cfg.dataplane().idleSpinMicros());
     }
 
     /** What the peer programmer needs of the backend. */

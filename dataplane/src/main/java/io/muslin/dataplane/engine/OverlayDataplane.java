@@ -210,7 +210,8 @@ public final class OverlayDataplane implements AutoCloseable {
         }
 
         group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("muslin-dataplane", true),
-            EpollIoHandler.newFactory());
+            EpollIoHandler.newFactory(0, IdleStrategy.factory(settings.idleSpinMicros() * 1000L,
+                DataplaneSettings.MAX_SPIN_SHARE)));
         IoEventLoop[] loops = new IoEventLoop[threads];
         int n = 0;
         for (EventExecutor e : group) {

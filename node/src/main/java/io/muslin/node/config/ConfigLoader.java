@@ -113,13 +113,14 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
-        NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name()));
+        NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name(),
+            NodeConfig.Dataplane.IDLE_SPIN_MICROS.name()));
         return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, dataplane);
     }
 
-    /** {@code Dataplane}: {@code Threads} 1-64, the number of cores by default. */
+    /** {@code Dataplane}: {@code Threads} 1-64 (the number of cores by default), {@code IdleSpinMicros}. */
     private static NodeConfig.Dataplane dataplane(JsonFields d) {
-        return new NodeConfig.Dataplane(NodeConfig.Dataplane.THREADS.read(d));
+        return new NodeConfig.Dataplane(NodeConfig.Dataplane.THREADS.read(d), NodeConfig.Dataplane.IDLE_SPIN_MICROS.read(d));
     }
 
     /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */

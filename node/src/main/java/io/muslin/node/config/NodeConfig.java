@@ -133,14 +133,18 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
     /**
      * The {@code Dataplane} section: how muslin's packet path runs on this node.
      *
-     * @param threads dataplane threads, each with its own TUN queue and underlay sockets
-     *                ({@code Threads}; default: the number of cores, at most 64)
+     * @param threads        dataplane threads, each with its own TUN queue and underlay sockets
+     *                       ({@code Threads}; default: the number of cores, at most 64)
+     * @param idleSpinMicros how long a dataplane thread keeps polling after work before it
+     *                       blocks ({@code IdleSpinMicros}; 0: it blocks at once)
      */
-    public record Dataplane(int threads) {
+    public record Dataplane(int threads, int idleSpinMicros) {
         public static final IntSetting THREADS = new IntSetting("Threads",
             Math.min(DataplaneSettings.MAX_THREADS, Runtime.getRuntime().availableProcessors()),
             DataplaneSettings.MIN_THREADS, DataplaneSettings.MAX_THREADS);
-        public static final Dataplane DEFAULTS = new Dataplane(THREADS.defaultValue());
+        public static final IntSetting IDLE_SPIN_MICROS = new IntSetting("IdleSpinMicros",
+            DataplaneSettings.DEFAULT_IDLE_SPIN_MICROS, 0, DataplaneSettings.MAX_IDLE_SPIN_MICROS);
+        public static final Dataplane DEFAULTS = new Dataplane(THREADS.defaultValue(), IDLE_SPIN_MICROS.defaultValue());
     }
 
     /**

@@ -62,6 +62,8 @@ class ConfigLoaderTest {
         assertEquals(1, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":1}")).dataplane().threads());
         assertEquals(64, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":64}")).dataplane().threads());
         assertEquals(NodeConfig.Dataplane.DEFAULTS, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{}")).dataplane());
+        assertEquals(250, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"IdleSpinMicros\":250}")).dataplane()
+            .idleSpinMicros());
     }
 
     @ParameterizedTest
@@ -70,9 +72,11 @@ class ConfigLoaderTest {
         {"Threads":-2}     | Dataplane.Threads: -2 is out of range (accepted: 1-64)
         {"Threads":65}     | Dataplane.Threads: 65 is out of range (accepted: 1-64)
         {"Threads":"2"}    | Dataplane.Threads: not an integer: "2" (accepted: 1-64)
-        {"threads":2}      | Dataplane.threads: unknown field (did you mean "Threads"? accepted: Threads)
+        {"threads":2}      | Dataplane.threads: unknown field (did you mean "Threads"? accepted: Threads, IdleSpinMicros)
+        {"IdleSpinMicros":-1}    | Dataplane.IdleSpinMicros: -1 is out of range (accepted: 0-10000)
+        {"IdleSpinMicros":10001} | Dataplane.IdleSpinMicros: 10001 is out of range (accepted: 0-10000)
         """)
-    void dataplaneThreadsOutsideOneToSixtyFourNameTheFieldAndRange(String dataplane, String message) {
+    void badDataplaneFieldsNameTheFieldAndRange(String dataplane, String message) {
         ConfigException e = assertThrows(ConfigException.class,
             () -> ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", dataplane)));
         assertEquals(message, e.getMessage());
