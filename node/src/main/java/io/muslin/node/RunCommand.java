@@ -201,7 +201,8 @@ final class RunCommand implements Callable<Integer> {
         }
         long mac = vtepMac(cfg, stateDir);
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
-            mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp());
+            mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
+            cfg.sourceCheck());
     }
 
     /** What the peer programmer needs of the backend. */

@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  *   ipip     route  S via P (onlink)  ip route add S via P dev flannel.ipip onlink
  *   direct   kernel S via P           ip route add S via P dev eth0       (host-gw; DirectRouting)
  *            route  S via P, DIRECT   (in our tables only for listing and sender checks)
+ *   all      peer   P                 (our tables only: the outer sources the inbound paths accept)
  * </pre>
  * flannel makes the VXLAN kernel calls in that order (so the kernel never routes into a missing
  * neighbour) and deletes the first two again when a later one fails. Here the table edits of a
@@ -249,6 +250,10 @@ public final class PeerProgrammer {
             kernel.add(subnet, lease.publicIp());
         }
         tables.update(batch -> {
+            batch.putPeer(lease.publicIp());
+            if (old != null && old.lease.publicIp() != lease.publicIp()) {
+                releasePeer(batch, old.lease.publicIp(), subnet);
+            }
             if (old != null && !old.direct && old.lease.isVxlan()) {
                 batch.removeArp(subnet.address());
                 if (peer.direct || old.lease.vtepMac() != lease.vtepMac()) {
@@ -317,6 +322,7 @@ public final class PeerProgrammer {
         }
         tables.update(batch -> {
             batch.removeRoute(subnet);
+            releasePeer(batch, old.lease.publicIp(), subnet);
             if (!old.direct && old.lease.isVxlan()) {
                 batch.removeArp(subnet.address());
                 releaseFdb(batch, old.lease.vtepMac(), subnet);
@@ -346,6 +352,16 @@ public final class PeerProgrammer {
         } else {
             batch.putFdb(mac, other.publicIp());
         }
+    }
+
+    /** Forgets the peer node at {@code publicIp} unless another programmed lease is still there. */
+    private void releasePeer(Tables.Batch batch, int publicIp, Ipv4Prefix leaving) {
+        for (Peer p : programmed.values()) {
+            if (p.lease.publicIp() == publicIp && !p.lease.subnet().equals(leaving)) {
+                return;
+            }
+        }
+        batch.removePeer(publicIp);
     }
 
     /** Another encapsulated VXLAN peer using {@code mac}, or null. */

@@ -51,10 +51,11 @@ final class GroTunWriter implements AutoCloseable {
 
     /**
      * Queues an inner packet (the buffer's readable bytes, with at least
-     * {@value VirtioNetHeader#LENGTH} bytes before them that may be overwritten). Borrows it.
+     * {@value VirtioNetHeader#LENGTH} bytes before them that may be overwritten) whose TCP
+     * checksum, if it is TCP, the inbound path has verified. Borrows it.
      */
     void add(ByteBuf packet) {
-        coalescer.add(packet, packet.readerIndex(), packet.readableBytes());
+        coalescer.add(packet, packet.readerIndex(), packet.readableBytes(), true);
     }
 
     /** Writes every queued packet, coalesced, and forgets them. */

@@ -189,11 +189,11 @@ public final class OverlayDataplane implements AutoCloseable {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
             outbound = OutboundPath.vxlan(encapsulator, counters, guard);
-            inbound = new VxlanInboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
+            inbound = new VxlanInboundPath(tables, settings.sourceCheck(), new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
             outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
-            inbound = new IpipInboundPath(tables, counters);
+            inbound = new IpipInboundPath(tables, settings.sourceCheck(), counters);
         }
 
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),

@@ -23,6 +23,22 @@ public enum Counter {
      */
     DROP_UNKNOWN_SENDER("dropUnknownSender"),
     /**
+     * A packet from a known peer whose inner source lies outside every subnet that peer leases
+     * (with {@code SourceCheck} strict): a spoofed source, or a peer routing others' prefixes.
+     */
+    DROP_SPOOFED_SOURCE("dropSpoofedSource"),
+    /**
+     * A received inner TCP or UDP packet whose checksum is wrong (and not merely left unfinished
+     * by the sender's kernel, which {@link #RX_CHECKSUMS_COMPLETED} counts).
+     */
+    DROP_BAD_CHECKSUM("dropBadChecksum"),
+    /**
+     * Received inner TCP/UDP packets whose checksum field held only the pseudo-header sum, as a
+     * kernel peer sends it when the packet left with {@code CHECKSUM_PARTIAL} over a veth or a
+     * virtio NIC (flannel #1279): the checksum was completed before the packet went to the TUN.
+     */
+    RX_CHECKSUMS_COMPLETED("rxChecksumsCompleted"),
+    /**
      * A packet routed into the TUN device for a peer reached directly (host-gw, DirectRouting):
      * the kernel route that should carry it is missing.
      */

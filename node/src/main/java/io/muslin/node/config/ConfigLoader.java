@@ -11,6 +11,7 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
@@ -57,6 +58,7 @@ public final class ConfigLoader {
     static final String INSECURE = "Insecure";
     static final String SUBNET_MIN = "SubnetMin";
     static final String SUBNET_MAX = "SubnetMax";
+    static final String SOURCE_CHECK = "SourceCheck";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -86,7 +88,7 @@ public final class ConfigLoader {
 
     private static NodeConfig read(JsonNode tree) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL);
+            CONTROL, SOURCE_CHECK);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -112,7 +114,22 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, sourceCheck(root, backend));
+    }
+
+    /** {@code SourceCheck}: "strict" (the default) or "off"; meaningless for host-gw (no tunnel). */
+    private static SourceCheck.Mode sourceCheck(JsonFields root, Backend backend) {
+        String accepted = "(accepted: \"" + NodeConfig.SOURCE_CHECK_STRICT + "\", \"" + NodeConfig.SOURCE_CHECK_OFF + "\")";
+        String mode = root.optionalString(SOURCE_CHECK, NodeConfig.SOURCE_CHECK_STRICT, accepted);
+        if (root.has(SOURCE_CHECK) && backend.type().equals(Lease.HOST_GW)) {
+            throw root.error(SOURCE_CHECK, "host-gw has no tunnel to check senders on (the kernel's rp_filter does; "
+                + "accepted: only with \"" + Lease.VXLAN + "\" or \"" + Lease.IPIP + "\")");
+        }
+        return switch (mode) {
+            case NodeConfig.SOURCE_CHECK_STRICT -> SourceCheck.Mode.STRICT;
+            case NodeConfig.SOURCE_CHECK_OFF -> SourceCheck.Mode.OFF;
+            default -> throw root.error(SOURCE_CHECK, "\"" + mode + "\" is not a mode " + accepted);
+        };
     }
 
     /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */

@@ -11,6 +11,7 @@ import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.NodeConfig.Backend;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,23 @@ class ConfigLoaderTest {
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
         assertEquals(List.of(), cfg.peers());
+        assertEquals(SourceCheck.Mode.STRICT, cfg.sourceCheck());
+    }
+
+    @Test
+    void sourceCheck() throws Exception {
+        String node = "\"Node\":{\"Name\":\"n\",\"PublicIP\":\"192.168.50.1\",\"Subnet\":\"10.244.1.0/24\"}";
+        for (String type : List.of("vxlan", "ipip")) {
+            for (SourceCheck.Mode mode : SourceCheck.Mode.values()) {
+                NodeConfig cfg = ConfigLoader.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"" + type
+                    + "\"},\"SourceCheck\":\"" + mode.name().toLowerCase() + "\"," + node + "}");
+                assertEquals(mode, cfg.sourceCheck());
+            }
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+            "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"},\"SourceCheck\":\"off\"," + node + "}"));
+        assertEquals("SourceCheck: host-gw has no tunnel to check senders on (the kernel's rp_filter does; accepted: "
+            + "only with \"vxlan\" or \"ipip\")", e.getMessage());
     }
 
     @Test
@@ -218,6 +236,8 @@ class ConfigLoaderTest {
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
         /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
         /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers
+        /SourceCheck                  | "loose"               | SourceCheck: "loose" is not a mode              | accepted: "strict", "off"
+        /SourceCheck                  | 1                     | SourceCheck: not a string: 1                    | accepted: "strict", "off"
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name
         /Node/Name                    | " "                   | Node.Name: empty                                | node's name
