@@ -437,27 +437,6 @@ setup_router_routes() {
     done
 }
 
-# The underlay is veth + bridge, and a veth carries a packet's "checksum not done yet" state
-# (CHECKSUM_PARTIAL) to the receiving kernel instead of a finished checksum. The kernel's VXLAN
-# therefore sends inner TCP/UDP checksums that are never completed (a NIC would complete them
-# on a real wire). A kernel receiver trusts that state; a userspace receiver reads the bytes and
-# hands the kernel a packet with a bad checksum, which it drops. So in a lab that mixes kernel
-# and muslin nodes, the bridge ports towards muslin nodes complete checksums (and segment GSO
-# packets) in software, as a NIC would. Kernel-only and routing labs keep every offload.
-wire_like_ports_to_muslin() {
-    local i m any_kernel='' ul
-    ul="$(ns_ul)"
-    for ((i = 1; i <= NODES; i++)); do [[ "$(node_mode "$i")" == kernel ]] && any_kernel=1; done
-    [[ -n "$any_kernel" ]] || return 0
-    command -v ethtool >/dev/null 2>&1 || ensure_packages ethtool
-    for ((i = 1; i <= NODES; i++)); do
-        m="$(node_mode "$i")"
-        if [[ "$m" == muslin || "$m" == bare ]]; then
-            nsx "$ul" ethtool -K "n$i" tx off >/dev/null
-        fi
-    done
-}
-
 # Starts the muslin daemon of node $1 in the background; does not wait.
 start_daemon() {
     local i="$1" nd
@@ -596,7 +575,6 @@ cmd_up() {
         setup_node "$i" "$pod_mtu"
     done
     [[ "$MODE" == routing ]] && has_router && setup_router_routes
-    wire_like_ports_to_muslin
     for ((i = 1; i <= NODES; i++)); do
         case "$(node_mode "$i")" in
             kernel) setup_kernel_vxlan "$i" ;;

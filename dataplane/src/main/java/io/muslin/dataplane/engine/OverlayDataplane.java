@@ -189,11 +189,11 @@ public final class OverlayDataplane implements AutoCloseable {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
             outbound = OutboundPath.vxlan(encapsulator, counters, guard);
-            inbound = new VxlanInboundPath(tables, settings.sourceCheck(), new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
+            inbound = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu, new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
             outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
-            inbound = new IpipInboundPath(tables, settings.sourceCheck(), counters);
+            inbound = new IpipInboundPath(tables, settings.sourceCheck(), this::mtu, counters);
         }
 
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),
@@ -208,7 +208,8 @@ public final class OverlayDataplane implements AutoCloseable {
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
             tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, alloc);
         }
-        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, udpGro, alloc);
+        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, udpGro,
+            this::mtu, alloc);
         undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         undo.push(() -> loop.submit(() -> {
             try {

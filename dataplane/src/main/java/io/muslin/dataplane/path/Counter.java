@@ -83,6 +83,12 @@ public enum Counter {
     DROP_UNSUPPORTED_GSO("dropUnsupportedGso"),
     /** UDP GSO messages sent (each several VXLAN datagrams; txPackets counts the datagrams). */
     UDP_TX_GSO_MESSAGES("udpTxGsoMessages"),
+    /**
+     * Received inner TCP packets longer than the tunnel MTU: super-packets a kernel peer sent
+     * whole as one tunnel GSO datagram (veth, virtio), written to the TUN device as GSO (offload)
+     * or cut into segments here (plain).
+     */
+    RX_SUPER_PACKETS("rxSuperPackets"),
     /** UDP GRO messages received (each several VXLAN datagrams; rxPackets counts the datagrams). */
     UDP_RX_GRO_MESSAGES("udpRxGroMessages");
 

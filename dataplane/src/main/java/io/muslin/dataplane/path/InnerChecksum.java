@@ -38,6 +38,11 @@ public final class InnerChecksum {
     public static final int COMPLETED = 2;
     /** The checksum is wrong. */
     public static final int BAD = 3;
+    /**
+     * A TCP packet longer than the tunnel MTU: a super-packet a kernel peer sent whole, whose
+     * checksum was left for segmentation (see {@link #check(ByteBuf, int, int)}); not checked.
+     */
+    public static final int SUPER_PACKET = 4;
 
     private static final int TCP_CHECKSUM = 16;
     private static final int TCP_MIN_HEADER = 20;
@@ -54,6 +59,17 @@ public final class InnerChecksum {
      * @return {@link #NOT_CHECKED}, {@link #VALID}, {@link #COMPLETED} or {@link #BAD}
      */
     public static int check(ByteBuf buf, int ip) {
+        return check(buf, ip, Integer.MAX_VALUE);
+    }
+
+    /**
+     * {@link #check(ByteBuf, int)}, but a TCP packet longer than {@code mtu} is a
+     * {@link #SUPER_PACKET}: a kernel peer's TSO frame that reached us whole (a tunnel GSO packet
+     * over a veth or virtio NIC arrives at a UDP socket as one datagram). Its checksum holds the
+     * pseudo-header sum for the kernel's segmentation to finish; there is nothing to verify, and
+     * the TUN writer hands it to the kernel as GSO, which computes every segment's checksum.
+     */
+    public static int check(ByteBuf buf, int ip, int mtu) {
         int protocol;
         int header;
         int transportLength;
@@ -77,6 +93,9 @@ public final class InnerChecksum {
         if (protocol == Ipv4.PROTO_TCP) {
             if (transportLength < TCP_MIN_HEADER) {
                 return BAD;
+            }
+            if (header + transportLength > mtu) {
+                return SUPER_PACKET;
             }
             field = TCP_CHECKSUM;
         } else if (protocol == Ipv4.PROTO_UDP) {
@@ -105,12 +124,13 @@ public final class InnerChecksum {
     }
 
     /**
-     * {@link #check} for the inbound paths: counts a completion, and a bad checksum as a drop.
+     * {@link #check(ByteBuf, int, int)} for the inbound paths: counts a completion, and a bad
+     * checksum as a drop.
      *
      * @return true when the packet may go on to the TUN device
      */
-    static boolean admit(ByteBuf buf, int ip, Counters counters) {
-        switch (check(buf, ip)) {
+    static boolean admit(ByteBuf buf, int ip, int mtu, Counters counters) {
+        switch (check(buf, ip, mtu)) {
             case COMPLETED -> counters.inc(Counter.RX_CHECKSUMS_COMPLETED);
             case BAD -> {
                 counters.inc(Counter.DROP_BAD_CHECKSUM);

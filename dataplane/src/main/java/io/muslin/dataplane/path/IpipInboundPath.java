@@ -4,6 +4,7 @@ import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.table.Tables;
 import io.netty.buffer.ByteBuf;
+import java.util.function.IntSupplier;
 
 /**
  * Wire → TUN for IP-in-IP: what happens to a protocol-4 packet the raw socket received (the
@@ -25,12 +26,17 @@ import io.netty.buffer.ByteBuf;
 public final class IpipInboundPath implements InboundPath {
     private final Tables tables;
     private final SourceCheck senders;
+    private final IntSupplier mtu;
     private final Counters counters;
 
-    /** @param tables the peers and routes to check senders against (IP-in-IP routes: next hop = the peer's PublicIP) */
-    public IpipInboundPath(Tables tables, SourceCheck.Mode sourceCheck, Counters counters) {
+    /**
+     * @param tables the peers and routes to check senders against (IP-in-IP routes: next hop = the peer's PublicIP)
+     * @param mtu    the tunnel MTU now: a longer inner TCP packet is a kernel peer's super-packet
+     */
+    public IpipInboundPath(Tables tables, SourceCheck.Mode sourceCheck, IntSupplier mtu, Counters counters) {
         this.tables = tables;
         this.senders = new SourceCheck(sourceCheck, false);
+        this.mtu = mtu;
         this.counters = counters;
     }
 
@@ -63,7 +69,7 @@ public final class IpipInboundPath implements InboundPath {
             return drop(refused);
         }
         packet.setIndex(inner, inner + innerTotal);
-        return InnerChecksum.admit(packet, inner, counters) ? DELIVER : DROP;
+        return InnerChecksum.admit(packet, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
     }
 
     private int drop(Counter reason) {

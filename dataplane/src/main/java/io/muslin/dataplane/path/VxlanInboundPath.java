@@ -8,6 +8,7 @@ import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.netty.buffer.ByteBuf;
+import java.util.function.IntSupplier;
 
 /**
  * Wire → TUN for VXLAN: what happens to a UDP datagram that arrived on our VXLAN port.
@@ -35,6 +36,7 @@ import io.netty.buffer.ByteBuf;
 public final class VxlanInboundPath implements InboundPath {
     private final Tables tables;
     private final SourceCheck senders;
+    private final IntSupplier mtu;
     private final VxlanDecoder decoder;
     private final VxlanEncapsulator encapsulator;
     private final int vtepIp;
@@ -43,13 +45,15 @@ public final class VxlanInboundPath implements InboundPath {
 
     /**
      * @param tables  the peers and routes senders are checked against
+     * @param mtu     the tunnel MTU now: a longer inner TCP packet is a kernel peer's super-packet
      * @param vtepIp  our VTEP address (the node subnet's network address, as on flannel.1)
      * @param vtepMac our VTEP MAC
      */
-    public VxlanInboundPath(Tables tables, SourceCheck.Mode sourceCheck, VxlanDecoder decoder,
+    public VxlanInboundPath(Tables tables, SourceCheck.Mode sourceCheck, IntSupplier mtu, VxlanDecoder decoder,
                             VxlanEncapsulator encapsulator, int vtepIp, long vtepMac, Counters counters) {
         this.tables = tables;
         this.senders = new SourceCheck(sourceCheck, true);
+        this.mtu = mtu;
         this.decoder = decoder;
         this.encapsulator = encapsulator;
         this.vtepIp = vtepIp;
@@ -77,7 +81,7 @@ public final class VxlanInboundPath implements InboundPath {
             return DROP;
         }
         if (kind != VxlanDecoder.ARP) {
-            return InnerChecksum.admit(datagram, inner, counters) ? DELIVER : DROP;
+            return InnerChecksum.admit(datagram, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
         }
         int arp = inner;
         if (sourceIp == 0 || !Arp.isRequestFor(datagram, arp, vtepIp)) {

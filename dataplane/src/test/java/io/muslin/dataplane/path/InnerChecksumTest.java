@@ -189,6 +189,22 @@ class InnerChecksumTest {
         assertTrue(buf[0].release());
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aTcpPacketLongerThanTheMtuIsASuperPacketAndLeftAsItIs(boolean ipv6) {
+        byte[] partial = unfinished(packet(ipv6, TCP, 2 * 1398, 5), ipv6, TCP);
+        ByteBuf buf = Unpooled.directBuffer(partial.length + 8).writeZero(8).writeBytes(partial);
+        buf.readerIndex(8);
+        assertEquals(InnerChecksum.SUPER_PACKET, InnerChecksum.check(buf, 8, 1450));
+        assertArrayEquals(partial, bytes(buf), "left for the kernel's segmentation");
+        assertTrue(buf.release());
+        // One that fits the MTU is checked as usual.
+        byte[] fits = unfinished(packet(ipv6, TCP, 1450 - (ipv6 ? 60 : 40), 5), ipv6, TCP);
+        ByteBuf one = Unpooled.directBuffer(fits.length + 8).writeZero(8).writeBytes(fits);
+        assertEquals(InnerChecksum.COMPLETED, InnerChecksum.check(one, 8, 1450));
+        assertTrue(one.release());
+    }
+
     @Test
     void udpOverIpv6WithoutAChecksumIsBad() {
         byte[] p = packet(true, UDP, 20, 3);

@@ -28,7 +28,7 @@ class IpipInboundPathTest {
 
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
-    private final IpipInboundPath path = new IpipInboundPath(tables, SourceCheck.Mode.STRICT, counters);
+    private final IpipInboundPath path = new IpipInboundPath(tables, SourceCheck.Mode.STRICT, () -> 1480, counters);
 
     IpipInboundPathTest() {
         tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.2.0/24"), PEER2, Route.DIRECT)
@@ -82,7 +82,7 @@ class IpipInboundPathTest {
 
     @Test
     void withTheSourceCheckOffAPeerMaySendForAnyAddressButAStrangerStillMayNot() {
-        IpipInboundPath off = new IpipInboundPath(tables, SourceCheck.Mode.OFF, counters);
+        IpipInboundPath off = new IpipInboundPath(tables, SourceCheck.Mode.OFF, () -> 1480, counters);
         for (int src : new int[] {POD3, POD2, Ipv4Address.parse("10.9.9.9"), Ipv4Address.parse("172.16.0.5")}) {
             ByteBuf buf = received(PEER3, src, b -> { });
             try {

@@ -45,7 +45,7 @@ class VxlanInboundPathTest {
     }
 
     private VxlanInboundPath path(SourceCheck.Mode mode) {
-        return new VxlanInboundPath(tables, mode, new VxlanDecoder(1, OUR_MAC), new VxlanEncapsulator(US, OUR_MAC, 1,
+        return new VxlanInboundPath(tables, mode, () -> 1450, new VxlanDecoder(1, OUR_MAC), new VxlanEncapsulator(US, OUR_MAC, 1,
             VxlanHeader.DEFAULT_PORT), Ipv4Address.parse("10.246.1.0"), OUR_MAC, counters);
     }
 
