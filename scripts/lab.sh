@@ -446,7 +446,7 @@ start_daemon() {
     rm -f "$nd/subnet.env" "$nd/muslin.pid"
     ip netns exec "$(ns_node "$i")" "$MUSLIN_ROOT/bin/muslin" run --config "$DIR/n$i.json" \
         --subnet-file "$nd/subnet.env" --admin-socket "$nd/admin.sock" --state-dir "$nd" \
-        </dev/null >"$nd/muslin.log" 2>&1 &
+        </dev/null >>"$nd/muslin.log" 2>&1 &
     # `ip netns exec` and bin/muslin both exec: $! is the JVM's pid.
     echo $! >"$nd/muslin.pid"
 }

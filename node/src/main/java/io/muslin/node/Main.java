@@ -26,7 +26,22 @@ public final class Main implements Callable<Integer> {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        int code = cl.execute(args);
+        if (ranDaemon(cl)) {
+            LeakSweep.run();
+        }
+        System.exit(code);
+    }
+
+    /** True when {@code run} or {@code hub} ran: the long-lived commands, swept for leaks at exit. */
+    private static boolean ranDaemon(CommandLine cl) {
+        CommandLine.ParseResult parsed = cl.getParseResult();
+        if (parsed == null || !parsed.hasSubcommand()) {
+            return false;
+        }
+        String name = parsed.subcommand().commandSpec().name();
+        return name.equals("run") || name.equals("hub");
     }
 
     /** The command line with every subcommand; tests call {@code execute} on it in-process. */
