@@ -11,7 +11,7 @@ set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 
-readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool)
+readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool nftables)
 # The control module's etcd store tests start a real etcd and use etcdctl.
 readonly UNIT_PACKAGES=(etcd-server etcd-client)
 

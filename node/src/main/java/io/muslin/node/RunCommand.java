@@ -95,7 +95,8 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_START_FAILED;
         }
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
-        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile, err);
+        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile,
+            cfg.ipMasq(), err);
         daemon.stopOnSignals();
         return daemon.run();
     }

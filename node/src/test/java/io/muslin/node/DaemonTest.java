@@ -100,6 +100,43 @@ class DaemonTest {
     }
 
     @Test
+    void ipMasqRulesGoInAfterStaleOnesGoAndAreRemovedAtStop() throws Exception {
+        Path socket = dir.resolve("m.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Daemon.MasqueradeRules rules = new Daemon.MasqueradeRules() {
+            @Override
+            public boolean removeStale() {
+                calls.add("removeStale");
+                return true;
+            }
+
+            @Override
+            public void install(Ipv4Prefix network, Ipv4Prefix subnet) {
+                calls.add("install " + network + " " + subnet);
+            }
+
+            @Override
+            public void remove() {
+                calls.add("remove");
+            }
+        };
+        FakeDataplane dataplane = new FakeDataplane();
+        Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
+            subnetFile, new PrintWriter(err, true), settings -> {
+                calls.add("dataplane");
+                return dataplane;
+            }, network -> KernelRoutes.NONE, true, rules);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        awaitFile(subnetFile);
+        assertTrue(Files.readString(subnetFile).contains("FLANNEL_IPMASQ=true\n"));
+        assertEquals(List.of("removeStale", "dataplane", "install 10.244.0.0/16 10.244.1.0/24"), calls);
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertEquals("remove", calls.get(calls.size() - 1));
+    }
+
+    @Test
     void staleSubnetEnvIsRemovedBeforeStart() throws Exception {
         Path subnetFile = dir.resolve("subnet.env");
         Files.writeString(subnetFile, "FLANNEL_SUBNET=stale\n");

@@ -59,6 +59,7 @@ public final class ConfigLoader {
     static final String SUBNET_MIN = "SubnetMin";
     static final String SUBNET_MAX = "SubnetMax";
     static final String SOURCE_CHECK = "SourceCheck";
+    static final String IP_MASQ = "IPMasq";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -88,7 +89,7 @@ public final class ConfigLoader {
 
     private static NodeConfig read(JsonNode tree) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL, SOURCE_CHECK);
+            CONTROL, SOURCE_CHECK, IP_MASQ);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -114,7 +115,9 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, sourceCheck(root, backend));
+        boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, sourceCheck(root, backend),
+            ipMasq);
     }
 
     /** {@code SourceCheck}: "strict" (the default) or "off"; meaningless for host-gw (no tunnel). */

@@ -28,9 +28,12 @@ import java.util.List;
  * @param subnetMax flannel's {@code SubnetMax}: the highest, or null for the second to last
  * @param sourceCheck {@code SourceCheck}: whether a received packet's inner source must lie in a
  *                  subnet of the peer that sent it ({@link SourceCheck})
+ * @param ipMasq    {@code IPMasq} (flanneld's {@code --ip-masq}): masquerade traffic from pods
+ *                  leaving the cluster network
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
-                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, SourceCheck.Mode sourceCheck) {
+                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, SourceCheck.Mode sourceCheck,
+                         boolean ipMasq) {
     public static final String SOURCE_CHECK_STRICT = "strict";
     public static final String SOURCE_CHECK_OFF = "off";
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
