@@ -4,6 +4,8 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.program.KernelRoutes;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.observe.DataplaneProbes;
 import io.muslin.dataplane.engine.OverlayDataplane;
 import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -76,6 +78,26 @@ public final class Daemon {
         default void onMtuChange(IntConsumer listener) {
         }
 
+        /** Packet capture, or null without a packet path (host-gw). */
+        default Capture capture() {
+            return null;
+        }
+
+        /** Stage latency and per-peer traffic, or null without a packet path. */
+        default DataplaneProbes probes() {
+            return null;
+        }
+
+        /** True when the dataplane's threads answer within {@code timeoutMillis} (host-gw: always). */
+        default boolean responsive(long timeoutMillis) {
+            return true;
+        }
+
+        /** The outer packet size the path to {@code underlay} takes now. */
+        default int outerLimit(int underlay) {
+            return mtu();
+        }
+
         /** Stops forwarding and removes the device and its routes. */
         @Override
         void close();
@@ -106,6 +128,26 @@ public final class Daemon {
             @Override
             public void onMtuChange(IntConsumer listener) {
                 dp.onMtuChange(listener);
+            }
+
+            @Override
+            public Capture capture() {
+                return dp.capture();
+            }
+
+            @Override
+            public DataplaneProbes probes() {
+                return dp.probes();
+            }
+
+            @Override
+            public boolean responsive(long timeoutMillis) {
+                return dp.responsive(timeoutMillis);
+            }
+
+            @Override
+            public int outerLimit(int underlay) {
+                return dp.pathMtu().outerLimit(underlay);
             }
 
             @Override
@@ -185,6 +227,7 @@ public final class Daemon {
     private final PrintWriter err;
     private final DataplaneStarter starter;
     private final KernelRoutesOpener kernelRoutes;
+    private final NodeStatus status;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -199,11 +242,22 @@ public final class Daemon {
      */
     public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
                   Path adminSocket, Path subnetFile, PrintWriter err) {
-        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK);
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK, new NodeStatus());
+    }
+
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
+           Path adminSocket, Path subnetFile, PrintWriter err, NodeStatus status) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK, status);
     }
 
     Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
            Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, starter, kernelRoutes, new NodeStatus());
+    }
+
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
+           Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes,
+           NodeStatus status) {
         this.nodeName = nodeName;
         this.settings = settings;
         this.backend = backend;
@@ -213,6 +267,7 @@ public final class Daemon {
         this.err = err;
         this.starter = starter;
         this.kernelRoutes = kernelRoutes;
+        this.status = status;
     }
 
     /**
@@ -272,6 +327,8 @@ public final class Daemon {
         }
         Dataplane dataplane = starter.start(settings);
         undo.push(new Step("dataplane", dataplane::close));
+        status.started(dataplane, peers);
+        undo.push(new Step("metrics view", status::stopped));
 
         KernelRoutes kernel = KernelRoutes.NONE;
         if (backend.directRouting() || backend.type().equals(Lease.HOST_GW)) {
@@ -297,7 +354,9 @@ public final class Daemon {
         undo.push(new Step("admin socket", admin::close));
 
         subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu());
+        status.ready(true);
         undo.push(new Step("subnet.env", () -> {
+            status.ready(false);
             try {
                 subnetEnv.remove();
             } catch (IOException e) {
@@ -396,6 +455,16 @@ public final class Daemon {
         @Override
         public List<PathMtu.Entry> pathMtus() {
             return dataplane.pathMtus();
+        }
+
+        @Override
+        public Capture capture() {
+            return dataplane.capture();
+        }
+
+        @Override
+        public int outerLimit(int underlay) {
+            return dataplane.outerLimit(underlay);
         }
     }
 }

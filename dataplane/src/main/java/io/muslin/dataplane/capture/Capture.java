@@ -42,6 +42,11 @@ public final class Capture {
         return session;
     }
 
+    /** Asks every running capture to end (the dataplane is stopping); each writes what it holds and returns. */
+    public synchronized void stopAll() {
+        sessions.forEach(CaptureSession::stop);
+    }
+
     /** Captures running now. */
     public synchronized int running() {
         return sessions.size();

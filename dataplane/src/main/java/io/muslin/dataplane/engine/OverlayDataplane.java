@@ -421,6 +421,9 @@ public final class OverlayDataplane implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (capture != null) {
+            capture.stopAll();
+        }
         RuntimeException first = null;
         while (!undo.isEmpty()) {
             try {

@@ -6,6 +6,7 @@ import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +28,7 @@ import java.util.List;
  * @param subnetMax flannel's {@code SubnetMax}: the highest, or null for the second to last
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
-                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax) {
+                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Metrics metrics) {
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
     public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
     /** {@code Network} prefix lengths that leave room for node subnets. */
@@ -36,6 +37,26 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
 
     public NodeConfig {
         peers = List.copyOf(peers);
+    }
+
+    /** The configuration without a {@code Metrics} section (metrics off). */
+    public NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers, Control control,
+                      Ipv4Prefix subnetMin, Ipv4Prefix subnetMax) {
+        this(network, subnetLen, backend, node, peers, control, subnetMin, subnetMax, Metrics.OFF);
+    }
+
+    /**
+     * The {@code Metrics} section: where {@code /metrics}, {@code /healthz} and {@code /readyz} are served.
+     *
+     * @param listen the address and port, or null when metrics are off (the default)
+     */
+    public record Metrics(InetSocketAddress listen) {
+        public static final String LISTEN = "Listen";
+        public static final Metrics OFF = new Metrics(null);
+
+        public boolean enabled() {
+            return listen != null;
+        }
     }
 
     /**
