@@ -120,10 +120,21 @@ class IpipIT {
     @Order(4)
     void unknownSendersAndSpoofedSourcesAreDropped() {
         long before = lab.stats(1).getOrDefault("dropUnknownSender", 0L);
+        MuslinCapture drops = MuslinCapture.start(lab, 1, "ipip-drops", "--point", "drop");
         send(lab.routerNs(), "192.168.50.254", Lab.podIp(3));
         send(lab.nodeNs(2), lab.pubIp(2), Lab.podIp(3));
         boolean counted = Lab.waitFor(50, () -> lab.stats(1).getOrDefault("dropUnknownSender", 0L) >= before + 2);
         assertTrue(counted, () -> "node 1 counts both: " + lab.stats(1));
+        drops.stop();
+        long after = lab.stats(1).getOrDefault("dropUnknownSender", 0L);
+        // Each drop is in the capture as received (outer IPv4 header, protocol 4), with its reason and sender.
+        List<String[]> captured = lab.decode(drops.file, List.of(), "frame.comment contains \"reason=dropUnknownSender\"",
+                "ip.src", "ip.proto", "frame.comment");
+        assertEquals(after - before, captured.size(), () -> "captured drops: " + captured.size());
+        assertTrue(captured.stream().anyMatch(f -> f[0].startsWith("192.168.50.254,") && f[1].startsWith("4,")),
+                "the stranger's packet, outer and inner");
+        assertTrue(captured.stream().anyMatch(f -> f[2].startsWith("point=drop peer=" + lab.pubIp(2) + " ")),
+                "the spoofing peer's packet, named in the comment");
         lab.assertPing(3, 1); // and the real peer still gets through
     }
 
