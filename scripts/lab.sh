@@ -5,6 +5,7 @@
 #                 [--backend vxlan|ipip|host-gw] [--direct-routing]
 #                 [--remote-nodes LIST] [--router-mtu M]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
+#                 [--metrics PORT]   (each daemon: "Metrics": {"Listen": "127.0.0.1:PORT"} in its namespace)
 #   lab.sh down   [--prefix P] [--dir D]
 #   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
 #                 [--remote-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
@@ -61,6 +62,7 @@ MODE=muslin
 KERNEL_NODES=''
 BACKEND=vxlan
 DIRECT_ROUTING=''                     # 1 with --direct-routing
+METRICS_PORT=''                       # with --metrics PORT: the daemons' Metrics.Listen port
 REMOTE_NODES=''
 ROUTER_MTU=''                         # --router-mtu: two routers and a narrow link; empty: one router
 VNI=1
@@ -126,6 +128,7 @@ parse_args() {
             --kernel-nodes) KERNEL_NODES="${2:?--kernel-nodes needs a list}"; shift 2 ;;
             --backend) BACKEND="${2:?--backend needs a value}"; shift 2 ;;
             --direct-routing) DIRECT_ROUTING=1; shift ;;
+            --metrics) METRICS_PORT="${2:?--metrics needs a port}"; shift 2 ;;
             --remote-nodes) REMOTE_NODES="${2:?--remote-nodes needs a list}"; shift 2 ;;
             --router-mtu) ROUTER_MTU="${2:?--router-mtu needs a number}"; shift 2 ;;
             --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
@@ -155,6 +158,7 @@ load_lab_env() {
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
             BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
+            METRICS_PORT) METRICS_PORT="$val" ;;
         esac
     done <"$f"
 }
@@ -246,6 +250,12 @@ peer_json() {
     printf '}'
 }
 
+# With --metrics PORT: the Metrics section (each node listens on 127.0.0.1 of its own namespace).
+metrics_json() {
+    [[ -n "$METRICS_PORT" ]] && printf '\n  "Metrics": {"Listen": "127.0.0.1:%s"},' "$METRICS_PORT"
+    return 0
+}
+
 # Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
 write_config() {
     local i="$1" j peers='' sep=''
@@ -262,7 +272,7 @@ write_config() {
   "SubnetLen": 24,
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
-           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)
   "Peers": [$peers
   ]
 }
@@ -565,8 +575,8 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
-    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\n' \
-        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" >>"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay

@@ -4,6 +4,8 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.program.KernelRoutes;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.observe.DataplaneProbes;
 import io.muslin.dataplane.engine.OverlayDataplane;
 import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -78,6 +80,26 @@ public final class Daemon {
         default void onMtuChange(IntConsumer listener) {
         }
 
+        /** Packet capture, or null without a packet path (host-gw). */
+        default Capture capture() {
+            return null;
+        }
+
+        /** Stage latency and per-peer traffic, or null without a packet path. */
+        default DataplaneProbes probes() {
+            return null;
+        }
+
+        /** True when the dataplane's threads answer within {@code timeoutMillis} (host-gw: always). */
+        default boolean responsive(long timeoutMillis) {
+            return true;
+        }
+
+        /** The outer packet size the path to {@code underlay} takes now. */
+        default int outerLimit(int underlay) {
+            return mtu();
+        }
+
         /** Stops forwarding and removes the device and its routes. */
         @Override
         void close();
@@ -108,6 +130,26 @@ public final class Daemon {
             @Override
             public void onMtuChange(IntConsumer listener) {
                 dp.onMtuChange(listener);
+            }
+
+            @Override
+            public Capture capture() {
+                return dp.capture();
+            }
+
+            @Override
+            public DataplaneProbes probes() {
+                return dp.probes();
+            }
+
+            @Override
+            public boolean responsive(long timeoutMillis) {
+                return dp.responsive(timeoutMillis);
+            }
+
+            @Override
+            public int outerLimit(int underlay) {
+                return dp.pathMtu().outerLimit(underlay);
             }
 
             @Override
@@ -246,6 +288,7 @@ public final class Daemon {
     private final KernelRoutesOpener kernelRoutes;
     private final boolean ipMasq;
     private final MasqueradeRules masquerade;
+    private final NodeStatus status;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -261,17 +304,25 @@ public final class Daemon {
      */
     public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
                   Path adminSocket, Path subnetFile, boolean ipMasq, PrintWriter err) {
-        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK, ipMasq, NFTABLES);
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, ipMasq, err, new NodeStatus());
+    }
+
+    /** As above, reporting readiness and the running dataplane to {@code status} (the metrics listener). */
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
+           Path adminSocket, Path subnetFile, boolean ipMasq, PrintWriter err, NodeStatus status) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK, status, ipMasq,
+            NFTABLES);
     }
 
     Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
            Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes) {
-        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, starter, kernelRoutes, false, NO_MASQUERADE);
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, starter, kernelRoutes, new NodeStatus(),
+            false, NO_MASQUERADE);
     }
 
     Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
            Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes,
-           boolean ipMasq, MasqueradeRules masquerade) {
+           NodeStatus status, boolean ipMasq, MasqueradeRules masquerade) {
         this.nodeName = nodeName;
         this.settings = settings;
         this.backend = backend;
@@ -283,6 +334,7 @@ public final class Daemon {
         this.kernelRoutes = kernelRoutes;
         this.ipMasq = ipMasq;
         this.masquerade = masquerade;
+        this.status = status;
     }
 
     /**
@@ -355,6 +407,8 @@ public final class Daemon {
                 }
             }));
         }
+        status.started(dataplane, peers);
+        undo.push(new Step("metrics view", status::stopped));
 
         KernelRoutes kernel = KernelRoutes.NONE;
         if (backend.directRouting() || backend.type().equals(Lease.HOST_GW)) {
@@ -380,7 +434,9 @@ public final class Daemon {
         undo.push(new Step("admin socket", admin::close));
 
         subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu(), ipMasq);
+        status.ready(true);
         undo.push(new Step("subnet.env", () -> {
+            status.ready(false);
             try {
                 subnetEnv.remove();
             } catch (IOException e) {
@@ -479,6 +535,16 @@ public final class Daemon {
         @Override
         public List<PathMtu.Entry> pathMtus() {
             return dataplane.pathMtus();
+        }
+
+        @Override
+        public Capture capture() {
+            return dataplane.capture();
+        }
+
+        @Override
+        public int outerLimit(int underlay) {
+            return dataplane.outerLimit(underlay);
         }
     }
 }

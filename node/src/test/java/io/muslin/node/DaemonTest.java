@@ -99,6 +99,41 @@ class DaemonTest {
         assertEquals("", err.toString());
     }
 
+    /** /readyz's source: false while the dataplane starts, true once subnet.env is written, false after stop. */
+    @Test
+    void readyOnlyOnceSubnetEnvIsWritten() throws Exception {
+        Path socket = dir.resolve("r.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        NodeStatus status = new NodeStatus();
+        java.util.concurrent.CountDownLatch starting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        FakeDataplane dataplane = new FakeDataplane();
+        Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
+            subnetFile, new PrintWriter(err, true), settings -> {
+                starting.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                return dataplane;
+            }, network -> KernelRoutes.NONE, status, false, Daemon.NO_MASQUERADE);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        starting.await();
+        assertFalse(status.ready(), "not ready while the dataplane starts");
+        assertTrue(status.alive(), "alive: the process answers");
+        go.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!status.ready() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(status.ready());
+        assertTrue(Files.exists(subnetFile), "ready means subnet.env is there");
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertFalse(status.ready(), "not ready once stopped");
+    }
+
     @Test
     void ipMasqRulesGoInAfterStaleOnesGoAndAreRemovedAtStop() throws Exception {
         Path socket = dir.resolve("m.sock");
@@ -126,7 +161,7 @@ class DaemonTest {
             subnetFile, new PrintWriter(err, true), settings -> {
                 calls.add("dataplane");
                 return dataplane;
-            }, network -> KernelRoutes.NONE, true, rules);
+            }, network -> KernelRoutes.NONE, new NodeStatus(), true, rules);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
         awaitFile(subnetFile);
         assertTrue(Files.readString(subnetFile).contains("FLANNEL_IPMASQ=true\n"));

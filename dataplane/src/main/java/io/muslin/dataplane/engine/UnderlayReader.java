@@ -2,6 +2,8 @@ package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.offload.Tcp;
 import io.muslin.dataplane.offload.TcpSegmenter;
+import io.muslin.dataplane.capture.Recorder;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.InboundPath;
@@ -66,6 +68,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final InboundPath path;
     private final MtuGuard guard;
     private final Counters counters;
+    private final ThreadProbe probe;
+    /** The capture recorder of this batch (read once per {@link #readable}), or null. */
+    private Recorder capture;
     private final int batchSize;
     private final int capacity;
     private final ByteBuf[] buffers;
@@ -88,7 +93,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
      * @param mtu    the TUN device's MTU now
      */
     UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, MtuGuard guard,
-                   Counters counters, boolean udpGro, IntSupplier mtu, ByteBufAllocator alloc) {
+                   Counters counters, ThreadProbe probe, boolean udpGro, IntSupplier mtu, ByteBufAllocator alloc) {
         if (udpGro && !tun.offload()) {
             throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
         }
@@ -98,6 +103,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         this.path = path;
         this.guard = guard;
         this.counters = counters;
+        this.probe = probe;
         this.batchSize = udpGro ? GRO_BATCH : tun.offload() ? OFFLOAD_BATCH : BATCH;
         this.capacity = CAPACITY;
         this.buffers = new ByteBuf[batchSize];
@@ -120,45 +126,60 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         if (n <= 0) {
             return;
         }
+        long start = System.nanoTime();
+        capture = probe.capture();
         long rxBytes = 0;
         long datagrams = 0;
         for (int i = 0; i < n; i++) {
             ByteBuf buf = buffers[i];
             int length = batch.length(i);
             rxBytes += length;
+            int source = batch.sourceIpv4(i);
+            int port = batch.sourcePort(i);
             if (batch.truncated(i)) {
                 datagrams++;
                 counters.inc(Counter.DROP_TRUNCATED);
+                if (capture != null) {
+                    capture.dropReceived(buf, 0, Math.min(length, capacity), source, port, Counter.DROP_TRUNCATED);
+                }
                 continue;
             }
-            int source = batch.sourceIpv4(i);
             int size = batch.segmentSize(i);
+            if (capture != null) {
+                capture.wireIn(buf, 0, length, source, port, size);
+            }
             if (size <= 0 || size >= length) {
                 datagrams++;
-                receive(buf, 0, length, source);
+                probe.peerReceived(source, 1, length);
+                receive(buf, 0, length, source, port);
                 continue;
             }
             counters.inc(Counter.UDP_RX_GRO_MESSAGES);
+            probe.peerReceived(source, (length + size - 1) / size, length);
             for (int at = 0; at < length; at += size) {
                 datagrams++;
-                receive(buf, at, Math.min(at + size, length), source);
+                receive(buf, at, Math.min(at + size, length), source, port);
             }
         }
         if (gro != null) {
             gro.flush(errno);
         }
+        probe.delivered(start);
         counters.add(Counter.RX_PACKETS, datagrams);
         counters.add(Counter.RX_BYTES, rxBytes);
     }
 
     /** One datagram or packet, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
-    private void receive(ByteBuf buf, int from, int to, int source) {
+    private void receive(ByteBuf buf, int from, int to, int source, int port) {
         buf.setIndex(from, to);
         reply.clear();
         switch (path.process(buf, source, reply)) {
             case InboundPath.DELIVER -> {
                 if (guard != null) {
                     guard.clampInbound(buf, buf.readerIndex(), buf.readableBytes(), source);
+                }
+                if (capture != null) {
+                    capture.tunOut(buf, source);
                 }
                 if (gro != null) {
                     if (gro.isFull()) {
@@ -180,6 +201,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
             }
             case InboundPath.REPLY -> sendReply(source);
             default -> {
+                if (capture != null) {
+                    capture.dropReceived(buf, from, to, source, port, counters.lastDrop());
+                }
             }
         }
     }

@@ -93,13 +93,21 @@ public enum Counter {
     UDP_RX_GRO_MESSAGES("udpRxGroMessages");
 
     private final String label;
+    private final boolean drop;
 
     Counter(String label) {
         this.label = label;
+        // ARP that is not for us ends the packet's way like a drop does, without being an error.
+        this.drop = label.startsWith("drop") || label.equals("arpIgnored");
     }
 
     /** The name shown by {@code muslin stats}. */
     public String label() {
         return label;
+    }
+
+    /** True when counting this means a packet was dropped (the label is its reason). */
+    public boolean isDrop() {
+        return drop;
     }
 }

@@ -16,6 +16,7 @@ import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +61,7 @@ public final class ConfigLoader {
     static final String SUBNET_MAX = "SubnetMax";
     static final String SOURCE_CHECK = "SourceCheck";
     static final String IP_MASQ = "IPMasq";
+    static final String METRICS = "Metrics";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -89,7 +91,7 @@ public final class ConfigLoader {
 
     private static NodeConfig read(JsonNode tree) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL, SOURCE_CHECK, IP_MASQ);
+            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -115,9 +117,40 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
+        NodeConfig.Metrics metrics = metrics(root.optionalObject(METRICS, NodeConfig.Metrics.LISTEN));
         boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, sourceCheck(root, backend),
-            ipMasq);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, metrics,
+            sourceCheck(root, backend), ipMasq);
+    }
+
+    /** {@code Metrics.Listen}: "address:port" (IPv4), absent for no metrics. */
+    static NodeConfig.Metrics metrics(JsonFields m) {
+        if (!m.has(NodeConfig.Metrics.LISTEN)) {
+            return NodeConfig.Metrics.OFF;
+        }
+        String text = m.requiredString(NodeConfig.Metrics.LISTEN, "an address:port such as \"127.0.0.1:9465\"");
+        return new NodeConfig.Metrics(listenAddress(m, NodeConfig.Metrics.LISTEN, text));
+    }
+
+    /** An IPv4 {@code address:port}, port 1-65535; the error names {@code field}. */
+    public static InetSocketAddress listenAddress(JsonFields in, String field, String text) {
+        String accepted = " (expected: an IPv4 address and a port 1-65535, such as \"127.0.0.1:9465\")";
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        int address;
+        int port;
+        try {
+            address = Ipv4Address.parse(text.substring(0, colon));
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        if (port < 1 || port > 65535) {
+            throw in.error(field, "port " + port + " is out of range" + accepted);
+        }
+        return new InetSocketAddress(Ipv4Address.toInet(address), port);
     }
 
     /** {@code SourceCheck}: "strict" (the default) or "off"; meaningless for host-gw (no tunnel). */

@@ -124,6 +124,7 @@ class IpipIT {
     @Order(4)
     void unknownSendersAndSpoofedSourcesAreDropped() {
         Map<String, Long> before = lab.stats(1);
+        MuslinCapture drops = MuslinCapture.start(lab, 1, "ipip-drops", "--point", "drop");
         send(lab.routerNs(), "192.168.50.254", Lab.podIp(3));
         send(lab.nodeNs(2), lab.pubIp(2), Lab.podIp(3));
         send(lab.nodeNs(2), lab.pubIp(2), "10.244.77.7");
@@ -133,7 +134,22 @@ class IpipIT {
                 && now.get("dropSpoofedSource") >= before.get("dropSpoofedSource") + 2;
         });
         assertTrue(counted, () -> "node 1 counts all three: " + lab.stats(1));
-        assertEquals(before.get("tunTxPackets"), lab.stats(1).get("tunTxPackets"), "nothing reached the TUN device");
+        drops.stop();
+        Map<String, Long> after = lab.stats(1);
+        assertEquals(before.get("tunTxPackets"), after.get("tunTxPackets"), "nothing reached the TUN device");
+        // Each drop is in the capture as received (outer IPv4 header, protocol 4), with its reason and sender.
+        List<String[]> unknown = lab.decode(drops.file, List.of(), "frame.comment contains \"reason=dropUnknownSender\"",
+                "ip.src", "ip.proto", "frame.comment");
+        assertEquals(after.get("dropUnknownSender") - before.get("dropUnknownSender"), unknown.size(),
+                () -> "captured unknown-sender drops: " + unknown.size());
+        assertTrue(unknown.stream().anyMatch(f -> f[0].startsWith("192.168.50.254,") && f[1].startsWith("4,")),
+                "the stranger's packet, outer and inner");
+        List<String[]> spoofed = lab.decode(drops.file, List.of(), "frame.comment contains \"reason=dropSpoofedSource\"",
+                "ip.src", "ip.proto", "frame.comment");
+        assertEquals(after.get("dropSpoofedSource") - before.get("dropSpoofedSource"), spoofed.size(),
+                () -> "captured spoofed-source drops: " + spoofed.size());
+        assertTrue(spoofed.stream().allMatch(f -> f[2].startsWith("point=drop peer=" + lab.pubIp(2) + " ")),
+                "the spoofing peer's packets, named in the comment");
         lab.assertPing(3, 1); // and the real peer still gets through
     }
 
