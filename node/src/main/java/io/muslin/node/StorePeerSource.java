@@ -3,6 +3,7 @@ package io.muslin.node;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.node.metrics.ControlState;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseLostException;
 import io.muslin.control.store.LeaseStore;
@@ -46,6 +47,10 @@ final class StorePeerSource implements PeerSource {
     private ScheduledExecutorService renewer;
     private LeaseStore.Watch watch;
     private PeerProgrammer programmer;
+    /** System.nanoTime of the last successful acquisition or renewal. */
+    private volatile long leaseRenewedNanos = System.nanoTime();
+    private volatile boolean lastRenewalOk = true;
+    private volatile long watchRevision = -1;
 
     /**
      * @param own  this node's lease, already acquired ({@link #acquire})
@@ -130,9 +135,16 @@ final class StorePeerSource implements PeerSource {
     }
 
     @Override
+    public ControlState controlState() {
+        boolean up = lastRenewalOk && !store.where().contains("reconnecting");
+        return new ControlState(name, up, (System.nanoTime() - leaseRenewedNanos) / 1e9, watchRevision);
+    }
+
+    @Override
     public synchronized void start(PeerProgrammer programmer) throws IOException {
         this.programmer = programmer;
         LeaseStore.Snapshot snapshot = store.list();
+        watchRevision = snapshot.revision();
         replaceAll(snapshot.leases());
         watch = store.watch(snapshot.revision() + 1, new Listener());
         renewer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -169,12 +181,15 @@ final class StorePeerSource implements PeerSource {
     private boolean renew() {
         try {
             store.renew(own);
+            leaseRenewedNanos = System.nanoTime();
+            lastRenewalOk = true;
             return true;
         } catch (LeaseLostException | IllegalStateException e) {
             // IllegalStateException: an etcd store that no longer holds the lease it acquired
             LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
             return reacquire();
         } catch (IOException | RuntimeException e) {
+            lastRenewalOk = false;
             LOG.warn("{}: cannot renew the lease for {}: {} (retrying in {} ms)", name, own.subnet(), e.getMessage(),
                 retryEvery());
             return false;
@@ -187,6 +202,9 @@ final class StorePeerSource implements PeerSource {
             if (!store.acquire(own, ttl)) {
                 LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
                     own.subnet());
+            } else {
+                leaseRenewedNanos = System.nanoTime();
+                lastRenewalOk = true;
             }
             return true;
         } catch (IOException | RuntimeException e) {
@@ -245,11 +263,13 @@ final class StorePeerSource implements PeerSource {
     private final class Listener implements LeaseListener {
         @Override
         public void put(Lease lease, long revision) {
+            watchRevision = revision;
             StorePeerSource.this.put(lease);
         }
 
         @Override
         public void delete(Ipv4Prefix subnet, long revision) {
+            watchRevision = revision;
             if (subnet.equals(own.subnet())) {
                 ownLeaseGone("was deleted from the store");
                 return;
@@ -259,6 +279,7 @@ final class StorePeerSource implements PeerSource {
 
         @Override
         public void resync(LeaseStore.Snapshot snapshot) {
+            watchRevision = snapshot.revision();
             replaceAll(snapshot.leases());
             if (snapshot.lease(own.subnet()).isEmpty()) {
                 ownLeaseGone("is missing from the store's listing");

@@ -2,6 +2,7 @@ package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.path.SourceCheck;
 
 /**
  * What the overlay dataplane of one node needs, already validated by the caller.
@@ -20,6 +21,7 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  * @param underlayMtu   MTU of the underlay device: the path MTU of every peer until ICMP says less
  * @param mssClamp      {@link io.muslin.dataplane.path.MtuGuard#NO_MSS_CLAMP}, {@link
  *                      io.muslin.dataplane.path.MtuGuard#AUTO_MSS} or a fixed MSS
+ * @param sourceCheck   how received packets' senders are checked ({@link SourceCheck})
  * @param threads       dataplane threads, {@value #MIN_THREADS}-{@value #MAX_THREADS}: each owns a TUN
  *                      queue and its own underlay sockets
  * @param idleSpinMicros how long a dataplane thread keeps polling after work before it blocks
@@ -27,8 +29,8 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  */
 public record DataplaneSettings(String interfaceName, Encapsulation encapsulation, Ipv4Prefix network,
                                 Ipv4Prefix nodeSubnet, int publicIp, long vtepMac, int vni, int port, int mtu,
-                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp, int threads,
-                                int idleSpinMicros) {
+                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp,
+                                SourceCheck.Mode sourceCheck, int threads, int idleSpinMicros) {
     public static final int MIN_THREADS = 1;
     /** The kernel allows 256 TUN queues; 64 keeps the sockets and buffers of an idle daemon bounded. */
     public static final int MAX_THREADS = 64;

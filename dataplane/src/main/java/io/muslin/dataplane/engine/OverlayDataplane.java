@@ -1,9 +1,14 @@
 package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.capture.CaptureContext;
+import io.muslin.dataplane.observe.DataplaneProbes;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.MtuGuard;
@@ -12,6 +17,8 @@ import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.IpipInboundPath;
 import io.muslin.dataplane.path.VxlanInboundPath;
 import io.muslin.dataplane.path.OutboundPath;
+import io.muslin.dataplane.table.FdbEntry;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
@@ -107,6 +114,10 @@ public final class OverlayDataplane implements AutoCloseable {
     private final Tables tables = new Tables();
     /** The sum of every thread's counters (set at the start of {@link #install}). */
     private Counters counters = new Counters();
+    private Capture capture;
+    private DataplaneProbes probes;
+    /** The threads' event loops, in the order of their TUN queues. */
+    private IoEventLoop[] loops = new IoEventLoop[0];
     /** One per thread, each written only by its thread's loop; all told the same ICMP news. */
     private PathMtu[] pathMtus;
     private volatile int mtu;
@@ -218,6 +229,11 @@ public final class OverlayDataplane implements AutoCloseable {
             loops[n++] = (IoEventLoop) e;
         }
         undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+        this.loops = loops;
+        // One capture tap and one probe per thread (DataplaneProbes.newThread in startWorker).
+        capture = new Capture(new CaptureContext(settings.encapsulation(), settings.publicIp(), settings.port(),
+            settings.vni(), name, this::peerOf));
+        probes = new DataplaneProbes(capture);
 
         pathMtus = new PathMtu[threads];
         for (int i = 0; i < threads; i++) {
@@ -278,24 +294,25 @@ public final class OverlayDataplane implements AutoCloseable {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
             outbound = OutboundPath.vxlan(encapsulator, counters, guard);
-            inbound = new VxlanInboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
+            inbound = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu, new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
             outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
-            inbound = new IpipInboundPath(tables, counters);
+            inbound = new IpipInboundPath(tables, settings.sourceCheck(), this::mtu, counters);
         }
 
+        ThreadProbe probe = probes.newThread();
         NativeSocket[] sendSockets = senders != null ? senders : new NativeSocket[] {raw};
         TunDriver tunReader;
         if (!offload) {
-            tunReader = new TunReader(queue, raw, outbound, tables, counters, settings.mtu(), alloc);
+            tunReader = new TunReader(queue, raw, outbound, tables, counters, probe, settings.mtu(), alloc);
         } else {
             UnderlaySender sender = senders != null ? new GsoSender(senders, settings.port(), counters)
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
-            tunReader = new OffloadTunReader(queue, sender, outbound, tables, counters, alloc);
+            tunReader = new OffloadTunReader(queue, sender, outbound, tables, counters, probe, alloc);
         }
         UnderlayReader underlayReader = receiver == null ? null
-            : new UnderlayReader(receiver, raw, queue, inbound, guard, counters, udpGro, alloc);
+            : new UnderlayReader(receiver, raw, queue, inbound, guard, counters, probe, udpGro, this::mtu, alloc);
         undo.push(() -> loop.submit(() -> {
             try {
                 tunReader.close();
@@ -429,6 +446,57 @@ public final class OverlayDataplane implements AutoCloseable {
         return counters;
     }
 
+    /** Packet capture at the dataplane's capture points ({@code muslin capture}). */
+    public Capture capture() {
+        return capture;
+    }
+
+    /** Stage latency and per-peer traffic, for metrics. */
+    public DataplaneProbes probes() {
+        return probes;
+    }
+
+    /**
+     * True when every event loop runs a task within {@code timeoutMillis}: each dataplane thread
+     * is alive and not stuck (for {@code /healthz}). Any thread but the loops'.
+     */
+    public boolean responsive(long timeoutMillis) {
+        IoEventLoop[] ls = loops;
+        if (ls.length == 0 || closed.get()) {
+            return false;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        try {
+            for (IoEventLoop l : ls) {
+                long left = deadline - System.nanoTime();
+                if (l.isShuttingDown() || !l.submit(() -> { }).await(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** The underlay address the packet path would send a packet for {@code innerDestination} to, or 0. */
+    private int peerOf(int innerDestination) {
+        Tables.Snapshot t = tables.snapshot();
+        NextHop via = t.lookupNextHop(innerDestination);
+        if (via == null || via.direct()) {
+            return 0;
+        }
+        if (settings.encapsulation() != Encapsulation.VXLAN) {
+            return via.address();
+        }
+        long mac = t.lookupArp(via.address());
+        FdbEntry vtep = mac == MacAddress.NONE ? null : t.lookupFdb(mac);
+        return vtep == null ? 0 : vtep.underlay();
+    }
+
     /** Each peer's learned path MTU, and the underlay link's MTU (the first thread's table; every thread's learns the same). */
     public PathMtu pathMtu() {
         return pathMtus[0];
@@ -480,6 +548,9 @@ public final class OverlayDataplane implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (capture != null) {
+            capture.stopAll();
         }
         RuntimeException first = null;
         while (!undo.isEmpty()) {

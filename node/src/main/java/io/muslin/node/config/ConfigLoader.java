@@ -11,10 +11,12 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -57,6 +59,9 @@ public final class ConfigLoader {
     static final String INSECURE = "Insecure";
     static final String SUBNET_MIN = "SubnetMin";
     static final String SUBNET_MAX = "SubnetMax";
+    static final String SOURCE_CHECK = "SourceCheck";
+    static final String IP_MASQ = "IPMasq";
+    static final String METRICS = "Metrics";
     static final String DATAPLANE = "Dataplane";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
@@ -87,7 +92,7 @@ public final class ConfigLoader {
 
     private static NodeConfig read(JsonNode tree) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL, DATAPLANE);
+            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ, DATAPLANE);
 
         Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
         if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
@@ -113,14 +118,62 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
         }
+        NodeConfig.Metrics metrics = metrics(root.optionalObject(METRICS, NodeConfig.Metrics.LISTEN));
+        boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
         NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name(),
             NodeConfig.Dataplane.IDLE_SPIN_MICROS.name()));
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, dataplane);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, metrics,
+            sourceCheck(root, backend), ipMasq, dataplane);
     }
 
     /** {@code Dataplane}: {@code Threads} 1-64 (the number of cores by default), {@code IdleSpinMicros}. */
     private static NodeConfig.Dataplane dataplane(JsonFields d) {
         return new NodeConfig.Dataplane(NodeConfig.Dataplane.THREADS.read(d), NodeConfig.Dataplane.IDLE_SPIN_MICROS.read(d));
+    }
+
+    /** {@code Metrics.Listen}: "address:port" (IPv4), absent for no metrics. */
+    static NodeConfig.Metrics metrics(JsonFields m) {
+        if (!m.has(NodeConfig.Metrics.LISTEN)) {
+            return NodeConfig.Metrics.OFF;
+        }
+        String text = m.requiredString(NodeConfig.Metrics.LISTEN, "an address:port such as \"127.0.0.1:9465\"");
+        return new NodeConfig.Metrics(listenAddress(m, NodeConfig.Metrics.LISTEN, text));
+    }
+
+    /** An IPv4 {@code address:port}, port 1-65535; the error names {@code field}. */
+    public static InetSocketAddress listenAddress(JsonFields in, String field, String text) {
+        String accepted = " (expected: an IPv4 address and a port 1-65535, such as \"127.0.0.1:9465\")";
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        int address;
+        int port;
+        try {
+            address = Ipv4Address.parse(text.substring(0, colon));
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        if (port < 1 || port > 65535) {
+            throw in.error(field, "port " + port + " is out of range" + accepted);
+        }
+        return new InetSocketAddress(Ipv4Address.toInet(address), port);
+    }
+
+    /** {@code SourceCheck}: "strict" (the default) or "off"; meaningless for host-gw (no tunnel). */
+    private static SourceCheck.Mode sourceCheck(JsonFields root, Backend backend) {
+        String accepted = "(accepted: \"" + NodeConfig.SOURCE_CHECK_STRICT + "\", \"" + NodeConfig.SOURCE_CHECK_OFF + "\")";
+        String mode = root.optionalString(SOURCE_CHECK, NodeConfig.SOURCE_CHECK_STRICT, accepted);
+        if (root.has(SOURCE_CHECK) && backend.type().equals(Lease.HOST_GW)) {
+            throw root.error(SOURCE_CHECK, "host-gw has no tunnel to check senders on (the kernel's rp_filter does; "
+                + "accepted: only with \"" + Lease.VXLAN + "\" or \"" + Lease.IPIP + "\")");
+        }
+        return switch (mode) {
+            case NodeConfig.SOURCE_CHECK_STRICT -> SourceCheck.Mode.STRICT;
+            case NodeConfig.SOURCE_CHECK_OFF -> SourceCheck.Mode.OFF;
+            default -> throw root.error(SOURCE_CHECK, "\"" + mode + "\" is not a mode " + accepted);
+        };
     }
 
     /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */
