@@ -11,7 +11,7 @@ set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 
-readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool curl nftables)
+readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps curl nftables)
 # The control module's etcd store tests start a real etcd and use etcdctl; capture filters are
 # compiled by libpcap (libpcap-dev has the libpcap.so JNA loads); the metrics tests parse with the
 # Prometheus project's own Python parser.
