@@ -1,0 +1,70 @@
+package io.muslin.control.bgp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.EncoderException;
+
+/**
+ * Fuzzes {@link BgpDecoder} with what a peer could send: any bytes, in any fragments, on a
+ * 2- or 4-octet session. The decoder must only ever produce messages or one
+ * {@link BgpDecoderException} carrying a NOTIFICATION (never another exception), leak no
+ * buffer, and every well-formed message must survive {@link BgpEncoder} and decode to itself.
+ *
+ * <p>Without {@code JAZZER_FUZZ=1} (every build) the seeds in
+ * {@code src/test/resources/io/muslin/control/bgp/BgpDecoderFuzzTestInputs/decode} run as
+ * regression tests; with it, Jazzer fuzzes for the configured time:
+ * {@code JAZZER_FUZZ=1 ./mvnw -pl control -am test -Dtest=BgpDecoderFuzzTest -Djazzer.max_duration=60s}.
+ */
+class BgpDecoderFuzzTest {
+
+    /**
+     * The first octet of {@code input} says how: bit 0, a 4-octet AS session; bits 1-7, the
+     * size of the reads the stream (the rest of {@code input}) arrives in, 1-128 octets.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void decode(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        boolean fourOctetAs = (input[0] & 1) != 0;
+        int chunk = ((input[0] & 0xFF) >>> 1) + 1;
+        BgpDecoder decoder = new BgpDecoder();
+        decoder.fourOctetAs(fourOctetAs);
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        try {
+            for (int at = 1; at < input.length; at += chunk) {
+                ch.writeInbound(Unpooled.copiedBuffer(input, at, Math.min(chunk, input.length - at)));
+                for (Object m; (m = ch.readInbound()) != null; ) {
+                    roundTrip((BgpMessage) m, fourOctetAs);
+                }
+            }
+        } catch (BgpDecoderException e) {
+            assertNotNull(e.notification());
+        } finally {
+            for (Object m; (m = ch.readInbound()) != null; ) {
+                roundTrip((BgpMessage) m, fourOctetAs);
+            }
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    private static void roundTrip(BgpMessage m, boolean fourOctetAs) {
+        if (m instanceof BgpUpdate u && (u.malformed() != null || u.discarded() > 0)) {
+            return; // what was dropped is not written again
+        }
+        ByteBuf b = Unpooled.buffer();
+        try {
+            BgpEncoder.write(m, b, fourOctetAs);
+            assertEquals(m, BgpDecoder.decode(b, fourOctetAs));
+        } catch (EncoderException e) {
+            throw new AssertionError("a decoded message does not encode: " + m, e);
+        } finally {
+            b.release();
+        }
+    }
+}
