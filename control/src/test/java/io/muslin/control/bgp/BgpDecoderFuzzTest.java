@@ -53,6 +53,48 @@ class BgpDecoderFuzzTest {
         }
     }
 
+    /**
+     * Jazzer 0.24.0 cannot instrument Java 25 class files ("Unsupported class file major version
+     * 69"), so its fuzzing here runs without coverage feedback. This test mutates the seeds
+     * instead (seeded, so a failure repeats): octets flipped, inserted, deleted, and length
+     * fields set to values near their bounds, each run through {@link #decode}.
+     */
+    @org.junit.jupiter.api.Test
+    void mutatedSeedsNeverBreakTheDecoder() throws java.io.IOException, java.net.URISyntaxException {
+        java.nio.file.Path dir = java.nio.file.Path.of(getClass().getResource("BgpDecoderFuzzTestInputs/decode").toURI());
+        java.util.List<byte[]> seeds = new java.util.ArrayList<>();
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path f : files.sorted().toList()) {
+                seeds.add(java.nio.file.Files.readAllBytes(f));
+            }
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(19);
+        for (int i = 0; i < 4_000; i++) {
+            byte[] seed = seeds.get(random.nextInt(seeds.size()));
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(seed, 0, seed.length);
+            byte[] m = out.toByteArray();
+            for (int k = random.nextInt(1, 4); k > 0 && m.length > 1; k--) {
+                int at = random.nextInt(1, m.length);
+                switch (random.nextInt(4)) {
+                    case 0 -> m[at] ^= (byte) (1 << random.nextInt(8));
+                    case 1 -> m = splice(m, at, new byte[] {(byte) random.nextInt(256)}, 0);
+                    case 2 -> m = splice(m, at, new byte[0], 1);
+                    default -> m[at] = (byte) new int[] {0, 1, 2, 3, 4, 0x7f, 0x80, 0xfe, 0xff}[random.nextInt(9)];
+                }
+            }
+            decode(m);
+        }
+    }
+
+    private static byte[] splice(byte[] m, int at, byte[] insert, int delete) {
+        byte[] out = new byte[m.length + insert.length - delete];
+        System.arraycopy(m, 0, out, 0, at);
+        System.arraycopy(insert, 0, out, at, insert.length);
+        System.arraycopy(m, at + delete, out, at + insert.length, m.length - at - delete);
+        return out;
+    }
+
     private static void roundTrip(BgpMessage m, boolean fourOctetAs) {
         if (m instanceof BgpUpdate u && (u.malformed() != null || u.discarded() > 0)) {
             return; // what was dropped is not written again
