@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  * <pre>
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
  *   muslin hub --config FILE
- *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
+ *   muslin routes|neigh|fdb|peers|pmtu|bgp|stats [--admin-socket PATH | --interface NAME]
  *   muslin ca init --dir DIR [--name CN] [--days N] [--force]
  *   muslin ca issue --dir DIR --name NAME --ip IP... [--dns HOST...] [--hub] [--days N] [--out OUTDIR] [--force]
  * </pre>

@@ -14,7 +14,7 @@ interface PeerSource extends AutoCloseable {
     /** Programs the current peers, then follows changes (on a thread of its own) until closed. */
     void start(PeerProgrammer programmer) throws IOException;
 
-    /** What {@code muslin peers} calls this source: {@code static}, {@code etcd} or {@code hub}. */
+    /** What {@code muslin peers} calls this source: {@code static}, {@code etcd}, {@code hub} or {@code bgp}. */
     default String name() {
         return "static";
     }
@@ -22,6 +22,16 @@ interface PeerSource extends AutoCloseable {
     /** Where the peers come from now, for {@code muslin stats}: {@code static}, {@code hub 10.0.0.1:8473}, ... */
     default String status() {
         return name();
+    }
+
+    /** BGP's sessions ({@code muslin bgp}); null when peers do not come from BGP. */
+    default List<io.muslin.control.bgp.speaker.BgpSessionStatus> sessions() {
+        return null;
+    }
+
+    /** BGP's counters by name ({@code muslin bgp}); empty when peers do not come from BGP. */
+    default java.util.Map<String, Long> bgpCounters() {
+        return java.util.Map.of();
     }
 
     /** Stops following changes; leaves the programmed peers as they are. */

@@ -9,9 +9,22 @@ public final class FakeAdminView implements AdminView {
     public final Counters counters = new Counters();
     public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers = java.util.List.of();
 
+    public java.util.List<io.muslin.control.bgp.speaker.BgpSessionStatus> bgpSessions;
+    public java.util.Map<String, Long> bgpCounters = java.util.Map.of();
+
     @Override
     public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers() {
         return peers;
+    }
+
+    @Override
+    public java.util.List<io.muslin.control.bgp.speaker.BgpSessionStatus> bgpSessions() {
+        return bgpSessions;
+    }
+
+    @Override
+    public java.util.Map<String, Long> bgpCounters() {
+        return bgpCounters;
     }
 
     @Override
