@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * it kept no forwarding state (F bit clear) ends them at once, else they go when its End-of-RIB
  * arrives (or the time runs out again). muslin keeps them also after a session it ended itself
  * with a NOTIFICATION (the dataplane goes on forwarding, as RFC 8538 allows), but not after a
- * Hard Reset. A peer without the capability loses its routes when its session ends.
+ * Hard Reset. A peer without the capability loses its routes when its session ends. A new OPEN
+ * from a peer with the capability while its session is established is its restart (§4.2): the
+ * old session ends as above and the new connection is taken, whatever §6.8 would say.
  */
 final class BgpPeer {
     private static final Logger LOG = LoggerFactory.getLogger(BgpPeer.class);
@@ -189,8 +191,7 @@ final class BgpPeer {
             return new Refusal(new BgpNotification(Bgp.ERR_OPEN, Bgp.ERR_OPEN_BAD_PEER_AS, myAs),
                 "peer says AS " + open.as() + " (configured: " + config.as() + ")");
         }
-        if (open.bgpId() == speaker.settings().routerId()
-            || config.as() == speaker.settings().as() && open.bgpId() == 0) {
+        if (open.bgpId() == speaker.settings().routerId()) {
             return new Refusal(new BgpNotification(Bgp.ERR_OPEN, Bgp.ERR_OPEN_BAD_BGP_ID),
                 "peer's BGP identifier " + Ipv4Address.format(open.bgpId()) + " is ours");
         }
@@ -198,6 +199,15 @@ final class BgpPeer {
             return new Refusal(new BgpNotification(Bgp.ERR_OPEN, Bgp.ERR_OPEN_UNSUPPORTED_CAPABILITY,
                 new byte[] {Bgp.CAP_MULTIPROTOCOL, 4, 0, Bgp.AFI_IPV4, 0, Bgp.SAFI_UNICAST}),
                 "peer does not do IPv4 unicast");
+        }
+        if (established != null && established != c && !c.outbound() && open.gracefulRestart().isPresent()) {
+            // RFC 4724 §4.2: a new OPEN from a peer that can restart gracefully, while its session is
+            // established, means it restarted; the old session is over (its routes go stale) and the new one counts
+            BgpConnection old = established;
+            established = null;
+            sent = 0;
+            sessionDown(old, "the peer restarted (a new OPEN while established, RFC 4724 §4.2)");
+            old.close("replaced by the peer's new connection");
         }
         BgpConnection other = established != null && established != c ? established
             : c == outgoing ? incoming : outgoing;

@@ -280,6 +280,31 @@ class BgpSpeakerTest {
     }
 
     @Test
+    void aNewOpenFromAnEstablishedPeerIsItsRestartEvenWhenOurIdentifierIsHigher() throws Exception {
+        RecordingRoutes routes = new RecordingRoutes();
+        BgpSpeaker s = speakerForScriptedPeer(routes);
+        ScriptedPeer p = scripted();
+        // BGP identifier 1.1.1.1 is lower than ours: a collision alone would keep our side's connection
+        p.establish(ScriptedPeer.open(64512, "1.1.1.1", 90, restart(30, true)));
+        readUntilEndOfRib(p);
+        p.send(announce("10.244.5.0/24", "192.168.50.5"));
+        p.send(announce("10.244.6.0/24", "192.168.50.5"));
+        assertTrue(routes.await(r -> r.size() == 2));
+
+        // the peer restarted without its old connection ever closing (a half-open TCP connection)
+        ScriptedPeer again = scripted();
+        again.establish(ScriptedPeer.open(64512, "1.1.1.1", 90, restart(30, true)));
+        readUntilEndOfRib(again);
+        again.send(announce("10.244.5.0/24", "192.168.50.5"));
+        again.send(BgpUpdate.END_OF_RIB_IPV4);
+        assertTrue(routes.awaitGone("10.244.6.0/24"));
+        assertEquals(BgpState.ESTABLISHED, s.sessions().getFirst().state());
+        assertEquals(1, s.sessions().getFirst().received());
+        assertEquals(List.of("changed 10.244.5.0/24 via 192.168.50.5 from " + b,
+            "changed 10.244.6.0/24 via 192.168.50.5 from " + b, "withdrawn 10.244.6.0/24"), routes.events());
+    }
+
+    @Test
     void aPeerWithoutGracefulRestartLosesItsRoutesWhenItsSessionEnds() throws Exception {
         RecordingRoutes routes = new RecordingRoutes();
         speakerForScriptedPeer(routes);
