@@ -149,7 +149,9 @@ final class BgpPeer {
     }
 
     private void scheduleRetry() {
-        if (stopped || retry != null || established != null || outgoing != null) {
+        // no new attempt while a connection is up or the peer's own is past its OPEN
+        if (stopped || retry != null || established != null || outgoing != null
+            || incoming != null && incoming.received() != null) {
             refreshState();
             return;
         }
@@ -208,6 +210,9 @@ final class BgpPeer {
             sent = 0;
             sessionDown(old, "the peer restarted (a new OPEN while established, RFC 4724 §4.2)");
             old.close("replaced by the peer's new connection");
+            if (outgoing == old) {
+                outgoing = null;
+            }
         }
         BgpConnection other = established != null && established != c ? established
             : c == outgoing ? incoming : outgoing;
