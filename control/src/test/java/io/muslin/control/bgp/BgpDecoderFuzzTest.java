@@ -18,7 +18,8 @@ import io.netty.handler.codec.EncoderException;
  * <p>Without {@code JAZZER_FUZZ=1} (every build) the seeds in
  * {@code src/test/resources/io/muslin/control/bgp/BgpDecoderFuzzTestInputs/decode} run as
  * regression tests; with it, Jazzer fuzzes for the configured time:
- * {@code JAZZER_FUZZ=1 ./mvnw -pl control -am test -Dtest=BgpDecoderFuzzTest -Djazzer.max_duration=60s}.
+ * {@code JAZZER_FUZZ=1 ./mvnw -pl control -am test -Dtest=BgpDecoderFuzzTest -Djazzer.hooks=true}
+ * (the control POM turns Jazzer's hooks off, see there).
  */
 class BgpDecoderFuzzTest {
 
