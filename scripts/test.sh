@@ -11,7 +11,8 @@ set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 
-readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps curl nftables)
+# bird2: the BGP route reflector of the BGP e2e test (lab.sh --reflector).
+readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps curl nftables bird2)
 # The control module's etcd store tests start a real etcd and use etcdctl; capture filters are
 # compiled by libpcap (libpcap-dev has the libpcap.so JNA loads); the metrics tests parse with the
 # Prometheus project's own Python parser.

@@ -110,6 +110,10 @@ final class RunCommand implements Callable<Integer> {
                 Start start = storeStart(cfg, stateDir);
                 peers = start.peers();
                 settings = start.settings();
+            } else if (cfg.control().isBgp()) {
+                settings = settings(cfg, stateDir, cfg.node().subnet());
+                peers = new BgpPeerSource(cfg.control().bgp().settings(cfg.node().publicIp(), cfg.network()),
+                    settings.nodeSubnet(), settings.vtepMac(), cfg.backend().type(), backend(cfg.backend()).vni());
             } else {
                 settings = settings(cfg, stateDir, cfg.node().subnet());
                 peers = new StaticPeerFile(config, cfg, StaticPeerFile.DEFAULT_INTERVAL);

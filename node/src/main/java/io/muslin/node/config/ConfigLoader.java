@@ -1,6 +1,7 @@
 package io.muslin.node.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.muslin.control.bgp.speaker.BgpControlConfig;
 import io.muslin.control.hub.HubEndpoint;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
@@ -101,11 +102,16 @@ public final class ConfigLoader {
         int subnetLen = subnetLen(root, network);
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
             Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
-        Control control = control(root.optionalObject(CONTROL, TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
+        List<String> controlFields = new ArrayList<>(List.of(TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
+        controlFields.addAll(BgpControlConfig.FIELDS);
+        Control control = control(root.optionalObject(CONTROL, controlFields.toArray(String[]::new)), network);
         Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen,
             control);
-        if (control.shared() && root.has(PEERS)) {
+        if (control.isBgp()) {
+            control.bgp().checkNotSelf(node.publicIp(), CONTROL, NODE + "." + PUBLIC_IP);
+        }
+        if ((control.shared() || control.isBgp()) && root.has(PEERS)) {
             throw root.error(PEERS, "not used with Control.Type \"" + control.type() + "\" (peers come from "
                 + control.type() + "; accepted: absent)");
         }
@@ -240,10 +246,25 @@ public final class ConfigLoader {
         throw b.error(Backend.MSS_CLAMP, JsonFields.describe(v) + " is not valid " + accepted);
     }
 
-    private static Control control(JsonFields c) {
-        String type = c.optionalString(TYPE, Control.STATIC, "\"static\", \"etcd\" or \"hub\"");
+    private static Control control(JsonFields c, Ipv4Prefix network) {
+        String type = c.optionalString(TYPE, Control.STATIC, "\"static\", \"etcd\", \"hub\" or \"bgp\"");
         if (!Control.TYPES.contains(type)) {
             throw c.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Control.TYPES) + ")");
+        }
+        if (!type.equals(Control.BGP)) {
+            for (String bgpOnly : BgpControlConfig.FIELDS) {
+                if (c.has(bgpOnly)) {
+                    throw c.error(bgpOnly, "applies to Type \"bgp\" only");
+                }
+            }
+        } else {
+            for (String storeOnly : new String[] {ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, CERT_FILE, KEY_FILE,
+                INSECURE}) {
+                if (c.has(storeOnly)) {
+                    throw c.error(storeOnly, "applies to Type \"etcd\" or \"hub\" only");
+                }
+            }
+            return Control.bgp(BgpControlConfig.read(c, network));
         }
         if (type.equals(Control.STATIC)) {
             for (String storeOnly : new String[] {ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, CERT_FILE, KEY_FILE,
@@ -282,7 +303,7 @@ public final class ConfigLoader {
         if (!prefix.startsWith("/") || prefix.endsWith("/")) {
             throw c.error(PREFIX, "\"" + prefix + "\" (expected: a key prefix that starts with / and does not end with /)");
         }
-        return new Control(type, endpoints, List.of(), prefix, ttl, ca, cert, key, false);
+        return new Control(type, endpoints, List.of(), prefix, ttl, ca, cert, key, false, null);
     }
 
     /** A hub: addresses, and TLS files unless {@code Insecure} says plaintext explicitly. */
@@ -325,7 +346,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        return new Control(Control.HUB, List.of(), hubs, null, ttl, ca, cert, key, insecure);
+        return new Control(Control.HUB, List.of(), hubs, null, ttl, ca, cert, key, insecure, null);
     }
 
     private static URI parseUri(String text) {

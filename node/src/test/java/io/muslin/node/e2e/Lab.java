@@ -250,6 +250,19 @@ final class Lab implements AutoCloseable {
         return prefix + "-rt2";
     }
 
+    /** The BGP route reflector (BIRD) of a lab up with {@code --reflector}: 192.168.50.250, and 192.168.50.251 free. */
+    String reflectorNs() {
+        return prefix + "-rr";
+    }
+
+    /** {@code birdc} of the lab's route reflector ({@code lab.sh birdc}). */
+    Result birdc(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(LAB_SH.toString(), "birdc", "--prefix", prefix, "--dir",
+                dir.toString(), "--"));
+        cmd.addAll(Arrays.asList(args));
+        return run(Duration.ofSeconds(30), cmd);
+    }
+
     /** Node {@code i}'s address on underlay subnet A, 192.168.50.i: right unless i is remote; see {@link #pubIp}. */
     static String nodeIp(int i) {
         return nodeIp(i, false);
