@@ -50,6 +50,8 @@ public final class RouteNetlink implements AutoCloseable {
     /** rtm_protocol of the routes muslin installs ("proto 109" in {@code ip route}); static would be 4. */
     public static final int RTPROT_MUSLIN = 109;
     static final int EPROTO = 71;
+    /** Bytes of a struct rtmsg, after the nlmsghdr of an RTM_NEWROUTE. */
+    static final int RTMSG_LENGTH = 12;
 
     private final int fd;
     private final Arena arena = Arena.ofShared(); // callers serialize; they need not be one thread
@@ -269,13 +271,13 @@ public final class RouteNetlink implements AutoCloseable {
 
     /**
      * Reads one netlink datagram of {@code n} bytes at the start of {@code buf}, the kernel's
-     * answer to request {@code expectSeq}: hands each RTM_NEWROUTE of ours to {@code answer};
-     * skips messages of other requests.
+     * answer to request {@code expectSeq}: hands each RTM_NEWROUTE of ours (a whole nlmsghdr and
+     * rtmsg) to {@code answer}; skips messages of other requests.
      *
      * @return true when the request is finished (its acknowledgement, or for a {@code dump}
      *         NLMSG_DONE); false when more datagrams follow
      * @throws LinuxException the kernel's error for the request, or EPROTO for a datagram that
-     *         is not well-formed netlink
+     *         is not well-formed netlink (a length that does not fit, a message too short for its type)
      */
     static boolean replies(MemorySegment buf, long n, int expectSeq, boolean dump, String what, Answer answer)
         throws LinuxException {
@@ -289,6 +291,9 @@ public final class RouteNetlink implements AutoCloseable {
             }
             if (msgSeq == expectSeq) {
                 if (msgType == NLMSG_ERROR) {
+                    if (msgLen < 16 + 4) {
+                        throw new LinuxException(what + " (bad netlink reply: NLMSG_ERROR of " + msgLen + " bytes)", EPROTO);
+                    }
                     int error = buf.get(ValueLayout.JAVA_INT, off + 16);
                     if (error != 0) {
                         throw new LinuxException(what, -error);
@@ -299,6 +304,9 @@ public final class RouteNetlink implements AutoCloseable {
                     return true;
                 }
                 if (msgType == RTM_NEWROUTE) {
+                    if (msgLen < 16 + RTMSG_LENGTH) {
+                        throw new LinuxException(what + " (bad netlink reply: RTM_NEWROUTE of " + msgLen + " bytes)", EPROTO);
+                    }
                     answer.accept(off, msgLen);
                 }
             }
