@@ -10,6 +10,7 @@ import io.muslin.dataplane.table.Tables;
 import io.muslin.node.config.ConfigException;
 import io.muslin.node.config.ConfigLoader;
 import io.muslin.node.config.ExampleConfig;
+import io.muslin.node.config.JsonTokens;
 import io.muslin.node.config.NodeConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +74,7 @@ class StaticPeerFileFuzzTest {
         return source;
     }
 
+    @JsonTokens
     @MethodSource("seeds")
     @FuzzTest
     void reload(byte[] content) {

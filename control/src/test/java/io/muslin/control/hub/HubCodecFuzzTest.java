@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.muslin.control.json.JsonTokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ class HubCodecFuzzTest {
         return HubCodecTest.messages().map(m -> HubCodec.toJson(m).getBytes(StandardCharsets.UTF_8));
     }
 
+    @JsonTokens
     @MethodSource("seeds")
     @FuzzTest
     void read(byte[] input) {

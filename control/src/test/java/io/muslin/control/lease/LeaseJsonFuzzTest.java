@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.muslin.control.json.JsonFieldException;
+import io.muslin.control.json.JsonTokens;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +35,7 @@ class LeaseJsonFuzzTest {
             .map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
+    @JsonTokens
     @MethodSource("seeds")
     @FuzzTest
     void parse(byte[] input) {

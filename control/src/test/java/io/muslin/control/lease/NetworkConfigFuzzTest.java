@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.muslin.control.json.JsonFieldException;
+import io.muslin.control.json.JsonTokens;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,7 @@ class NetworkConfigFuzzTest {
             .map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
+    @JsonTokens
     @MethodSource("seeds")
     @FuzzTest
     void parse(byte[] input) {

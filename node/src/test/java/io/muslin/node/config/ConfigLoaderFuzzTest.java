@@ -34,6 +34,7 @@ class ConfigLoaderFuzzTest {
         return Stream.of(example, etcd, hub).map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
+    @JsonTokens
     @MethodSource("seeds")
     @FuzzTest
     void parse(byte[] input) {
