@@ -17,9 +17,7 @@ import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.util.EnumSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -37,8 +35,6 @@ class IpipInboundPathFuzzTest {
     private static final int PEER2 = Ipv4Address.parse("192.168.50.2");
     private static final int PEER3 = Ipv4Address.parse("192.168.60.3");
     private static final int HEADROOM = 20;
-    private static final Set<Counter> DROPS = EnumSet.of(Counter.DROP_MALFORMED, Counter.DROP_UNSUPPORTED_FAMILY,
-        Counter.DROP_UNKNOWN_SENDER);
 
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
@@ -106,7 +102,7 @@ class IpipInboundPathFuzzTest {
             if (result == InboundPath.DROP) {
                 assertEquals(1, counted.size(), "one drop reason: " + counted);
                 Counter reason = counted.keySet().iterator().next();
-                assertTrue(DROPS.contains(reason), "drop reason " + reason);
+                assertTrue(reason.label().startsWith("drop"), "drop reason " + reason);
                 assertEquals(1L, counted.get(reason));
                 assertEquals(HEADROOM, packet.readerIndex(), "a drop moves no index");
                 assertEquals(HEADROOM + input.length, packet.writerIndex(), "a drop moves no index");

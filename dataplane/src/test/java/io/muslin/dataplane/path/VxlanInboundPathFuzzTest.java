@@ -17,9 +17,7 @@ import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.muslin.dataplane.vxlan.VxlanHeader;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
-import java.util.EnumSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,11 +26,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through before the TUN device (and the ARP reply it may send back).
  *
  * <p>Input: the outer source address (4 bytes), then the UDP payload. What must hold: no
- * exception; a drop counts exactly one drop reason (or {@code arpIgnored}) once; a delivered
- * packet is an inner IPv4 or IPv6 packet inside the datagram and counts nothing; a reply is a
- * whole VXLAN frame to the asking VTEP, outer checksum right, holding an ARP reply for our VTEP
- * address with our MAC, which our decoder reads back; both buffers are borrowed and released
- * once.
+ * exception; a drop counts exactly one reason once (a {@code drop...} counter, or
+ * {@code arpIgnored}); a delivered packet is an inner IPv4 or IPv6 packet inside the datagram
+ * and counts nothing; a reply is a whole VXLAN frame to the asking VTEP, outer checksum right,
+ * holding an ARP reply for our VTEP address with our MAC, which our decoder reads back; both
+ * buffers are borrowed and released once.
  */
 class VxlanInboundPathFuzzTest {
     private static final int VNI = 1;
@@ -41,8 +39,6 @@ class VxlanInboundPathFuzzTest {
     private static final int VTEP_IP = Ipv4Address.parse("10.244.2.0");
     private static final int HEADROOM = 28;
     private static final int REPLY_CAPACITY = 256;
-    private static final Set<Counter> DROPS = EnumSet.of(Counter.DROP_MALFORMED, Counter.DROP_WRONG_VNI,
-        Counter.DROP_NOT_OUR_MAC, Counter.DROP_UNSUPPORTED_ETHERTYPE, Counter.ARP_IGNORED);
     /** The Linux vxlan driver's broadcast "who has 10.244.2.0? tell 10.244.1.0", UDP payload only. */
     private static final String KERNEL_ARP_REQUEST = """
         08 00 00 00 00 00 01 00
@@ -100,7 +96,7 @@ class VxlanInboundPathFuzzTest {
                 case InboundPath.DROP -> {
                     assertEquals(1, counted.size(), "one drop reason: " + counted);
                     Counter reason = counted.keySet().iterator().next();
-                    assertTrue(DROPS.contains(reason), "drop reason " + reason);
+                    assertTrue(reason.label().startsWith("drop") || reason == Counter.ARP_IGNORED, "drop reason " + reason);
                     assertEquals(1L, counted.get(reason));
                 }
                 case InboundPath.DELIVER -> {
