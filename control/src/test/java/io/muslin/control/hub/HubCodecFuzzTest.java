@@ -38,8 +38,9 @@ class HubCodecFuzzTest {
             return;
         }
         assertEquals(0, in.readableBytes(), "read to the end");
+        // (Not compared with toJson's String: a lone surrogate, which a JSON escape can carry,
+        // has no UTF-8 form of its own; write escapes it and reads back the same string.)
         byte[] written = write(message);
-        assertArrayEquals(HubCodec.toJson(message).getBytes(StandardCharsets.UTF_8), written);
         HubMessage again = HubCodec.read(Unpooled.wrappedBuffer(written));
         assertEquals(message, again, "written and read back");
         assertArrayEquals(written, write(again), "the written form is canonical");
