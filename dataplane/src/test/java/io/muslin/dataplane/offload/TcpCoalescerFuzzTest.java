@@ -25,8 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * TCP segments whose IPv4 and TCP checksums verify are joined; each group of two or more
  * becomes, with {@link TcpCoalescer#finish}, a super-packet whose lengths, IPv4 checksum and
  * virtio_net_hdr are right and whose TCP checksum, completed as the kernel would, verifies; and
- * {@link TcpSegmenter} cuts that super-packet back into the very segments that went in (but for
- * the IPv4 ID and so its header checksum, which the segmenter numbers afresh).
+ * {@link TcpSegmenter} cuts that super-packet back into the very segments that went in, their
+ * checksums verifying (but for the IPv4 ID, which the segmenter numbers afresh, and an urgent
+ * pointer without URG, which all segments take from the first).
  */
 class TcpCoalescerFuzzTest {
     private static final int CAPACITY = 16;
@@ -205,10 +206,18 @@ class TcpCoalescerFuzzTest {
                 byte[] segment = new byte[segmenter.segmentLength(k)];
                 out.getBytes(0, segment, 0, segmenter.headerLength());
                 whole.getBytes(segmenter.payloadIndex(k), segment, segmenter.headerLength(), segmenter.payloadLength(k));
+                assertTrue(TcpPackets.tcpChecksumValid(segment), "segment " + k + " TCP checksum");
                 if (!ipv6) {
                     for (int i : new int[] {Ipv4.ID, Ipv4.ID + 1, Ipv4.CHECKSUM, Ipv4.CHECKSUM + 1}) {
                         segment[i] = original[i];
                     }
+                }
+                int tcp = ipv6 ? Ipv6.HEADER_LENGTH : (original[0] & 0x0F) * 4;
+                // Without URG the urgent pointer means nothing, and like the kernel's GRO the
+                // coalescer does not compare it: every segment gets the first one's (and so
+                // its own checksum, which verifies, above).
+                for (int i = tcp + Tcp.CHECKSUM; i < tcp + Tcp.URGENT + 2; i++) {
+                    segment[i] = original[i];
                 }
                 assertArrayEquals(original, segment, "segment " + k + " of the re-cut super-packet");
             }
