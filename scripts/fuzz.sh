@@ -2,11 +2,13 @@
 # fuzz.sh — runs muslin's fuzz targets (the *FuzzTest classes) under Jazzer, then prints how
 # many inputs each one ran and what it found.
 #
-#   scripts/fuzz.sh [--seconds N] [--runs N] [--list] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--list] [TARGET...]
 #     TARGET   a fuzz test class, with or without the FuzzTest suffix: VxlanDecoder,
 #              HubFramesFuzzTest, ... (default: all of them, see --list)
 #     --seconds N   how long each target is fuzzed at most (default 300)
 #     --runs N      stop a target after N executions (default: no limit but the time)
+#     --jobs N      fuzz N targets at a time, each in its own JVM (default 1; libFuzzer's output
+#                   then interleaves, so the table gives the total executions, not each target's)
 #     --list        print the targets and their modules, and exit
 #
 # How: Jazzer fuzzes one @FuzzTest per JVM, and each *FuzzTest class holds one. The Maven
@@ -34,6 +36,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit "
 main() {
     seconds=300
     runs=0
+    jobs=1
     list=''
     wanted=()
     while [[ $# -gt 0 ]]; do
@@ -42,6 +45,8 @@ main() {
                        seconds="$2"; shift 2 ;;
             --runs) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--runs needs a whole number (1 or more)"
                     runs="$2"; shift 2 ;;
+            --jobs) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "--jobs needs a whole number (1 or more)"
+                    jobs="$2"; shift 2 ;;
             --list) list=1; shift ;;
             -h|--help) usage 0 ;;
             -*) warn "unknown option: $1"; usage 2 ;;
@@ -84,24 +89,39 @@ main() {
     out="$MUSLIN_ROOT/fuzz-out"
     mkdir -p "$out"
     log="$out/fuzz.log"
-    step "fuzzing ${#targets[@]} target(s) for ${seconds}s$([[ $runs -gt 0 ]] && echo " or $runs runs") each (JDK: $JAVA_HOME); log: $log"
+    step "fuzzing ${#targets[@]} target(s) for ${seconds}s$([[ $runs -gt 0 ]] && echo " or $runs runs") each, $jobs at a time (JDK: $JAVA_HOME); log: $log"
 
     # A finding must not keep the other modules' targets from running: Maven goes on
     # (maven.test.failure.ignore) and the results are read from the log below.
     rc=0
     ./mvnw -B -Pfuzz test -pl "$(IFS=,; echo "${modules[*]}")" -am -Dmaven.test.failure.ignore=true \
         -Dtest="$(IFS=,; echo "${targets[*]}")" -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dmuslin.fuzz.duration="${seconds}s" -Dmuslin.fuzz.runs="$runs" >"$log" 2>&1 || rc=$?
+        -Dmuslin.fuzz.duration="${seconds}s" -Dmuslin.fuzz.runs="$runs" -Dmuslin.fuzz.forks="$jobs" >"$log" 2>&1 || rc=$?
 
     # Per target, between surefire's "Running <class>" and its "Tests run: ... in <class>": libFuzzer's
     # last "Done N runs in S second(s)", its final coverage line, and any crash it wrote.
-    awk '
+    awk -v jobs="$jobs" '
+        jobs > 1 && /^Done [0-9]+ runs in [0-9]+ second/ { total += $2 }
+        jobs > 1 && /Test unit written to/ { crashes[ncrash++] = $NF }
+        jobs > 1 && /^\[INFO\] Running io\.muslin\./ { c = $3; sub(/.*\./, "", c); order[n++] = c; next }
+        jobs > 1 && /Tests run: .* -- in io\.muslin\./ { c = $NF; sub(/.*\./, "", c); if (/FAILURE/) failed[c] = 1; next }
+        jobs > 1 { next }
         /^\[INFO\] Running io\.muslin\./ { cls = $3; sub(/.*\./, "", cls); runs[cls] = "-"; secs[cls] = "-"; found[cls] = 0; cov[cls] = "-"; order[n++] = cls; next }
         cls != "" && /^Done [0-9]+ runs in [0-9]+ second/ { runs[cls] = $2; secs[cls] = $5 }
         cls != "" && /(DONE|pulse|NEW|REDUCE) +cov: / { for (i = 1; i <= NF; i++) if ($i == "cov:") cov[cls] = $(i + 1) }
         cls != "" && /Test unit written to/ { found[cls]++; file[cls] = $NF }
         cls != "" && /Tests run: .* -- in io\.muslin\./ { if (/FAILURE/) failed[cls] = 1; cls = "" }
         END {
+            if (jobs > 1) {
+                for (i = 0; i < n; i++) {
+                    printf "%-30s %s\n", order[i], failed[order[i]] ? "FAILED" : "ok"
+                    bad += failed[order[i]] ? 1 : 0
+                }
+                printf "%d executions in all (%d targets at a time)\n", total, jobs
+                for (i = 0; i < ncrash; i++) printf "crash: %s\n", crashes[i]
+                printf "fuzz: %d passed, %d failed\n", n - bad, bad
+                exit
+            }
             printf "%-30s %12s %8s %10s %6s  %s\n", "target", "executions", "seconds", "exec/s", "cov", "findings"
             for (i = 0; i < n; i++) {
                 c = order[i]
