@@ -23,6 +23,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -358,7 +359,14 @@ public final class ConfigLoader {
     }
 
     private static Path path(JsonFields c, String field) {
-        return c.has(field) ? Path.of(c.requiredString(field, "a file path")) : null;
+        if (!c.has(field)) {
+            return null;
+        }
+        try {
+            return Path.of(c.requiredString(field, "a file path"));
+        } catch (InvalidPathException e) {
+            throw c.error(field, "not a file path (" + e.getReason() + ")");
+        }
     }
 
     private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen, Control control) {

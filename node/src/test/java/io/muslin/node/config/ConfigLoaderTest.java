@@ -134,6 +134,7 @@ class ConfigLoaderTest {
         /Control      | {"Type":"hub","Endpoints":["a:1"],"Insecure":true,"Prefix":"/x"} | Control.Prefix: applies to Type "etcd" only (a hub keeps its own layout)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Insecure":true} | Control.Insecure: applies to Type "hub" only (etcd is plaintext unless CAFile/CertFile/KeyFile are given)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"TTL":1} | Control.TTL: 1 is out of range (accepted: 3-604800)
+        /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"CAFile":"/etc/ca\\u0000.crt"} | Control.CAFile: not a file path (Nul character not allowed)
         """)
     void controlErrorsNameTheField(String pointer, String value, String message) throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
