@@ -97,31 +97,33 @@ public final class HubLeaseStore implements LeaseStore {
         return connection.request(id -> new GetConfig(id), Status.OK).config();
     }
 
+    /** The Reply's {@code Revision} is the write's: the hub answers once its view (and so a List) has it. */
     @Override
-    public boolean acquire(Lease lease, Duration ttl) throws IOException {
+    public Written acquireWritten(Lease lease, Duration ttl) throws IOException {
         long seconds = Math.max(1, (ttl.toMillis() + 999) / 1000);
         Reply reply = connection.request(id -> new Acquire(id, lease, (int) Math.min(Integer.MAX_VALUE, seconds)),
             Status.OK, Status.HELD);
         if (reply.status() == Status.HELD) {
             LOG.info("hub: {}", reply.message());
-            return false;
+            return Written.REFUSED;
         }
-        return true;
+        return Written.at(reply.revision());
     }
 
     @Override
-    public void renew(Lease lease) throws IOException {
+    public Written renewWritten(Lease lease) throws IOException {
         Reply reply = connection.request(id -> new Renew(id, lease), Status.OK, Status.LOST);
         if (reply.status() == Status.LOST) {
             throw new LeaseLostException("hub " + connection.hub() + ": lease for " + lease.subnet() + " lost: "
                 + reply.message());
         }
+        return Written.at(reply.revision());
     }
 
     @Override
-    public boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
-        return connection.request(id -> new Release(id, subnet, publicIp), Status.OK, Status.LOST)
-            .status() == Status.OK;
+    public Written releaseWritten(Ipv4Prefix subnet, int publicIp) throws IOException {
+        Reply reply = connection.request(id -> new Release(id, subnet, publicIp), Status.OK, Status.LOST);
+        return reply.status() == Status.OK ? Written.at(reply.revision()) : Written.REFUSED;
     }
 
     @Override
