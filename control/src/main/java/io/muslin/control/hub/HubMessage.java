@@ -124,8 +124,10 @@ public sealed interface HubMessage {
     }
 
     /**
-     * The answer to request {@code id}. {@code revision}, {@code leases} and {@code config} are
-     * set only for the requests that ask for them (0, empty, absent otherwise).
+     * The answer to request {@code id}. {@code revision}: a List's, or the revision of what an
+     * Acquire, Renew or Release wrote (the hub sends the reply only once a List would show it);
+     * {@code leases} and {@code config} are set only for the requests that ask for them (0,
+     * empty, absent otherwise).
      */
     record Reply(long id, Status status, String message, long revision, List<Lease> leases,
                  Optional<String> config) implements HubMessage {
@@ -137,7 +139,12 @@ public sealed interface HubMessage {
         }
 
         public static Reply ok(long id) {
-            return new Reply(id, Status.OK, "", 0, List.of(), Optional.empty());
+            return ok(id, 0);
+        }
+
+        /** Done; {@code revision} is the write's (the hub's view has it when this is sent). */
+        public static Reply ok(long id, long revision) {
+            return new Reply(id, Status.OK, "", revision, List.of(), Optional.empty());
         }
 
         public static Reply failed(long id, Status status, String message) {

@@ -284,9 +284,10 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         if (refusal != null) {
             return invalid(m.id(), m.lease(), "Acquire.Lease: " + refusal);
         }
-        if (store.acquire(m.lease(), ttl)) {
+        LeaseStore.Written written = store.acquireWritten(m.lease(), ttl);
+        if (written.done()) {
             LOG.info("{} holds {}", identity.name(), m.lease());
-            return Reply.ok(m.id());
+            return Reply.ok(m.id(), written.revision());
         }
         Lease holder = view.lease(m.lease().subnet());
         return Reply.failed(m.id(), Status.HELD, "subnet " + m.lease().subnet() + " is held by "
@@ -303,8 +304,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             return invalid(m.id(), m.lease(), "Renew.Lease: " + refusal);
         }
         try {
-            store.renew(m.lease());
-            return Reply.ok(m.id());
+            return Reply.ok(m.id(), store.renewWritten(m.lease()).revision());
         } catch (LeaseLostException | IllegalStateException e) {
             return Reply.failed(m.id(), Status.LOST, e.getMessage());
         }
@@ -317,9 +317,10 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
                 + " is not an address of " + identity + " (its certificate's IP SANs)");
         }
         // Compare-and-delete in the store: a subnet taken over by another node since is left alone.
-        if (store.release(m.subnet(), m.publicIp())) {
+        LeaseStore.Written written = store.releaseWritten(m.subnet(), m.publicIp());
+        if (written.done()) {
             LOG.info("{} released {}", identity.name(), m.subnet());
-            return Reply.ok(m.id());
+            return Reply.ok(m.id(), written.revision());
         }
         return Reply.failed(m.id(), Status.LOST, "subnet " + m.subnet() + " is not held by "
             + Ipv4Address.format(m.publicIp()));
@@ -366,7 +367,13 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
                     LOG.warn("request {} of {} failed", id, identity, e);
                     reply = Reply.failed(id, Status.UNAVAILABLE, "hub error: " + e);
                 }
-                answered(ctx, reply);
+                Reply done = reply;
+                if (done.status() == Status.OK && done.revision() > 0) {
+                    // read your writes: a List after this reply is answered from the view, so the view must have the write
+                    view.whenAt(done.revision(), () -> answered(ctx, done));
+                } else {
+                    answered(ctx, done);
+                }
             });
         } catch (RejectedExecutionException e) {
             inFlight--;

@@ -30,6 +30,8 @@ public final class HubStats {
     /** Requests answered "unavailable" because the store failed. */
     final LongAdder storeErrors = new LongAdder();
     final LongAdder changes = new LongAdder();
+    /** Replies to writes that waited for the hub's view to reach the write (the store's watch lagged behind the store). */
+    final LongAdder repliesHeldForView = new LongAdder();
     final LongAdder framesFannedOut = new LongAdder();
     final LongAdder resumed = new LongAdder();
     final LongAdder snapshotsSent = new LongAdder();
@@ -51,6 +53,7 @@ public final class HubStats {
         m.put("requests", requests.sum());
         m.put("storeErrors", storeErrors.sum());
         m.put("changes", changes.sum());
+        m.put("repliesHeldForView", repliesHeldForView.sum());
         m.put("framesFannedOut", framesFannedOut.sum());
         m.put("resumed", resumed.sum());
         m.put("snapshotsSent", snapshotsSent.sum());

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
@@ -70,6 +71,11 @@ final class HubView implements LeaseListener {
     private final Map<Executor, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
     private final Map<Executor, LoopQueue> queues = new ConcurrentHashMap<>();
     private long revision;
+    /** Replies held until the view reaches their write's revision ({@link #whenAt}), lowest revision first. */
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>(Comparator.comparingLong(Waiter::revision));
+
+    private record Waiter(long revision, Runnable action) {
+    }
     /** {@link #snapshotFrame()}'s encoding of the leases now, or null. */
     private ByteBuf snapshot;
     /** Every change with a revision above this one is in {@link #history}. */
@@ -91,6 +97,7 @@ final class HubView implements LeaseListener {
         revision = snapshot.revision();
         forgetHistory();
         historyStart = revision;
+        reached();
     }
 
     synchronized long revision() {
@@ -154,6 +161,7 @@ final class HubView implements LeaseListener {
         } else if (rev > revision) {
             forgetSnapshot();
             revision = rev;
+            reached();
         }
     }
 
@@ -181,6 +189,31 @@ final class HubView implements LeaseListener {
         }
         fanOut(c.frame());
         stats.changes.increment();
+        reached();
+    }
+
+    /**
+     * Runs {@code action} once this view has reached {@code rev}: at once if it has, else when
+     * the store's watch brings that revision. A session holds the reply to a write here, so that
+     * a List it answers afterwards (from this view) shows the write. The action must be quick
+     * (it runs under this view's lock, on the watch's thread): hand the reply to an event loop.
+     */
+    void whenAt(long rev, Runnable action) {
+        synchronized (this) {
+            if (rev > revision) {
+                waiters.add(new Waiter(rev, action));
+                stats.repliesHeldForView.increment();
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /** The revision moved: runs the waiters it has reached. */
+    private void reached() {
+        while (!waiters.isEmpty() && waiters.peek().revision() <= revision) {
+            waiters.poll().action().run();
+        }
     }
 
     /** Queues {@code frame} (borrowed) for every watching session. */
@@ -311,6 +344,7 @@ final class HubView implements LeaseListener {
     synchronized void close() {
         forgetSnapshot();
         forgetHistory();
+        waiters.clear();
     }
 
     void unsubscribe(Subscriber subscriber) {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,6 +101,74 @@ class HubServerTest {
             t.awaitExactly(Set.of(lease(1), changed));
         }
         assertEquals(3, hub.watchers());
+    }
+
+    /**
+     * Read your writes: a write is acknowledged only once the hub's view (which answers List) has
+     * it, even when the store's watch lags behind the store. Without that, a node's List right
+     * after its acknowledged Acquire or Release could show the revision before it.
+     */
+    @Test
+    void anAcknowledgedWriteIsInTheNextListEvenWhenTheStoresWatchLags() throws Exception {
+        LaggingStore lagging = new LaggingStore(EmbeddedLeaseStore.open(dir, Optional.of("{\"Network\":\"10.244.0.0/16\"}")));
+        open.add(lagging);
+        hub = HubServer.start(HubServer.Settings.insecure(new InetSocketAddress("127.0.0.1", 0))
+            .withHeartbeat(Duration.ofSeconds(1)), lagging);
+        open.add(hub);
+        HubLeaseStore n1 = node("node1");
+
+        lagging.hold();
+        CompletableFuture<Boolean> acquired = async(() -> n1.acquire(lease(1), TTL));
+        awaitAnsweredOrHeld(acquired, 1);
+        LeaseStore.Snapshot during = n1.list(); // answered from the view, which has not seen the write
+        boolean acknowledged = acquired.isDone();
+        lagging.release();
+        assertTrue(acquired.get(), "acquired");
+        assertFalse(acknowledged && during.lease(lease(1).subnet()).isEmpty(),
+            "the Acquire was acknowledged while a List after it did not show it (revision " + during.revision() + ")");
+        assertFalse(acknowledged, "the reply waits for the hub's view");
+        LeaseStore.Snapshot after = n1.list();
+        assertEquals(List.of(lease(1)), after.leases());
+
+        lagging.hold();
+        CompletableFuture<Boolean> released = async(() -> n1.release(lease(1).subnet(), lease(1).publicIp()));
+        awaitAnsweredOrHeld(released, 2);
+        during = n1.list();
+        acknowledged = released.isDone();
+        lagging.release();
+        assertTrue(released.get(), "released");
+        assertFalse(acknowledged && !during.leases().isEmpty(),
+            "the Release was acknowledged while a List after it still showed the lease");
+        assertEquals(List.of(), n1.list().leases());
+        assertEquals(after.revision() + 1, n1.list().revision());
+        assertEquals(2, hub.stats().get("repliesHeldForView"));
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> CompletableFuture<T> async(IoCall<T> call) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(call.call());
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Waits until {@code request} is answered or the hub holds its {@code held}-th reply for its view (a condition polled, bound 60 s). */
+    private void awaitAnsweredOrHeld(CompletableFuture<?> request, long held) throws InterruptedException {
+        long deadline = System.nanoTime() + LeaseTable.BOUND.toNanos();
+        while (!request.isDone() && hub.stats().get("repliesHeldForView") < held) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("the request was neither answered nor held within " + LeaseTable.BOUND);
+            }
+            Thread.sleep(1);
+        }
     }
 
     @Test
