@@ -1,7 +1,7 @@
 package io.muslin.node;
 
-import io.muslin.control.hub.HubClientSettings;
-import io.muslin.control.hub.HubLeaseStore;
+import io.muslin.control.hub.client.HubClientSettings;
+import io.muslin.control.hub.client.HubLeaseStore;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.lease.SubnetAllocator;

@@ -1,8 +1,8 @@
 package io.muslin.bench.hub;
 
-import io.muslin.control.hub.HubClientSettings;
-import io.muslin.control.hub.HubEndpoint;
-import io.muslin.control.hub.HubLeaseStore;
+import io.muslin.control.hub.client.HubClientSettings;
+import io.muslin.control.hub.client.HubEndpoint;
+import io.muslin.control.hub.client.HubLeaseStore;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;

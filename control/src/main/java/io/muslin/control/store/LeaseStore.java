@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * A shared store of leases in flannel's model: the etcd store ({@link EtcdLeaseStore}), the
  * hub's own store ({@link EmbeddedLeaseStore}) and a node's session with a hub
- * ({@code io.muslin.control.hub.HubLeaseStore}) implement it.
+ * ({@code io.muslin.control.hub.client.HubLeaseStore}) implement it.
  *
  * <p>Errors: a store that cannot be reached (or answers with an error) is an
  * {@link IOException} whose message names the store's endpoints. A value that does not parse

@@ -1,7 +1,7 @@
 package io.muslin.node.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.Lease;

@@ -1,6 +1,6 @@
 package io.muslin.node.config;
 
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;

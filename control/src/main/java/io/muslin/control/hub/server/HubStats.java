@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

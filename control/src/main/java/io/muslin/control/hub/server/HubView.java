@@ -1,8 +1,10 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
-import io.muslin.control.hub.HubMessage.Delete;
-import io.muslin.control.hub.HubMessage.Put;
-import io.muslin.control.hub.HubMessage.Resync;
+import io.muslin.control.hub.protocol.HubFrames;
+import io.muslin.control.hub.protocol.HubMessage;
+import io.muslin.control.hub.protocol.HubMessage.Delete;
+import io.muslin.control.hub.protocol.HubMessage.Put;
+import io.muslin.control.hub.protocol.HubMessage.Resync;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;

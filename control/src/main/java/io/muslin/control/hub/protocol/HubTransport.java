@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.protocol;
 
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.Epoll;
@@ -12,19 +12,19 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** The hub's sockets: Netty's native epoll transport on Linux (as the dataplane uses), NIO elsewhere. */
-final class HubTransport {
+public final class HubTransport {
     private HubTransport() {
     }
 
-    static IoHandlerFactory ioHandlerFactory() {
+    public static IoHandlerFactory ioHandlerFactory() {
         return Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 
-    static Class<? extends ServerSocketChannel> serverChannel() {
+    public static Class<? extends ServerSocketChannel> serverChannel() {
         return Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
-    static Class<? extends SocketChannel> socketChannel() {
+    public static Class<? extends SocketChannel> socketChannel() {
         return Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class;
     }
 }

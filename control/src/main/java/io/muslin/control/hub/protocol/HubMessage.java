@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.protocol;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.packet.Ipv4Prefix;

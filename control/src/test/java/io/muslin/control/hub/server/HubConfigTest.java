@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

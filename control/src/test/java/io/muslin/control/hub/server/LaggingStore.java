@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;

@@ -1,5 +1,6 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.client;
 
+import io.muslin.control.hub.server.HubServer;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.client;
 
 /**
  * A hub's address as a node dials it: {@code host:port}. With TLS the hub's certificate must

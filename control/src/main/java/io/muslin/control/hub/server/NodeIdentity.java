@@ -1,11 +1,11 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import io.muslin.control.tls.PeerIdentity;
 import io.muslin.dataplane.packet.Ipv4Address;
-import java.util.List;
-import java.util.Objects;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Objects;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 

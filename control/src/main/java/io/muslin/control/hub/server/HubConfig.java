@@ -1,6 +1,7 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.LeaseJson;

@@ -1,11 +1,15 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.client;
 
-import io.muslin.control.hub.HubMessage.Hello;
-import io.muslin.control.hub.HubMessage.Ping;
-import io.muslin.control.hub.HubMessage.Reply;
-import io.muslin.control.hub.HubMessage.Status;
-import io.muslin.control.hub.HubMessage.Watch;
-import io.muslin.control.hub.HubMessage.Welcome;
+import io.muslin.control.hub.protocol.HubFrames;
+import io.muslin.control.hub.protocol.HubMessage;
+import io.muslin.control.hub.protocol.HubMessage.Hello;
+import io.muslin.control.hub.protocol.HubMessage.Ping;
+import io.muslin.control.hub.protocol.HubMessage.Reply;
+import io.muslin.control.hub.protocol.HubMessage.Status;
+import io.muslin.control.hub.protocol.HubMessage.Watch;
+import io.muslin.control.hub.protocol.HubMessage.Welcome;
+import io.muslin.control.hub.protocol.HubProtocolException;
+import io.muslin.control.hub.protocol.HubTransport;
 import io.muslin.control.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.protocol;
 
 import io.netty.handler.codec.DecoderException;
 

@@ -1,10 +1,14 @@
-package io.muslin.control.hub;
+package io.muslin.control.hub.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.muslin.control.hub.client.HubClientSettings;
+import io.muslin.control.hub.client.HubEndpoint;
+import io.muslin.control.hub.client.HubLeaseStore;
+import io.muslin.control.hub.protocol.HubFrames;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.EmbeddedLeaseStore;
 import io.muslin.control.store.LeaseLostException;
