@@ -19,8 +19,17 @@ import java.util.Set;
  * @param subnetLen the length of each node's subnet
  */
 public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
-    /** flannel's default SubnetLen. */
+    /** flannel's default SubnetLen, for a network of /22 or larger. */
     public static final int DEFAULT_SUBNET_LEN = 24;
+
+    /**
+     * flannel's SubnetLen when net-conf.json has none ({@code CheckNetworkConfig} in
+     * {@code pkg/subnet/config.go}): a /24 per node when the network is a /22 or larger, else the
+     * network's length + 2 (four subnets).
+     */
+    public static int defaultSubnetLen(Ipv4Prefix network) {
+        return network.length() <= DEFAULT_SUBNET_LEN - 2 ? DEFAULT_SUBNET_LEN : network.length() + 2;
+    }
     /**
      * The most node subnets one network may have (2^18 = 262,144): a hub sends every lease in one
      * snapshot frame, and that many leases of about 130 bytes each (34 MB) fit both
@@ -59,7 +68,7 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
             throw new JsonFieldException("Network", e.getMessage());
         }
         JsonNode len = tree.get("SubnetLen");
-        int subnetLen = DEFAULT_SUBNET_LEN;
+        int subnetLen = defaultSubnetLen(network);
         if (len != null) {
             if (!len.canConvertToInt() || !len.isIntegralNumber()) {
                 throw new JsonFieldException("SubnetLen", len + " is not an integer (accepted: " + (network.length() + 1) + "-30)");

@@ -21,6 +21,13 @@ class NetworkConfigTest {
     }
 
     @Test
+    void withoutSubnetLenASmallNetworkIsCutInFourAsFlannelDoes() {
+        assertEquals(24, NetworkConfig.parse("{\"Network\":\"10.244.0.0/22\"}").subnetLen());
+        assertEquals(25, NetworkConfig.parse("{\"Network\":\"10.244.0.0/23\"}").subnetLen());
+        assertEquals(28, NetworkConfig.parse("{\"Network\":\"10.244.0.0/26\"}").subnetLen());
+    }
+
+    @Test
     void errorsNameTheFieldAndTheAcceptedRange() {
         assertEquals("Network: missing or not a string (expected: an IPv4 prefix such as 10.244.0.0/16)",
             assertThrows(JsonFieldException.class, () -> NetworkConfig.parse("{\"SubnetLen\":24}")).getMessage());
