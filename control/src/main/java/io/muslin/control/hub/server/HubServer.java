@@ -16,6 +16,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -148,7 +149,9 @@ public final class HubServer implements AutoCloseable {
         }
         group.next().scheduleAtFixedRate(this::report, REPORT_EVERY.toSeconds(), REPORT_EVERY.toSeconds(), TimeUnit.SECONDS);
         LOG.info("hub listening on {} ({}), {} lease(s) at revision {}", server.localAddress(),
-            settings.ssl() != null ? "TLS, client certificates required" : "INSECURE: plaintext, no authentication",
+            settings.ssl() == null ? "INSECURE: plaintext, no authentication"
+                : "TLS (" + (settings.ssl() instanceof ReferenceCountedOpenSslContext ? "OpenSSL" : "JDK")
+                + " engine), client certificates required",
             view.size(), view.revision());
     }
 

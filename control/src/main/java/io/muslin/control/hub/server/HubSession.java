@@ -17,6 +17,7 @@ import io.muslin.control.hub.protocol.HubProtocolException;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseLostException;
 import io.muslin.control.store.LeaseStore;
+import io.muslin.control.tls.TlsSessions;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -122,11 +123,18 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
-            stats.refusedHandshake.increment();
-            LOG.info("refused {}: TLS handshake failed: {}", ctx.channel().remoteAddress(), rootMessage(done.cause()));
-            ctx.close();
-            return;
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                stats.refusedHandshake.increment();
+                LOG.info("refused {}: TLS handshake failed: {}", ctx.channel().remoteAddress(), rootMessage(done.cause()));
+                ctx.close();
+                return;
+            }
+            stats.tlsHandshakes.increment();
+            SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+            if (ssl != null && TlsSessions.resumed(ssl.engine()).orElse(false)) {
+                stats.tlsResumed.increment();
+            }
         }
         if (evt instanceof IdleStateEvent idle) {
             if (idle.state() == IdleState.WRITER_IDLE) {

@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
 public final class HubStats {
     final LongAdder sessionsOpened = new LongAdder();
     final LongAdder sessionsClosed = new LongAdder();
+    /** TLS handshakes that succeeded, and how many of them resumed a session (OpenSSL's engine tells; the JDK's does not). */
+    final LongAdder tlsHandshakes = new LongAdder();
+    final LongAdder tlsResumed = new LongAdder();
     /** TLS handshakes that failed: no certificate, another CA's, expired, ... */
     final LongAdder refusedHandshake = new LongAdder();
     /** Sessions ended for a frame or message that breaks the protocol. */
@@ -41,6 +44,8 @@ public final class HubStats {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("sessionsOpened", sessionsOpened.sum());
         m.put("sessionsClosed", sessionsClosed.sum());
+        m.put("tlsHandshakes", tlsHandshakes.sum());
+        m.put("tlsResumed", tlsResumed.sum());
         m.put("refusedHandshake", refusedHandshake.sum());
         m.put("refusedMalformed", refusedMalformed.sum());
         m.put("refusedHello", refusedHello.sum());
