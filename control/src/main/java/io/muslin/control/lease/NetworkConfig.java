@@ -30,12 +30,7 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
     public static int defaultSubnetLen(Ipv4Prefix network) {
         return network.length() <= DEFAULT_SUBNET_LEN - 2 ? DEFAULT_SUBNET_LEN : network.length() + 2;
     }
-    /**
-     * The most node subnets one network may have (2^18 = 262,144): a hub sends every lease in one
-     * snapshot frame, and that many leases of about 130 bytes each (34 MB) fit both
-     * {@code HubFrames.MAX_FRAME} and what a hub lets one session have queued (64 MiB).
-     */
-    public static final int MAX_SUBNETS_LOG2 = 18;
+
     /** The backends a lease may name: the ones muslin forwards for. */
     public static final Set<String> BACKENDS = Set.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW);
 
@@ -43,11 +38,6 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
         if (subnetLen <= network.length() || subnetLen > 30) {
             throw new IllegalArgumentException("SubnetLen: " + subnetLen + " does not fit Network " + network
                 + " (accepted: " + (network.length() + 1) + "-30)");
-        }
-        if (subnetLen - network.length() > MAX_SUBNETS_LOG2) {
-            throw new IllegalArgumentException("SubnetLen: " + subnetLen + " makes " + (1L << (subnetLen - network.length()))
-                + " subnets of Network " + network + " (accepted: at most " + (1 << MAX_SUBNETS_LOG2)
-                + ", SubnetLen " + (network.length() + 1) + "-" + Math.min(30, network.length() + MAX_SUBNETS_LOG2) + ")");
         }
     }
 

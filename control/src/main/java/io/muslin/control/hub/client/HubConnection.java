@@ -402,6 +402,10 @@ final class HubConnection {
     /** The pipeline's last handler: Welcome, replies, changes, heartbeats. */
     private final class Session extends SimpleChannelInboundHandler<HubMessage> {
         private final CompletableFuture<Welcome> welcome;
+        /** A Reply or Resync whose {@code Leases} chunks are still arriving, and what they brought so far. */
+        private HubMessage assembling;
+        private int chunksLeft;
+        private List<io.muslin.control.lease.Lease> chunked;
 
         Session(CompletableFuture<Welcome> welcome) {
             this.welcome = welcome;
@@ -409,6 +413,32 @@ final class HubConnection {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, HubMessage msg) {
+            if (assembling != null) {
+                if (!(msg instanceof HubMessage.Leases chunk)) {
+                    throw new HubProtocolException("expected " + chunksLeft + " more Leases after " + assembling.type()
+                        + ", got " + msg.type());
+                }
+                chunked.addAll(chunk.leases());
+                if (--chunksLeft == 0) {
+                    HubMessage whole = assembling instanceof Reply r ? r.withLeases(chunked)
+                        : ((HubMessage.Resync) assembling).withLeases(chunked);
+                    assembling = null;
+                    chunked = null;
+                    dispatch(ctx, whole);
+                }
+                return;
+            }
+            int chunks = msg instanceof Reply r ? r.chunks() : msg instanceof HubMessage.Resync r ? r.chunks() : 0;
+            if (chunks > 0) {
+                assembling = msg;
+                chunksLeft = chunks;
+                chunked = new ArrayList<>();
+                return;
+            }
+            dispatch(ctx, msg);
+        }
+
+        private void dispatch(ChannelHandlerContext ctx, HubMessage msg) {
             switch (msg) {
                 case Welcome w -> {
                     // the hub's heartbeat, so both ends agree when a session is dead
@@ -425,6 +455,7 @@ final class HubConnection {
                 case HubMessage.Put p -> onEvent.accept(p);
                 case HubMessage.Delete d -> onEvent.accept(d);
                 case HubMessage.Resync r -> onEvent.accept(r);
+                case HubMessage.Leases l -> throw new HubProtocolException("Leases without a Reply or Resync announcing it");
                 case Ping p -> {
                 }
                 case HubMessage.Error e -> {

@@ -9,6 +9,7 @@ import io.muslin.control.hub.protocol.HubMessage.Delete;
 import io.muslin.control.hub.protocol.HubMessage.Error;
 import io.muslin.control.hub.protocol.HubMessage.GetConfig;
 import io.muslin.control.hub.protocol.HubMessage.Hello;
+import io.muslin.control.hub.protocol.HubMessage.Leases;
 import io.muslin.control.hub.protocol.HubMessage.ListLeases;
 import io.muslin.control.hub.protocol.HubMessage.Ping;
 import io.muslin.control.hub.protocol.HubMessage.Put;
@@ -63,6 +64,9 @@ public final class HubCodec {
     private static final String MESSAGE = "Message";
     private static final String CONFIG = "Config";
     private static final String HEARTBEAT = "Heartbeat";
+    private static final String CHUNKS = "Chunks";
+    /** The most chunks a Reply or Resync may announce (2^22 of up to 512 leases: more than any IPv4 network has subnets). */
+    public static final int MAX_CHUNKS = 1 << 22;
 
     private HubCodec() {
     }
@@ -155,11 +159,12 @@ public final class HubCodec {
                         f.requiredLong(HEARTBEAT, Welcome.MIN_HEARTBEAT_MS, Welcome.MAX_HEARTBEAT_MS));
                 }
                 case "Reply" -> {
-                    JsonFields f = fields(tree, type, ID, STATUS, MESSAGE, REVISION, LEASES, CONFIG);
+                    JsonFields f = fields(tree, type, ID, STATUS, MESSAGE, REVISION, LEASES, CONFIG, CHUNKS);
                     Status status = f.required(STATUS, "ok, held, lost, denied, invalid or unavailable", Status::ofWire);
                     long revision = f.has(REVISION) ? f.requiredLong(REVISION, 0, Long.MAX_VALUE) : 0;
                     yield new Reply(id(f), status, f.optionalString(MESSAGE, "", "a string"), revision,
-                        leases(f, LEASES), Optional.ofNullable(f.optionalString(CONFIG, null, "a string")));
+                        leases(f, LEASES), Optional.ofNullable(f.optionalString(CONFIG, null, "a string")),
+                        f.optionalInt(CHUNKS, 0, 0, MAX_CHUNKS));
                 }
                 case "Put" -> {
                     JsonFields f = fields(tree, type, REVISION, LEASE);
@@ -171,9 +176,11 @@ public final class HubCodec {
                         f.required(SUBNET, "an IPv4 prefix such as 10.244.2.0/24", Ipv4Prefix::parse));
                 }
                 case "Resync" -> {
-                    JsonFields f = fields(tree, type, REVISION, LEASES);
-                    yield new Resync(f.requiredLong(REVISION, 0, Long.MAX_VALUE), leases(f, LEASES));
+                    JsonFields f = fields(tree, type, REVISION, LEASES, CHUNKS);
+                    yield new Resync(f.requiredLong(REVISION, 0, Long.MAX_VALUE), leases(f, LEASES),
+                        f.optionalInt(CHUNKS, 0, 0, MAX_CHUNKS));
                 }
+                case "Leases" -> new Leases(leases(fields(tree, type, LEASES), LEASES));
                 case "Ping" -> {
                     fields(tree, type);
                     yield Ping.INSTANCE;
@@ -190,7 +197,7 @@ public final class HubCodec {
     }
 
     private static final String TYPES = "Hello, Acquire, Renew, Release, List, Config, Watch, Welcome, Reply, Put, "
-        + "Delete, Resync, Ping, Error";
+        + "Delete, Resync, Leases, Ping, Error";
 
     private static JsonFields fields(JsonNode tree, String type, String... accepted) {
         String[] all = new String[accepted.length + 1];
@@ -244,6 +251,9 @@ public final class HubCodec {
                     putLeases(o, m.leases());
                 }
                 m.config().ifPresent(c -> o.put(CONFIG, c));
+                if (m.chunks() != 0) {
+                    o.put(CHUNKS, m.chunks());
+                }
             }
             case Put m -> {
                 o.put(REVISION, m.revision());
@@ -253,7 +263,11 @@ public final class HubCodec {
             case Resync m -> {
                 o.put(REVISION, m.revision());
                 putLeases(o, m.leases());
+                if (m.chunks() != 0) {
+                    o.put(CHUNKS, m.chunks());
+                }
             }
+            case Leases m -> putLeases(o, m.leases());
             case Ping m -> {
             }
             case Error m -> o.put(MESSAGE, m.message());

@@ -24,14 +24,15 @@ import io.netty.handler.codec.TooLongFrameException;
  */
 public final class HubFrames {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** Size of the length field. */
     public static final int LENGTH_FIELD = 4;
     /**
-     * The largest message a hub sends: a snapshot of every lease, at most 2^18 of them
-     * ({@code NetworkConfig.MAX_SUBNETS_LOG2}) at about 130 bytes each, with room to spare.
+     * The largest message a hub sends. Leases travel in chunks of at most
+     * {@code HubView.CHUNK_SUBNETS} (512) leases of about 130-200 bytes each, so a frame of any
+     * network's snapshot is far below this; the limit bounds what a node buffers for one frame.
      */
-    public static final int MAX_FRAME = 256 * 1024 * 1024;
+    public static final int MAX_FRAME = 16 * 1024 * 1024;
     /**
      * The largest message a node sends (a request holds one lease). A hub reads no more than
      * this from anyone, before Hello or after, so a stranger cannot make it buffer and parse

@@ -130,12 +130,27 @@ public sealed interface HubMessage {
      * empty, absent otherwise).
      */
     record Reply(long id, Status status, String message, long revision, List<Lease> leases,
-                 Optional<String> config) implements HubMessage {
+                 Optional<String> config, int chunks) implements HubMessage {
         public Reply {
             Objects.requireNonNull(status, "status");
             message = message == null ? "" : message;
             leases = List.copyOf(leases);
             Objects.requireNonNull(config, "config");
+            if (chunks < 0) {
+                throw new IllegalArgumentException("Chunks: " + chunks + " is out of range (accepted: 0 or more)");
+            }
+        }
+
+        /** A reply whose leases are all inline (no {@link Leases} frames follow). */
+        public Reply(long id, Status status, String message, long revision, List<Lease> leases, Optional<String> config) {
+            this(id, status, message, revision, leases, config, 0);
+        }
+
+        /** This reply with {@code more} leases (the chunks that followed it), and none to follow. */
+        public Reply withLeases(List<Lease> more) {
+            List<Lease> all = new java.util.ArrayList<>(leases);
+            all.addAll(more);
+            return new Reply(id, status, message, revision, all, config, 0);
         }
 
         public static Reply ok(long id) {
@@ -181,15 +196,50 @@ public sealed interface HubMessage {
         }
     }
 
-    /** Every lease at {@code revision}: replaces what the node knew. Changes after it follow. */
-    record Resync(long revision, List<Lease> leases) implements HubMessage {
+    /**
+     * Every lease at {@code revision}: replaces what the node knew. The leases are inline, and
+     * in the {@code chunks} {@link Leases} frames that follow. Changes after it follow.
+     */
+    record Resync(long revision, List<Lease> leases, int chunks) implements HubMessage {
         public Resync {
             leases = List.copyOf(leases);
+            if (chunks < 0) {
+                throw new IllegalArgumentException("Chunks: " + chunks + " is out of range (accepted: 0 or more)");
+            }
+        }
+
+        /** A resync with its leases inline. */
+        public Resync(long revision, List<Lease> leases) {
+            this(revision, leases, 0);
+        }
+
+        /** This resync with {@code more} leases (the chunks that followed it), and none to follow. */
+        public Resync withLeases(List<Lease> more) {
+            List<Lease> all = new java.util.ArrayList<>(leases);
+            all.addAll(more);
+            return new Resync(revision, all, 0);
         }
 
         @Override
         public String type() {
             return "Resync";
+        }
+    }
+
+    /**
+     * Some of the leases of the {@link Reply} or {@link Resync} just before it, which announced
+     * how many such frames follow ({@code Chunks}); nothing else comes between. A hub keeps each
+     * chunk encoded and sends the same bytes to every session until a lease in it changes, so a
+     * snapshot of a large network costs little to send and bounds no frame's size.
+     */
+    record Leases(List<Lease> leases) implements HubMessage {
+        public Leases {
+            leases = List.copyOf(leases);
+        }
+
+        @Override
+        public String type() {
+            return "Leases";
         }
     }
 

@@ -188,13 +188,25 @@ public final class HubServer implements AutoCloseable {
         return view.subscribers();
     }
 
-    /** Bytes written to sessions and not yet sent, over all sessions (for tests and reports). */
+    /**
+     * Bytes waiting to be sent to sessions, over all sessions: in their outputs (shared chunks
+     * counted once per session) and in their channels (for tests and reports; asks each
+     * session's event loop).
+     */
     public long queuedBytes() {
         long n = 0;
         for (Channel ch : sessions) {
-            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
-            if (out != null) {
-                n += out.totalPendingWriteBytes();
+            try {
+                n += ch.eventLoop().submit(() -> {
+                    ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+                    HubSession session = ch.pipeline().get(HubSession.class);
+                    return (out == null ? 0 : out.totalPendingWriteBytes()) + (session == null ? 0 : session.outputBytes());
+                }).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return n;
+            } catch (java.util.concurrent.ExecutionException e) {
+                // the channel closed meanwhile
             }
         }
         return n;

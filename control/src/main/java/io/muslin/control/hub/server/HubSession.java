@@ -87,6 +87,8 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     private final long maxQueuedBytes;
     private final long heartbeatMillis;
     private Channel channel;
+    /** Everything this session sends, in order; event loop only. */
+    private SessionOutput output;
     private volatile NodeIdentity identity;
     private volatile boolean closing;
     /** Event loop only: messages read and not yet handled, in order. */
@@ -109,6 +111,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         channel = ctx.channel();
+        output = new SessionOutput(channel);
         stats.sessionsOpened.increment();
         super.channelActive(ctx);
     }
@@ -116,6 +119,9 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         view.unsubscribe(this);
+        if (output != null) {
+            output.drop();
+        }
         stats.sessionsClosed.increment();
         LOG.debug("session {} from {} closed", this, channel.remoteAddress());
         super.channelInactive(ctx);
@@ -138,12 +144,12 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
         if (evt instanceof IdleStateEvent idle) {
             if (idle.state() == IdleState.WRITER_IDLE) {
-                ctx.writeAndFlush(Ping.INSTANCE, ctx.voidPromise());
+                send(ctx, Ping.INSTANCE);
             } else if (idle.state() == IdleState.READER_IDLE) {
                 if (ctx.channel().config().isAutoRead()) {
                     stats.heartbeatTimeouts.increment();
                     end(ctx, "no message for three heartbeats");
-                } else if (!ctx.channel().isWritable()) {
+                } else if (!ctx.channel().isWritable() || !output.isEmpty()) {
                     // reading paused because the node has not read its replies for three heartbeats
                     stats.slowSessions.increment();
                     end(ctx, "replies not read for three heartbeats");
@@ -195,12 +201,14 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
     }
 
+    /** Requests are handled while their replies can be written at once: nothing waits in the output, the channel is writable. */
     private boolean ready(ChannelHandlerContext ctx) {
-        return ctx.channel().isWritable() && inFlight < MAX_IN_FLIGHT;
+        return ctx.channel().isWritable() && output.isEmpty() && inFlight < MAX_IN_FLIGHT;
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        output.pump();
         drain(ctx);
         super.channelWritabilityChanged(ctx);
     }
@@ -211,9 +219,12 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
             case Renew m -> request(ctx, m.id(), () -> renew(m));
             case Release m -> request(ctx, m.id(), () -> release(m));
             case ListLeases m -> {
-                LeaseStore.Snapshot s = view.snapshot();
                 stats.requests.increment();
-                reply(ctx, new Reply(m.id(), Status.OK, "", s.revision(), s.leases(), Optional.empty()));
+                // a Reply naming the revision and its chunks, then the chunks: the view's shared frames
+                for (HubView.Out o : view.listReply(m.id())) {
+                    output.add(o.frame(), o.shared());
+                }
+                output.pump();
             }
             case GetConfig m -> request(ctx, m.id(),
                 () -> new Reply(m.id(), Status.OK, "", 0, List.of(), store.networkConfig()));
@@ -236,15 +247,27 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
     }
 
-    /** Writes a reply; one that cannot be written (too large, connection gone) ends the session. */
+    /** Writes a reply after what the session has queued; one that cannot be encoded (too large) ends the session. */
     private void reply(ChannelHandlerContext ctx, Reply reply) {
-        ctx.writeAndFlush(reply).addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess() && f.channel().isActive()) {
-                LOG.warn("session {}: reply {} not sent: {}; closing", this, reply.id(), rootMessage(f.cause()));
-                closing = true;
-                f.channel().close();
-            }
-        });
+        send(ctx, reply);
+    }
+
+    /** Queues {@code message} after what the session has queued and writes what the connection can take. */
+    private void send(ChannelHandlerContext ctx, HubMessage message) {
+        if (closing || output == null) {
+            return;
+        }
+        ByteBuf frame;
+        try {
+            frame = HubFrames.frame(ctx.alloc(), message);
+        } catch (IllegalStateException e) {
+            LOG.warn("session {}: {} not sent: {}; closing", this, message.type(), e.getMessage());
+            closing = true;
+            ctx.close();
+            return;
+        }
+        output.add(frame, false);
+        output.pump();
     }
 
     private void hello(ChannelHandlerContext ctx, Hello hello) {
@@ -278,7 +301,7 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
         identity = who;
         LOG.debug("session {} from {}", who, ctx.channel().remoteAddress());
-        ctx.writeAndFlush(new Welcome(HubFrames.VERSION, who.name(), view.revision(), heartbeatMillis));
+        send(ctx, new Welcome(HubFrames.VERSION, who.name(), view.revision(), heartbeatMillis));
     }
 
     private Reply acquire(Acquire m) throws IOException {
@@ -409,33 +432,41 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         return channel.eventLoop();
     }
 
-    /** A change for this session (from {@link HubView}, on its event loop); takes ownership of {@code frame}. */
+    /**
+     * A change or snapshot chunk for this session (from {@link HubView}, on its event loop);
+     * takes ownership of {@code frame}. A session with more than {@code maxQueuedBytes} of its own
+     * waiting (in its output and its channel) is closed: it resumes when it reconnects.
+     */
     @Override
-    public void write(ByteBuf frame) {
+    public void write(ByteBuf frame, boolean shared) {
         Channel ch = channel;
         if (closing || ch == null || !ch.isActive()) {
             frame.release();
             return;
         }
-        if (!ch.isWritable() && ch.unsafe().outboundBuffer() != null
-            && ch.unsafe().outboundBuffer().totalPendingWriteBytes() > maxQueuedBytes) {
+        if (!shared && output.ownBytes() + frame.readableBytes() > maxQueuedBytes) {
             frame.release();
             stats.slowSessions.increment();
             LOG.warn("session {} reads its changes too slowly (over {} bytes queued); closing it, it will resume",
                 identity, maxQueuedBytes);
             closing = true;
+            output.drop();
             ch.close();
             return;
         }
-        ch.write(frame, ch.voidPromise());
+        output.add(frame, shared);
     }
 
     @Override
     public void flush() {
-        Channel ch = channel;
-        if (ch != null && !closing) {
-            ch.flush();
+        if (channel != null && !closing) {
+            output.pump();
         }
+    }
+
+    /** Bytes waiting in this session's output (event loop only; for {@link HubServer#queuedBytes}). */
+    long outputBytes() {
+        return output == null ? 0 : output.ownBytes() + output.sharedBytes();
     }
 
     @Override
@@ -469,6 +500,9 @@ final class HubSession extends SimpleChannelInboundHandler<HubMessage> implement
         }
         closing = true;
         view.unsubscribe(this);
+        if (output != null) {
+            output.drop(); // what was queued no longer matters: the Error goes next
+        }
         ctx.writeAndFlush(new HubMessage.Error(why)).addListener(ChannelFutureListener.CLOSE);
         // A node that reads nothing never lets the Error out: close anyway, a little later.
         ctx.executor().schedule(() -> {

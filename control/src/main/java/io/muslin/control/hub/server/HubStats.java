@@ -38,6 +38,8 @@ public final class HubStats {
     final LongAdder framesFannedOut = new LongAdder();
     final LongAdder resumed = new LongAdder();
     final LongAdder snapshotsSent = new LongAdder();
+    /** Snapshot chunks encoded: once per chunk per change in it, however many sessions are sent it. */
+    final LongAdder chunksEncoded = new LongAdder();
 
     /** name → value, in a fixed order, for logs and the admin output. */
     public Map<String, Long> values() {
@@ -62,6 +64,7 @@ public final class HubStats {
         m.put("framesFannedOut", framesFannedOut.sum());
         m.put("resumed", resumed.sum());
         m.put("snapshotsSent", snapshotsSent.sum());
+        m.put("chunksEncoded", chunksEncoded.sum());
         return m;
     }
 

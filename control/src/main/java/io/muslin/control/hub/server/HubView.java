@@ -3,8 +3,11 @@ package io.muslin.control.hub.server;
 import io.muslin.control.hub.protocol.HubFrames;
 import io.muslin.control.hub.protocol.HubMessage;
 import io.muslin.control.hub.protocol.HubMessage.Delete;
+import io.muslin.control.hub.protocol.HubMessage.Leases;
 import io.muslin.control.hub.protocol.HubMessage.Put;
+import io.muslin.control.hub.protocol.HubMessage.Reply;
 import io.muslin.control.hub.protocol.HubMessage.Resync;
+import io.muslin.control.hub.protocol.HubMessage.Status;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;
@@ -12,12 +15,14 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.Set;
@@ -34,31 +39,64 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Fed by one watch on the store ({@link LeaseListener}, one thread). Each change is encoded
  * once and the same bytes are written to every watching session, by one task per event loop
- * that writes to all of that loop's sessions (not one cross-thread write per session) and
- * flushes each once ({@link LoopQueue}). One lock orders changes and
- * subscriptions, so a session sees its backlog (or snapshot) and then every later change, each
- * exactly once, in revision order.
+ * that hands all of that loop's pending changes to each of its sessions and then lets each
+ * write them at once ({@link LoopQueue}; the session coalesces them into one write). One lock
+ * orders changes and subscriptions, so a session sees its backlog (or snapshot) and then every
+ * later change, each exactly once, in revision order.
+ *
+ * <p>Snapshots (a Resync, a List's reply) are sent in chunks: the leases are kept in groups of
+ * at most {@link #CHUNK_SUBNETS} subnets of one length, each group's {@code Leases} frame encoded
+ * once and shared by every session until a lease in that group changes. A join re-encodes one
+ * chunk, not the whole table; no frame grows with the network; and a session holds references
+ * to shared chunks, not copies ({@link SessionOutput}).
  */
 final class HubView implements LeaseListener {
-    static final Comparator<Ipv4Prefix> SUBNET_ORDER =
-        Comparator.comparingInt((Ipv4Prefix p) -> p.address()).thenComparingInt(Ipv4Prefix::length);
+    /** Subnets (of one prefix length, consecutive) per chunk: 2^9 = 512, a frame of about 70-100 KB. */
+    static final int CHUNK_BITS = 9;
+    static final int CHUNK_SUBNETS = 1 << CHUNK_BITS;
 
     /** Where a change goes: a session that follows changes. */
     interface Subscriber {
         /** The thread the session's writes run on. */
         Executor loop();
 
-        /** Takes a frame (ownership passes) and queues it for writing; called on {@link #loop()} only. */
-        void write(ByteBuf frame);
+        /**
+         * Takes a frame (ownership passes) and queues it for writing; called on {@link #loop()}
+         * only. {@code shared}: a snapshot chunk that other sessions hold too (it does not count
+         * towards what one slow session may make the hub hold).
+         */
+        void write(ByteBuf frame, boolean shared);
 
         /** Writes what {@link #write} queued; called on {@link #loop()} only. */
         void flush();
     }
 
+    /** A frame to write and whether it is a shared snapshot chunk. */
+    record Out(ByteBuf frame, boolean shared) {
+    }
+
+    /** One group of leases and its encoded frame (null until asked for, and again after a change). */
+    private static final class Chunk {
+        final TreeMap<Ipv4Prefix, Lease> leases = new TreeMap<>(SUBNET_ORDER);
+        ByteBuf frame;
+
+        void changed() {
+            if (frame != null) {
+                frame.release();
+                frame = null;
+            }
+        }
+    }
+
+    static final Comparator<Ipv4Prefix> SUBNET_ORDER =
+        Comparator.comparingInt((Ipv4Prefix p) -> p.address()).thenComparingInt(Ipv4Prefix::length);
+
     private final ByteBufAllocator alloc;
     private final int historySize;
     private final HubStats stats;
     private final TreeMap<Ipv4Prefix, Lease> leases = new TreeMap<>(SUBNET_ORDER);
+    /** The same leases by chunk ({@link #chunkOf}), in key order. */
+    private final TreeMap<Long, Chunk> chunks = new TreeMap<>();
     /** How many leases each PublicIP holds. */
     private final Map<Integer, Integer> perAddress = new HashMap<>();
     /** VXLAN VTEP MAC → the PublicIP of the lease that has it. */
@@ -78,8 +116,6 @@ final class HubView implements LeaseListener {
 
     private record Waiter(long revision, Runnable action) {
     }
-    /** {@link #snapshotFrame()}'s encoding of the leases now, or null. */
-    private ByteBuf snapshot;
     /** Every change with a revision above this one is in {@link #history}. */
     private long historyStart;
 
@@ -89,13 +125,14 @@ final class HubView implements LeaseListener {
         this.stats = stats;
     }
 
-    /** Replaces everything with a listing of the store (at start). */
+    /** Replaces everything with a listing of the store (at start, and on a store's resync). */
     synchronized void load(LeaseStore.Snapshot snapshot) {
-        forgetSnapshot();
         leases.clear();
+        chunks.values().forEach(Chunk::changed);
+        chunks.clear();
         perAddress.clear();
         macHolder.clear();
-        snapshot.leases().forEach(l -> counted(leases.put(l.subnet(), l), l));
+        snapshot.leases().forEach(l -> stored(l.subnet(), l));
         revision = snapshot.revision();
         forgetHistory();
         historyStart = revision;
@@ -127,8 +164,36 @@ final class HubView implements LeaseListener {
         return holder != null && holder != publicIp ? holder : null;
     }
 
-    /** Keeps {@link #perAddress} and {@link #macHolder} with {@link #leases}: {@code old} replaced by {@code now} (either may be null). */
-    private void counted(Lease old, Lease now) {
+    /** The lease now held for {@code subnet}, or null. */
+    synchronized Lease lease(Ipv4Prefix subnet) {
+        return leases.get(subnet);
+    }
+
+    /** The chunk {@code subnet} belongs to: its prefix length, then which run of {@link #CHUNK_SUBNETS} subnets. */
+    static long chunkOf(Ipv4Prefix subnet) {
+        long index = Integer.toUnsignedLong(subnet.address()) >>> (32 - subnet.length());
+        return ((long) subnet.length() << 32) | (index >>> CHUNK_BITS);
+    }
+
+    /** Sets (or, {@code now} null, removes) the lease for {@code subnet}, keeping the chunks and counts with it. */
+    private void stored(Ipv4Prefix subnet, Lease now) {
+        Lease old = now == null ? leases.remove(subnet) : leases.put(subnet, now);
+        long key = chunkOf(subnet);
+        Chunk chunk = chunks.get(key);
+        if (now != null) {
+            if (chunk == null) {
+                chunk = new Chunk();
+                chunks.put(key, chunk);
+            }
+            chunk.leases.put(subnet, now);
+            chunk.changed();
+        } else if (chunk != null) {
+            chunk.leases.remove(subnet);
+            chunk.changed();
+            if (chunk.leases.isEmpty()) {
+                chunks.remove(key);
+            }
+        }
         if (old != null) {
             perAddress.merge(old.publicIp(), -1, (a, b) -> a + b == 0 ? null : a + b);
             if (old.isVxlan()) {
@@ -143,25 +208,18 @@ final class HubView implements LeaseListener {
         }
     }
 
-    /** The lease now held for {@code subnet}, or null. */
-    synchronized Lease lease(Ipv4Prefix subnet) {
-        return leases.get(subnet);
-    }
-
     @Override
     public synchronized void put(Lease lease, long rev) {
-        counted(leases.put(lease.subnet(), lease), lease);
+        stored(lease.subnet(), lease);
         change(new Put(rev, lease), rev);
     }
 
     @Override
     public synchronized void delete(Ipv4Prefix subnet, long rev) {
-        Lease gone = leases.remove(subnet);
-        if (gone != null) {
-            counted(gone, null);
+        if (leases.containsKey(subnet)) {
+            stored(subnet, null);
             change(new Delete(rev, subnet), rev);
         } else if (rev > revision) {
-            forgetSnapshot();
             revision = rev;
             reached();
         }
@@ -171,16 +229,18 @@ final class HubView implements LeaseListener {
     @Override
     public synchronized void resync(LeaseStore.Snapshot snapshot) {
         load(snapshot);
-        ByteBuf frame = HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values())));
-        try {
-            fanOut(frame);
-        } finally {
-            frame.release();
-        }
+        List<Out> frames = snapshotFrames(n -> new Resync(revision, List.of(), n));
+        subscribers.forEach((loop, sessions) -> {
+            if (!sessions.isEmpty()) {
+                List<Out> copies = new ArrayList<>(frames.size());
+                frames.forEach(o -> copies.add(new Out(o.frame().retainedDuplicate(), o.shared())));
+                queues.computeIfAbsent(loop, LoopQueue::new).offer(copies, List.copyOf(sessions));
+            }
+        });
+        frames.forEach(o -> o.frame().release());
     }
 
     private void change(HubMessage message, long rev) {
-        forgetSnapshot();
         revision = Math.max(revision, rev);
         Change c = new Change(rev, HubFrames.frame(alloc, message));
         history.addLast(c);
@@ -223,7 +283,8 @@ final class HubView implements LeaseListener {
         subscribers.forEach((loop, sessions) -> {
             if (!sessions.isEmpty()) {
                 // the sessions watching now: one that subscribes later has this change in its backlog
-                queues.computeIfAbsent(loop, LoopQueue::new).offer(frame.retainedDuplicate(), List.copyOf(sessions));
+                queues.computeIfAbsent(loop, LoopQueue::new)
+                    .offer(List.of(new Out(frame.retainedDuplicate(), false)), List.copyOf(sessions));
             }
         });
     }
@@ -236,13 +297,13 @@ final class HubView implements LeaseListener {
     }
 
     /**
-     * The changes waiting for one event loop's sessions. One task drains it: it writes every
-     * waiting change to its sessions, then flushes each session once, so a burst of changes (a
-     * thousand nodes joining) costs a session one write system call (one TLS record) per
-     * drain, not one per change.
+     * The changes waiting for one event loop's sessions. One task drains it: it hands every
+     * waiting change to its sessions, then has each session write once, so a burst of changes
+     * (a thousand nodes joining) costs a session one write and one system call (one TLS record
+     * run) per drain, not one per change.
      */
     private final class LoopQueue implements Runnable {
-        private record Pending(ByteBuf frame, List<Subscriber> targets) {
+        private record Pending(List<Out> frames, List<Subscriber> targets) {
         }
 
         private final Executor loop;
@@ -253,9 +314,9 @@ final class HubView implements LeaseListener {
             this.loop = loop;
         }
 
-        /** Takes ownership of {@code frame}. */
-        void offer(ByteBuf frame, List<Subscriber> targets) {
-            pending.add(new Pending(frame, targets));
+        /** Takes ownership of the frames. */
+        void offer(List<Out> frames, List<Subscriber> targets) {
+            pending.add(new Pending(frames, targets));
             if (scheduled.compareAndSet(false, true)) {
                 try {
                     loop.execute(this);
@@ -274,12 +335,14 @@ final class HubView implements LeaseListener {
             while ((p = pending.poll()) != null) {
                 try {
                     for (Subscriber s : p.targets()) {
-                        s.write(p.frame().retainedDuplicate());
+                        for (Out o : p.frames()) {
+                            s.write(o.frame().retainedDuplicate(), o.shared());
+                        }
                         written.add(s);
                     }
-                    stats.framesFannedOut.add(p.targets().size());
+                    stats.framesFannedOut.add((long) p.targets().size() * p.frames().size());
                 } finally {
-                    p.frame().release();
+                    p.frames().forEach(o -> o.frame().release());
                 }
             }
             written.forEach(Subscriber::flush);
@@ -288,15 +351,16 @@ final class HubView implements LeaseListener {
         private void drop() {
             Pending p;
             while ((p = pending.poll()) != null) {
-                p.frame().release();
+                p.frames().forEach(o -> o.frame().release());
             }
         }
     }
 
     /**
      * Starts sending changes to {@code subscriber}: the changes from revision {@code from} if
-     * the history still has them all, else a {@link Resync} with every lease; then each change
-     * as it happens. {@code from} 0, or a revision this hub has not reached, gets a Resync too.
+     * the history still has them all, else a {@link Resync} with every lease (in chunks); then
+     * each change as it happens. {@code from} 0, or a revision this hub has not reached, gets a
+     * Resync too.
      *
      * Called on the subscriber's event loop, so its backlog is written before any change queued
      * for it afterwards.
@@ -309,42 +373,48 @@ final class HubView implements LeaseListener {
             // the frames encoded when the changes happened: no encoding here, under this lock
             for (Change c : history) {
                 if (c.revision() >= from) {
-                    subscriber.write(c.frame().retainedDuplicate());
+                    subscriber.write(c.frame().retainedDuplicate(), false);
                 }
             }
-            subscriber.flush();
             stats.resumed.increment();
         } else {
-            subscriber.write(snapshotFrame().retainedDuplicate());
-            subscriber.flush();
+            for (Out o : snapshotFrames(n -> new Resync(revision, List.of(), n))) {
+                subscriber.write(o.frame(), o.shared());
+            }
             stats.snapshotsSent.increment();
         }
+        subscriber.flush();
         subscribers.computeIfAbsent(subscriber.loop(), l -> ConcurrentHashMap.newKeySet()).add(subscriber);
         return resume;
     }
 
+    /** The answer to List {@code id}: a Reply naming the revision and how many chunks follow, then the chunks. */
+    synchronized List<Out> listReply(long id) {
+        return snapshotFrames(n -> new Reply(id, Status.OK, "", revision, List.of(), Optional.empty(), n));
+    }
+
     /**
-     * The Resync of every lease now, encoded once per revision: a thousand nodes reconnecting
-     * after a hub restart cost one encoding, not a thousand, under this lock.
+     * A header made by {@code header} from the number of chunks, then every chunk's frame
+     * (encoded now if a lease in it changed since it last was), each frame the caller's to
+     * release. Encoding a chunk is the only work here that grows with the leases, and only for
+     * chunks that changed.
      */
-    private ByteBuf snapshotFrame() {
-        if (snapshot == null) {
-            snapshot = HubFrames.frame(alloc, new Resync(revision, List.copyOf(leases.values())));
+    private List<Out> snapshotFrames(java.util.function.IntFunction<HubMessage> header) {
+        List<Out> out = new ArrayList<>(chunks.size() + 1);
+        out.add(new Out(HubFrames.frame(alloc, header.apply(chunks.size())), false));
+        for (Chunk c : chunks.values()) {
+            if (c.frame == null) {
+                c.frame = HubFrames.frame(alloc, new Leases(List.copyOf(c.leases.values())));
+                stats.chunksEncoded.increment();
+            }
+            out.add(new Out(c.frame.retainedDuplicate(), true));
         }
-        return snapshot;
+        return out;
     }
 
-    /** The leases changed: the next snapshot is encoded afresh. */
-    private void forgetSnapshot() {
-        if (snapshot != null) {
-            snapshot.release();
-            snapshot = null;
-        }
-    }
-
-    /** Lets go of the encoded snapshot and history (the hub is stopping). */
+    /** Lets go of the encoded chunks and history (the hub is stopping). */
     synchronized void close() {
-        forgetSnapshot();
+        chunks.values().forEach(Chunk::changed);
         forgetHistory();
         waiters.clear();
     }
@@ -363,5 +433,4 @@ final class HubView implements LeaseListener {
         }
         return n;
     }
-
 }

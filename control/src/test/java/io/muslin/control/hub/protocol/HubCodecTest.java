@@ -60,6 +60,9 @@ class HubCodecTest {
             new Delete(44, IPIP.subnet()),
             new Resync(45, List.of(IPIP)),
             new Resync(0, List.of()),
+            new Reply(12, Status.OK, "", 46, List.of(), Optional.empty(), 3),
+            new Resync(47, List.of(), 2),
+            new HubMessage.Leases(List.of(VXLAN, IPIP)),
             Ping.INSTANCE,
             new HubMessage.Error("unsupported protocol version 2 (this hub speaks 1)"));
     }

@@ -75,7 +75,7 @@ class HubServerTest {
         HubLeaseStore store = HubLeaseStore.open(HubClientSettings.of(
                 List.of(new HubEndpoint("127.0.0.1", hub.address().getPort())), null, name)
             .withHeartbeat(Duration.ofSeconds(1)).withMaxBackoff(Duration.ofMillis(200))
-            .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5)));
+            .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(5))); // a generous bound for a loaded machine
         open.add(store);
         return store;
     }
@@ -175,6 +175,48 @@ class HubServerTest {
         }
     }
 
+    /**
+     * Snapshots go in chunks of at most 512 subnets, each encoded once and shared until a lease
+     * in it changes: 1200 leases spread over three chunks of a /8 are listed and watched whole;
+     * a second List encodes nothing; after one change only its chunk is encoded again.
+     */
+    @Test
+    void aLargeSnapshotGoesInChunksEncodedOnceUntilTheyChange() throws Exception {
+        backend = EmbeddedLeaseStore.open(dir, Optional.of("{\"Network\":\"10.0.0.0/8\"}"));
+        open.add(backend);
+        Set<Lease> all = new java.util.HashSet<>();
+        for (int i = 0; i < 1200; i++) { // subnets 10.1.0.0/24 ..: 512 per chunk, so chunks of 512, 512, 176
+            Lease l = Lease.vxlan(new Ipv4Prefix(Ipv4Address.parse("10.1.0.0") + (i << 8), 24),
+                Ipv4Address.parse("192.168.0.0") + i + 1, 1, 0x6e0000000000L + i);
+            assertTrue(backend.acquire(l, TTL));
+            all.add(l);
+        }
+        hub = HubServer.start(HubServer.Settings.insecure(new InetSocketAddress("127.0.0.1", 0))
+            .withHeartbeat(Duration.ofSeconds(1)), backend);
+        open.add(hub);
+        HubLeaseStore n = node("node1");
+
+        assertEquals(all, Set.copyOf(n.list().leases()));
+        assertEquals(3, hub.stats().get("chunksEncoded"));
+        LeaseTable table = LeaseTable.follow(n, open); // a List, then a Watch from after it
+        table.awaitExactly(all);
+        assertEquals(3, hub.stats().get("chunksEncoded"), "unchanged chunks are not encoded again");
+
+        Lease first = Lease.vxlan(Ipv4Prefix.parse("10.1.0.0/24"), Ipv4Address.parse("192.168.0.1"), 1, 0x6e00000000ffL);
+        assertTrue(backend.acquire(first, TTL)); // the same PublicIP: a take-over with a new MAC
+        all.remove(Lease.vxlan(Ipv4Prefix.parse("10.1.0.0/24"), Ipv4Address.parse("192.168.0.1"), 1, 0x6e0000000000L));
+        all.add(first);
+        table.awaitExactly(all);
+        try (HubLeaseStore late = HubLeaseStore.open(HubClientSettings.of(
+                List.of(new HubEndpoint("127.0.0.1", hub.address().getPort())), null, "late"))) {
+            LeaseTable fresh = new LeaseTable();
+            try (LeaseStore.Watch w = late.watch(0, fresh)) { // from 0: a Resync in chunks
+                fresh.awaitExactly(all);
+            }
+        }
+        assertEquals(4, hub.stats().get("chunksEncoded"), "one chunk changed, one encoded again");
+    }
+
     @Test
     void aSubnetHeldByAnotherNodeIsRefusedAndNothingChanges() throws Exception {
         startHub(0);
@@ -251,7 +293,7 @@ class HubServerTest {
 
         // garbage after a good Hello: an Error naming the fault, then the connection closes
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"evil\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":" + HubFrames.VERSION + ",\"Node\":\"evil\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             send(s, "{\"Type\":\"Acquire\",\"Id\":1,\"TTL\":60,\"Lease\":{\"Subnet\":\"10.244.1.0/24\"");
             String error = receive(s);
@@ -270,8 +312,8 @@ class HubServerTest {
         }
         // another version
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":1,\"Node\":\"old\"}");
-            assertTrue(receive(s).contains("unsupported protocol version 1 (this hub speaks 2)"));
+            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"old\"}");
+            assertTrue(receive(s).contains("unsupported protocol version 2 (this hub speaks 3)"));
         }
         // a length larger than a node's limit (64 KiB), announced before Hello
         try (Socket s = raw()) {
@@ -297,7 +339,7 @@ class HubServerTest {
     void aSilentSessionIsEndedAfterThreeHeartbeatsAndAQuietOneIsPinged() throws Exception {
         startHub(0);
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"mute\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":" + HubFrames.VERSION + ",\"Node\":\"mute\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             // the hub pings a quiet session (heartbeat 1 s), then ends it when nothing comes back
             assertEquals("{\"Type\":\"Ping\"}", receive(s));
@@ -400,10 +442,11 @@ class HubServerTest {
         }
         int requests = 2000;
         try (Socket s = raw()) {
-            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"greedy\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":" + HubFrames.VERSION + ",\"Node\":\"greedy\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             String first = null;
-            // every List reply is ~30 KB: 2000 of them would queue ~60 MB in the hub if it kept reading
+            // every List's leases are ~30 KB: 2000 copies would queue ~60 MB in the hub if it kept reading
+            // (the chunk is shared, but what a session may queue is bounded however it is counted)
             Thread writer = Thread.ofVirtual().start(() -> {
                 try {
                     for (int i = 1; i <= requests; i++) {
@@ -426,13 +469,16 @@ class HubServerTest {
             }
             assertTrue(previous < 8L << 20, "the hub queued " + previous + " bytes for a node that does not read");
             assertTrue(hub.stats().get("readsPaused") > 0);
-            // now read: every request is answered, in order, none lost
+            // now read: every request is answered, in order, none lost; each Reply is followed by its chunks
             for (int i = 1; i <= requests; i++) {
                 String reply = receive(s);
-                if (first == null) {
-                    first = reply;
-                }
                 assertTrue(reply.startsWith("{\"Type\":\"Reply\",\"Id\":" + i + ","), reply.substring(0, 60));
+                assertTrue(reply.endsWith(",\"Chunks\":1}"), reply);
+                String chunk = receive(s);
+                assertTrue(chunk.startsWith("{\"Type\":\"Leases\""), chunk.substring(0, 60));
+                if (first == null) {
+                    first = chunk;
+                }
             }
             writer.join();
             assertTrue(first.contains("10.244.250.0/24"));
@@ -450,7 +496,7 @@ class HubServerTest {
         }
         try (Socket s = raw()) {
             s.setReceiveBufferSize(4096);
-            send(s, "{\"Type\":\"Hello\",\"Version\":2,\"Node\":\"stuck\"}");
+            send(s, "{\"Type\":\"Hello\",\"Version\":" + HubFrames.VERSION + ",\"Node\":\"stuck\"}");
             assertTrue(receive(s).contains("\"Welcome\""));
             for (int i = 1; i <= 2000; i++) {
                 send(s, "{\"Type\":\"List\",\"Id\":" + i + "}");
