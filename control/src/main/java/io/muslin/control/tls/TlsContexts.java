@@ -112,9 +112,13 @@ public final class TlsContexts {
             .build();
     }
 
+    /** System property that picks the engine: {@code openssl} (the default when it loads) or {@code jdk}. */
+    public static final String ENGINE_PROPERTY = "muslin.tls.engine";
+
     /**
      * The engine contexts use unless told: OpenSSL's when netty-tcnative's native library loads
-     * (and speaks TLS 1.3), else the JDK's; the first call logs which, and why when it is the JDK's.
+     * (and speaks TLS 1.3), else the JDK's; {@code -Dmuslin.tls.engine=jdk} asks for the JDK's.
+     * The first call logs which, and why when it is the JDK's.
      */
     public static SslProvider provider() {
         return Engine.CHOSEN;
@@ -125,6 +129,14 @@ public final class TlsContexts {
         static final SslProvider CHOSEN = choose();
 
         private static SslProvider choose() {
+            String asked = System.getProperty(ENGINE_PROPERTY, "");
+            if (asked.equals("jdk")) {
+                LOG.info("TLS: the JDK's engine ({}=jdk)", ENGINE_PROPERTY);
+                return SslProvider.JDK;
+            }
+            if (!asked.isEmpty() && !asked.equals("openssl")) {
+                LOG.warn("TLS: {}={} is not an engine (accepted: openssl, jdk); choosing as if unset", ENGINE_PROPERTY, asked);
+            }
             if (OpenSsl.isAvailable() && SslProvider.isTlsv13Supported(SslProvider.OPENSSL)) {
                 LOG.info("TLS: OpenSSL engine ({})", OpenSsl.versionString());
                 return SslProvider.OPENSSL;
