@@ -365,6 +365,21 @@ final class HubConnection {
         }
     }
 
+    /**
+     * Stops or starts reading from the hub (the watch's listener has too much to catch up on:
+     * the hub's changes then wait in the hub and in TCP, not in this node's heap). A new session
+     * starts reading.
+     */
+    void reading(boolean on) {
+        Channel ch;
+        synchronized (this) {
+            ch = channel;
+        }
+        if (ch != null && ch.config().isAutoRead() != on) {
+            ch.config().setAutoRead(on);
+        }
+    }
+
     /** Asks the hub for changes from {@code from}; a no-op while no session is up (the next one asks). */
     void watch(long from) {
         Channel ch;

@@ -169,6 +169,9 @@ public final class HubLeaseStore implements LeaseStore {
             w = watch;
         }
         if (w != null && !w.closed) {
+            if (w.paused.get()) {
+                connection.reading(false); // the new session waits for the listener too
+            }
             connection.watch(w.next.get());
         }
     }
@@ -189,6 +192,15 @@ public final class HubLeaseStore implements LeaseStore {
         }
     }
 
+    /**
+     * Changes a watch may have waiting for its listener before the session stops reading from the
+     * hub; it reads again once fewer than {@link #RESUME_READING} wait. A node whose listener is
+     * slower than the hub (programming tables at a cold start of thousands of nodes) holds this
+     * many, not everything the hub sends.
+     */
+    static final int PAUSE_READING = 10_000;
+    static final int RESUME_READING = 1_000;
+
     /** Delivers a watch's changes on a thread of its own, in order, skipping any already delivered. */
     private final class ClientWatch implements Watch {
         private final LeaseListener listener;
@@ -202,6 +214,10 @@ public final class HubLeaseStore implements LeaseStore {
         private volatile Thread deliveryThread;
         /** The first revision not yet received. */
         final AtomicLong next;
+        /** Deliveries queued and not yet done. */
+        private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+        /** True while reading is paused for this watch's listener to catch up. */
+        final java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
         volatile boolean closed;
 
         ClientWatch(LeaseListener listener, long from) {
@@ -239,19 +255,25 @@ public final class HubLeaseStore implements LeaseStore {
             if (closed) {
                 return;
             }
+            if (waiting.incrementAndGet() >= PAUSE_READING && paused.compareAndSet(false, true)) {
+                connection.reading(false); // on the event loop: no more changes read until the listener catches up
+            }
             try {
                 delivery.execute(() -> {
-                    if (closed) {
-                        return;
-                    }
                     try {
-                        call.run();
+                        if (!closed) {
+                            call.run();
+                        }
                     } catch (RuntimeException e) {
                         LOG.warn("hub watch listener failed; the watch goes on", e);
+                    } finally {
+                        if (waiting.decrementAndGet() < RESUME_READING && paused.compareAndSet(true, false)) {
+                            connection.reading(true);
+                        }
                     }
                 });
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closed meanwhile
+                waiting.decrementAndGet(); // closed meanwhile
             }
         }
 

@@ -65,8 +65,8 @@ public final class HubCodec {
     private static final String CONFIG = "Config";
     private static final String HEARTBEAT = "Heartbeat";
     private static final String CHUNKS = "Chunks";
-    /** The most chunks a Reply or Resync may announce (2^22 of up to 512 leases: more than any IPv4 network has subnets). */
-    public static final int MAX_CHUNKS = 1 << 22;
+    /** The most chunks a Reply or Resync may announce (2^24 of up to 64 leases: more than any IPv4 network has subnets). */
+    public static final int MAX_CHUNKS = 1 << 24;
 
     private HubCodec() {
     }

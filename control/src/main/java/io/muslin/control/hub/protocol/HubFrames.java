@@ -29,7 +29,7 @@ public final class HubFrames {
     public static final int LENGTH_FIELD = 4;
     /**
      * The largest message a hub sends. Leases travel in chunks of at most
-     * {@code HubView.CHUNK_SUBNETS} (512) leases of about 130-200 bytes each, so a frame of any
+     * {@code HubView.CHUNK_SUBNETS} (64) leases of about 130-200 bytes each, so a frame of any
      * network's snapshot is far below this; the limit bounds what a node buffers for one frame.
      */
     public static final int MAX_FRAME = 16 * 1024 * 1024;

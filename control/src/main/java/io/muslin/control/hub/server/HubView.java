@@ -51,8 +51,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * to shared chunks, not copies ({@link SessionOutput}).
  */
 final class HubView implements LeaseListener {
-    /** Subnets (of one prefix length, consecutive) per chunk: 2^9 = 512, a frame of about 70-100 KB. */
-    static final int CHUNK_BITS = 9;
+    /**
+     * Subnets (of one prefix length, consecutive) per chunk: 2^6 = 64, a frame of about 9-13 KB.
+     * A change makes its chunk be encoded again at the next snapshot, so in a storm of joins
+     * each join costs an encoding of up to 64 leases, whatever the network's size.
+     */
+    static final int CHUNK_BITS = 6;
     static final int CHUNK_SUBNETS = 1 << CHUNK_BITS;
 
     /** Where a change goes: a session that follows changes. */
