@@ -5,6 +5,7 @@
 #                 [--backend vxlan|ipip|host-gw] [--direct-routing]
 #                 [--remote-nodes LIST] [--router-mtu M]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
+#                 [--metrics PORT]   (each daemon: "Metrics": {"Listen": "127.0.0.1:PORT"} in its namespace)
 #   lab.sh down   [--prefix P] [--dir D]
 #   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
 #                 [--remote-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
@@ -61,6 +62,7 @@ MODE=muslin
 KERNEL_NODES=''
 BACKEND=vxlan
 DIRECT_ROUTING=''                     # 1 with --direct-routing
+METRICS_PORT=''                       # with --metrics PORT: the daemons' Metrics.Listen port
 REMOTE_NODES=''
 ROUTER_MTU=''                         # --router-mtu: two routers and a narrow link; empty: one router
 VNI=1
@@ -126,6 +128,7 @@ parse_args() {
             --kernel-nodes) KERNEL_NODES="${2:?--kernel-nodes needs a list}"; shift 2 ;;
             --backend) BACKEND="${2:?--backend needs a value}"; shift 2 ;;
             --direct-routing) DIRECT_ROUTING=1; shift ;;
+            --metrics) METRICS_PORT="${2:?--metrics needs a port}"; shift 2 ;;
             --remote-nodes) REMOTE_NODES="${2:?--remote-nodes needs a list}"; shift 2 ;;
             --router-mtu) ROUTER_MTU="${2:?--router-mtu needs a number}"; shift 2 ;;
             --prefix) PREFIX="${2:?--prefix needs a value}"; shift 2 ;;
@@ -155,6 +158,7 @@ load_lab_env() {
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
             BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
+            METRICS_PORT) METRICS_PORT="$val" ;;
         esac
     done <"$f"
 }
@@ -246,6 +250,12 @@ peer_json() {
     printf '}'
 }
 
+# With --metrics PORT: the Metrics section (each node listens on 127.0.0.1 of its own namespace).
+metrics_json() {
+    [[ -n "$METRICS_PORT" ]] && printf '\n  "Metrics": {"Listen": "127.0.0.1:%s"},' "$METRICS_PORT"
+    return 0
+}
+
 # Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
 write_config() {
     local i="$1" j peers='' sep=''
@@ -262,7 +272,7 @@ write_config() {
   "SubnetLen": 24,
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
-           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)
   "Peers": [$peers
   ]
 }
@@ -437,27 +447,6 @@ setup_router_routes() {
     done
 }
 
-# The underlay is veth + bridge, and a veth carries a packet's "checksum not done yet" state
-# (CHECKSUM_PARTIAL) to the receiving kernel instead of a finished checksum. The kernel's VXLAN
-# therefore sends inner TCP/UDP checksums that are never completed (a NIC would complete them
-# on a real wire). A kernel receiver trusts that state; a userspace receiver reads the bytes and
-# hands the kernel a packet with a bad checksum, which it drops. So in a lab that mixes kernel
-# and muslin nodes, the bridge ports towards muslin nodes complete checksums (and segment GSO
-# packets) in software, as a NIC would. Kernel-only and routing labs keep every offload.
-wire_like_ports_to_muslin() {
-    local i m any_kernel='' ul
-    ul="$(ns_ul)"
-    for ((i = 1; i <= NODES; i++)); do [[ "$(node_mode "$i")" == kernel ]] && any_kernel=1; done
-    [[ -n "$any_kernel" ]] || return 0
-    command -v ethtool >/dev/null 2>&1 || ensure_packages ethtool
-    for ((i = 1; i <= NODES; i++)); do
-        m="$(node_mode "$i")"
-        if [[ "$m" == muslin || "$m" == bare ]]; then
-            nsx "$ul" ethtool -K "n$i" tx off >/dev/null
-        fi
-    done
-}
-
 # Starts the muslin daemon of node $1 in the background; does not wait.
 start_daemon() {
     local i="$1" nd
@@ -467,7 +456,7 @@ start_daemon() {
     rm -f "$nd/subnet.env" "$nd/muslin.pid"
     ip netns exec "$(ns_node "$i")" "$MUSLIN_ROOT/bin/muslin" run --config "$DIR/n$i.json" \
         --subnet-file "$nd/subnet.env" --admin-socket "$nd/admin.sock" --state-dir "$nd" \
-        </dev/null >"$nd/muslin.log" 2>&1 &
+        </dev/null >>"$nd/muslin.log" 2>&1 &
     # `ip netns exec` and bin/muslin both exec: $! is the JVM's pid.
     echo $! >"$nd/muslin.pid"
 }
@@ -586,8 +575,8 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
-    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\n' \
-        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" >>"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay
@@ -596,7 +585,6 @@ cmd_up() {
         setup_node "$i" "$pod_mtu"
     done
     [[ "$MODE" == routing ]] && has_router && setup_router_routes
-    wire_like_ports_to_muslin
     for ((i = 1; i <= NODES; i++)); do
         case "$(node_mode "$i")" in
             kernel) setup_kernel_vxlan "$i" ;;

@@ -11,9 +11,11 @@ set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 
-readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool)
-# The control module's etcd store tests start a real etcd and use etcdctl.
-readonly UNIT_PACKAGES=(etcd-server etcd-client)
+readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool curl nftables)
+# The control module's etcd store tests start a real etcd and use etcdctl; capture filters are
+# compiled by libpcap (libpcap-dev has the libpcap.so JNA loads); the metrics tests parse with the
+# Prometheus project's own Python parser.
+readonly UNIT_PACKAGES=(etcd-server etcd-client libpcap0.8 libpcap-dev python3-prometheus-client)
 
 cd "$MUSLIN_ROOT"
 if is_root; then

@@ -4,6 +4,8 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.program.KernelRoutes;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.observe.DataplaneProbes;
 import io.muslin.dataplane.engine.OverlayDataplane;
 import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -35,7 +37,9 @@ import sun.misc.Signal;
  * <p>Start, in this order (each step is undone, in reverse, if a later one fails):
  * <ol>
  *   <li>remove a stale subnet.env (left by a crash), so it only ever means "this run is up";</li>
- *   <li>start the dataplane (device, address, MTU, network route, forwarding; none for host-gw);</li>
+ *   <li>delete masquerade rules a crashed run left behind, then start the dataplane (device,
+ *       address, MTU, network route, forwarding; none for host-gw), then, with {@code IPMasq},
+ *       install the masquerade rules;</li>
  *   <li>for host-gw and DirectRouting, open the kernel-route programmer and delete the direct
  *       routes a crashed run left behind;</li>
  *   <li>program the peers through {@link PeerProgrammer} (tables, and kernel routes for
@@ -76,6 +80,26 @@ public final class Daemon {
         default void onMtuChange(IntConsumer listener) {
         }
 
+        /** Packet capture, or null without a packet path (host-gw). */
+        default Capture capture() {
+            return null;
+        }
+
+        /** Stage latency and per-peer traffic, or null without a packet path. */
+        default DataplaneProbes probes() {
+            return null;
+        }
+
+        /** True when the dataplane's threads answer within {@code timeoutMillis} (host-gw: always). */
+        default boolean responsive(long timeoutMillis) {
+            return true;
+        }
+
+        /** The outer packet size the path to {@code underlay} takes now. */
+        default int outerLimit(int underlay) {
+            return mtu();
+        }
+
         /** Stops forwarding and removes the device and its routes. */
         @Override
         void close();
@@ -106,6 +130,26 @@ public final class Daemon {
             @Override
             public void onMtuChange(IntConsumer listener) {
                 dp.onMtuChange(listener);
+            }
+
+            @Override
+            public Capture capture() {
+                return dp.capture();
+            }
+
+            @Override
+            public DataplaneProbes probes() {
+                return dp.probes();
+            }
+
+            @Override
+            public boolean responsive(long timeoutMillis) {
+                return dp.responsive(timeoutMillis);
+            }
+
+            @Override
+            public int outerLimit(int underlay) {
+                return dp.pathMtu().outerLimit(underlay);
             }
 
             @Override
@@ -176,6 +220,63 @@ public final class Daemon {
         }
     };
 
+    /**
+     * flanneld's {@code --ip-masq}: masquerade rules for traffic leaving the cluster network,
+     * installed at start and removed at stop ({@link IpMasq} in nftables).
+     */
+    interface MasqueradeRules {
+        /** Deletes what a run that died without cleaning up left; true when there was something. */
+        boolean removeStale() throws IOException;
+
+        /** Installs (or replaces) the rules for {@code network} and this node's {@code subnet}. */
+        void install(Ipv4Prefix network, Ipv4Prefix subnet) throws IOException;
+
+        /** Deletes the rules. */
+        void remove() throws IOException;
+    }
+
+    /** No rules to manage (tests that do not look at masquerading). */
+    static final MasqueradeRules NO_MASQUERADE = new MasqueradeRules() {
+        @Override
+        public boolean removeStale() {
+            return false;
+        }
+
+        @Override
+        public void install(Ipv4Prefix network, Ipv4Prefix subnet) throws IOException {
+            throw new IOException("no masquerade rules here");
+        }
+
+        @Override
+        public void remove() {
+        }
+    };
+
+    /** nftables through Debian's nft; without it, nothing to remove and IPMasq cannot start. */
+    static final MasqueradeRules NFTABLES = new MasqueradeRules() {
+        private final Path nft = IpMasq.findNft();
+
+        @Override
+        public boolean removeStale() throws IOException {
+            return nft != null && new IpMasq(nft).removeStale();
+        }
+
+        @Override
+        public void install(Ipv4Prefix network, Ipv4Prefix subnet) throws IOException {
+            if (nft == null) {
+                throw new IOException("IPMasq needs nftables' nft, which is not installed (apt-get install nftables)");
+            }
+            new IpMasq(nft).install(IpMasq.Family.IPV4, network.toString(), subnet.toString());
+        }
+
+        @Override
+        public void remove() throws IOException {
+            if (nft != null) {
+                new IpMasq(nft).remove();
+            }
+        }
+    };
+
     private final String nodeName;
     private final DataplaneSettings settings;
     private final PeerProgrammer.Backend backend;
@@ -185,6 +286,9 @@ public final class Daemon {
     private final PrintWriter err;
     private final DataplaneStarter starter;
     private final KernelRoutesOpener kernelRoutes;
+    private final boolean ipMasq;
+    private final MasqueradeRules masquerade;
+    private final NodeStatus status;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -195,15 +299,30 @@ public final class Daemon {
      * @param peers       where the peers come from (the config file's {@code Peers}, reloaded on change)
      * @param adminSocket where the admin socket goes
      * @param subnetFile  where subnet.env goes
+     * @param ipMasq      install flanneld's masquerade rules ({@code IPMasq})
      * @param err         where the one-line start failure goes
      */
     public Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
-                  Path adminSocket, Path subnetFile, PrintWriter err) {
-        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK);
+                  Path adminSocket, Path subnetFile, boolean ipMasq, PrintWriter err) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, ipMasq, err, new NodeStatus());
+    }
+
+    /** As above, reporting readiness and the running dataplane to {@code status} (the metrics listener). */
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
+           Path adminSocket, Path subnetFile, boolean ipMasq, PrintWriter err, NodeStatus status) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, OVERLAY, NETLINK, status, ipMasq,
+            NFTABLES);
     }
 
     Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
            Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes) {
+        this(nodeName, settings, backend, peers, adminSocket, subnetFile, err, starter, kernelRoutes, new NodeStatus(),
+            false, NO_MASQUERADE);
+    }
+
+    Daemon(String nodeName, DataplaneSettings settings, PeerProgrammer.Backend backend, PeerSource peers,
+           Path adminSocket, Path subnetFile, PrintWriter err, DataplaneStarter starter, KernelRoutesOpener kernelRoutes,
+           NodeStatus status, boolean ipMasq, MasqueradeRules masquerade) {
         this.nodeName = nodeName;
         this.settings = settings;
         this.backend = backend;
@@ -213,6 +332,9 @@ public final class Daemon {
         this.err = err;
         this.starter = starter;
         this.kernelRoutes = kernelRoutes;
+        this.ipMasq = ipMasq;
+        this.masquerade = masquerade;
+        this.status = status;
     }
 
     /**
@@ -270,8 +392,23 @@ public final class Daemon {
         if (subnetEnv.remove()) {
             LOG.info("removed stale {}", subnetEnv.file());
         }
+        if (masquerade.removeStale()) {
+            LOG.info("removed stale masquerade rules left by an earlier run");
+        }
         Dataplane dataplane = starter.start(settings);
         undo.push(new Step("dataplane", dataplane::close));
+        if (ipMasq) {
+            masquerade.install(settings.network(), settings.nodeSubnet());
+            undo.push(new Step("masquerade rules", () -> {
+                try {
+                    masquerade.remove();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        status.started(dataplane, peers);
+        undo.push(new Step("metrics view", status::stopped));
 
         KernelRoutes kernel = KernelRoutes.NONE;
         if (backend.directRouting() || backend.type().equals(Lease.HOST_GW)) {
@@ -287,7 +424,7 @@ public final class Daemon {
         dataplane.onMtuChange(mtu -> {
             LOG.info("the underlay MTU changed: tunnel MTU now {}", mtu);
             try {
-                subnetEnv.write(settings.network(), settings.nodeSubnet(), mtu);
+                subnetEnv.write(settings.network(), settings.nodeSubnet(), mtu, ipMasq);
             } catch (IOException e) {
                 LOG.warn("cannot rewrite {}: {}", subnetEnv.file(), e.getMessage());
             }
@@ -296,8 +433,10 @@ public final class Daemon {
             new View(dataplane, settings, backend.type(), programmer, peers));
         undo.push(new Step("admin socket", admin::close));
 
-        subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu());
+        subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu(), ipMasq);
+        status.ready(true);
         undo.push(new Step("subnet.env", () -> {
+            status.ready(false);
             try {
                 subnetEnv.remove();
             } catch (IOException e) {
@@ -312,8 +451,8 @@ public final class Daemon {
             case Lease.IPIP -> settings.interfaceName() + " ipip";
             default -> "host-gw";
         };
-        LOG.info("{} up: {} {}{} public {} mtu {}, {} peer{}; admin {}; wrote {}", nodeName, overlay,
-            settings.nodeSubnet(), backend.directRouting() ? " direct-routing" : "",
+        LOG.info("{} up: {} {}{}{} public {} mtu {}, {} peer{}; admin {}; wrote {}", nodeName, overlay,
+            settings.nodeSubnet(), backend.directRouting() ? " direct-routing" : "", ipMasq ? " ip-masq" : "",
             Ipv4Address.format(settings.publicIp()), settings.mtu(), programmed, programmed == 1 ? "" : "s",
             adminSocket, subnetEnv.file());
     }
@@ -396,6 +535,16 @@ public final class Daemon {
         @Override
         public List<PathMtu.Entry> pathMtus() {
             return dataplane.pathMtus();
+        }
+
+        @Override
+        public Capture capture() {
+            return dataplane.capture();
+        }
+
+        @Override
+        public int outerLimit(int underlay) {
+            return dataplane.outerLimit(underlay);
         }
     }
 }

@@ -15,6 +15,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.muslin.control.json.JsonFields;
+import io.muslin.control.lease.LeaseJson;
+import io.muslin.node.config.ConfigLoader;
+import io.muslin.node.metrics.HubCollector;
+import io.muslin.node.metrics.MetricsServer;
+import java.net.InetSocketAddress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,9 +42,22 @@ final class HubCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--metrics", paramLabel = "ADDRESS:PORT",
+        description = "Serve /metrics, /healthz and /readyz there (e.g. 127.0.0.1:9466; default: off).")
+    String metricsListen;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        InetSocketAddress metrics = null;
+        if (metricsListen != null) {
+            try {
+                metrics = ConfigLoader.listenAddress(JsonFields.of(LeaseJson.readTree("{}"), ""), "--metrics",
+                    metricsListen);
+            } catch (JsonFieldException e) {
+                return fail(err, e.getMessage(), RunCommand.EXIT_CONFIG_ERROR);
+            }
+        }
         HubConfig cfg;
         try {
             cfg = HubConfig.load(config);
@@ -65,6 +84,16 @@ final class HubCommand implements Callable<Integer> {
             store.close();
             return fail(err, e.getMessage(), RunCommand.EXIT_START_FAILED);
         }
+        MetricsServer metricsServer = null;
+        if (metrics != null) {
+            try {
+                metricsServer = MetricsServer.start(metrics, new HubCollector(hub.stats()), () -> true, () -> true);
+            } catch (IOException e) {
+                hub.close();
+                store.close();
+                return fail(err, e.getMessage(), RunCommand.EXIT_START_FAILED);
+            }
+        }
         CountDownLatch stop = new CountDownLatch(1);
         for (String name : new String[] {"TERM", "INT"}) {
             Signal.handle(new Signal(name), signal -> {
@@ -76,6 +105,9 @@ final class HubCommand implements Callable<Integer> {
             stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (metricsServer != null) {
+            metricsServer.close();
         }
         hub.close();
         store.close();

@@ -14,25 +14,47 @@ import picocli.CommandLine.Spec;
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
  *   muslin hub --config FILE
  *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
+ *   muslin stats --watch [--count N]
+ *   muslin explain DST [--from SRC] [--size N]
+ *   muslin capture [--point P,...] -w FILE|- [-c N] [--duration S] [--snaplen N] [--outer] [--super-packets] [FILTER]
  *   muslin ca init --dir DIR [--name CN] [--days N] [--force]
  *   muslin ca issue --dir DIR --name NAME --ip IP... [--dns HOST...] [--hub] [--days N] [--out OUTDIR] [--force]
  * </pre>
  */
 @Command(name = "muslin", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A userspace VXLAN overlay dataplane, wire-compatible with flannel's VXLAN backend.",
-    subcommands = {RunCommand.class, HubCommand.class, CaCommand.class})
+    subcommands = {RunCommand.class, HubCommand.class, CaCommand.class, CaptureCommand.class, StatsCommand.class,
+        ExplainCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        int code = cl.execute(args);
+        if (ranDaemon(cl)) {
+            LeakSweep.run();
+        }
+        System.exit(code);
+    }
+
+    /** True when {@code run} or {@code hub} ran: the long-lived commands, swept for leaks at exit. */
+    private static boolean ranDaemon(CommandLine cl) {
+        CommandLine.ParseResult parsed = cl.getParseResult();
+        if (parsed == null || !parsed.hasSubcommand()) {
+            return false;
+        }
+        String name = parsed.subcommand().commandSpec().name();
+        return name.equals("run") || name.equals("hub");
     }
 
     /** The command line with every subcommand; tests call {@code execute} on it in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         for (AdminCommand c : AdminCommand.values()) {
+            if (c == AdminCommand.STATS || c == AdminCommand.EXPLAIN) {
+                continue; // commands of their own: StatsCommand (--watch), ExplainCommand (arguments)
+            }
             CommandLine sub = new CommandLine(new QueryCommand(c));
             sub.getCommandSpec().usageMessage().description(c.description());
             cl.addSubcommand(c.word(), sub);

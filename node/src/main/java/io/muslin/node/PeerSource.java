@@ -2,6 +2,7 @@ package io.muslin.node;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.node.metrics.ControlState;
 import java.io.IOException;
 import java.util.List;
 
@@ -22,6 +23,11 @@ interface PeerSource extends AutoCloseable {
     /** Where the peers come from now, for {@code muslin stats}: {@code static}, {@code hub 10.0.0.1:8473}, ... */
     default String status() {
         return name();
+    }
+
+    /** The source's state for metrics: up, the lease's age, the watch's revision. */
+    default ControlState controlState() {
+        return ControlState.STATIC;
     }
 
     /** Stops following changes; leaves the programmed peers as they are. */

@@ -2,6 +2,8 @@ package io.muslin.node;
 
 import io.muslin.control.hub.client.HubClientSettings;
 import io.muslin.control.hub.client.HubLeaseStore;
+import io.muslin.node.metrics.MetricsServer;
+import io.muslin.node.metrics.NodeCollector;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
@@ -79,6 +81,29 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return EXIT_CONFIG_ERROR;
         }
+        NodeStatus status = new NodeStatus();
+        MetricsServer metrics = null;
+        if (cfg.metrics().enabled()) {
+            try {
+                // Before the lease and the dataplane: /readyz says 503 until the node is ready.
+                metrics = MetricsServer.start(cfg.metrics().listen(), new NodeCollector(status.sources()),
+                    status::alive, status::ready);
+            } catch (IOException e) {
+                err.println("muslin: start failed: " + e.getMessage());
+                err.flush();
+                return EXIT_START_FAILED;
+            }
+        }
+        try {
+            return run(cfg, text, status, err);
+        } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
+        }
+    }
+
+    private int run(NodeConfig cfg, String text, NodeStatus status, PrintWriter err) {
         DataplaneSettings settings;
         PeerSource peers;
         try {
@@ -101,7 +126,8 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_START_FAILED;
         }
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
-        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile, err);
+        Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile,
+            cfg.ipMasq(), err, status);
         daemon.stopOnSignals();
         return daemon.run();
     }
@@ -193,7 +219,8 @@ final class RunCommand implements Callable<Integer> {
         }
         long mac = vtepMac(cfg, stateDir);
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
-            mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp());
+            mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
+            cfg.sourceCheck());
     }
 
     /** What the peer programmer needs of the backend. */

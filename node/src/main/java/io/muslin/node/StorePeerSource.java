@@ -4,6 +4,7 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.control.store.LeaseKeeper;
+import io.muslin.node.metrics.ControlState;
 import io.muslin.control.store.LeaseListener;
 import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.packet.Ipv4Prefix;
@@ -39,6 +40,8 @@ final class StorePeerSource implements PeerSource {
     private final Set<Ipv4Prefix> programmedSubnets = new HashSet<>();
     private LeaseStore.Watch watch;
     private PeerProgrammer programmer;
+    /** System.nanoTime of the last successful acquisition or renewal. */
+    private volatile long watchRevision = -1;
 
     /**
      * @param own  this node's lease, already acquired ({@link #acquire})
@@ -103,9 +106,16 @@ final class StorePeerSource implements PeerSource {
     }
 
     @Override
+    public ControlState controlState() {
+        boolean up = keeper.lastRenewalOk() && !store.where().contains("reconnecting");
+        return new ControlState(name, up, (System.nanoTime() - keeper.renewedNanos()) / 1e9, watchRevision);
+    }
+
+    @Override
     public synchronized void start(PeerProgrammer programmer) throws IOException {
         this.programmer = programmer;
         LeaseStore.Snapshot snapshot = store.list();
+        watchRevision = snapshot.revision();
         replaceAll(snapshot.leases());
         watch = store.watch(snapshot.revision() + 1, new Listener());
         keeper.start();
@@ -146,11 +156,13 @@ final class StorePeerSource implements PeerSource {
     private final class Listener implements LeaseListener {
         @Override
         public void put(Lease lease, long revision) {
+            watchRevision = revision;
             StorePeerSource.this.put(lease);
         }
 
         @Override
         public void delete(Ipv4Prefix subnet, long revision) {
+            watchRevision = revision;
             if (subnet.equals(own.subnet())) {
                 keeper.lost("was deleted from the store");
                 return;
@@ -160,6 +172,7 @@ final class StorePeerSource implements PeerSource {
 
         @Override
         public void resync(LeaseStore.Snapshot snapshot) {
+            watchRevision = snapshot.revision();
             replaceAll(snapshot.leases());
             if (snapshot.lease(own.subnet()).isEmpty()) {
                 keeper.lost("is missing from the store's listing");

@@ -13,7 +13,7 @@ import java.nio.file.Path;
  *   FLANNEL_NETWORK=10.244.0.0/16
  *   FLANNEL_SUBNET=10.244.1.1/24      first usable address of the node subnet, with its length
  *   FLANNEL_MTU=1450
- *   FLANNEL_IPMASQ=false              muslin installs no masquerade rules
+ *   FLANNEL_IPMASQ=true               the node masquerades traffic leaving the network (IPMasq)
  * </pre>
  * It is the readiness signal: written (atomically) only once forwarding is up, removed on
  * shutdown.
@@ -40,8 +40,8 @@ public final class SubnetEnv {
     }
 
     /** Writes the file atomically (a reader never sees half of it). */
-    public void write(Ipv4Prefix network, Ipv4Prefix subnet, int mtu) throws IOException {
-        AtomicFiles.write(file, render(network, subnet, mtu, false), AtomicFiles.WORLD_READABLE);
+    public void write(Ipv4Prefix network, Ipv4Prefix subnet, int mtu, boolean ipMasq) throws IOException {
+        AtomicFiles.write(file, render(network, subnet, mtu, ipMasq), AtomicFiles.WORLD_READABLE);
     }
 
     /** Removes the file; true if it existed. */

@@ -13,6 +13,7 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.node.admin.AdminClient;
 import java.io.IOException;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonTest {
     private static final DataplaneSettings SETTINGS = new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"),
         Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"),
-        1, 8472, 1450, true, 0, 1500, 0);
+        1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT);
     private static final List<Lease> PEERS = List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"),
         Ipv4Address.parse("192.168.50.2"), 1, MacAddress.parse("6e:75:73:00:00:02")));
 
@@ -96,6 +97,78 @@ class DaemonTest {
         assertFalse(Files.exists(socket));
         assertTrue(dataplane.closed);
         assertEquals("", err.toString());
+    }
+
+    /** /readyz's source: false while the dataplane starts, true once subnet.env is written, false after stop. */
+    @Test
+    void readyOnlyOnceSubnetEnvIsWritten() throws Exception {
+        Path socket = dir.resolve("r.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        NodeStatus status = new NodeStatus();
+        java.util.concurrent.CountDownLatch starting = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        FakeDataplane dataplane = new FakeDataplane();
+        Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
+            subnetFile, new PrintWriter(err, true), settings -> {
+                starting.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                return dataplane;
+            }, network -> KernelRoutes.NONE, status, false, Daemon.NO_MASQUERADE);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        starting.await();
+        assertFalse(status.ready(), "not ready while the dataplane starts");
+        assertTrue(status.alive(), "alive: the process answers");
+        go.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!status.ready() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(status.ready());
+        assertTrue(Files.exists(subnetFile), "ready means subnet.env is there");
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertFalse(status.ready(), "not ready once stopped");
+    }
+
+    @Test
+    void ipMasqRulesGoInAfterStaleOnesGoAndAreRemovedAtStop() throws Exception {
+        Path socket = dir.resolve("m.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Daemon.MasqueradeRules rules = new Daemon.MasqueradeRules() {
+            @Override
+            public boolean removeStale() {
+                calls.add("removeStale");
+                return true;
+            }
+
+            @Override
+            public void install(Ipv4Prefix network, Ipv4Prefix subnet) {
+                calls.add("install " + network + " " + subnet);
+            }
+
+            @Override
+            public void remove() {
+                calls.add("remove");
+            }
+        };
+        FakeDataplane dataplane = new FakeDataplane();
+        Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
+            subnetFile, new PrintWriter(err, true), settings -> {
+                calls.add("dataplane");
+                return dataplane;
+            }, network -> KernelRoutes.NONE, new NodeStatus(), true, rules);
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        awaitFile(subnetFile);
+        assertTrue(Files.readString(subnetFile).contains("FLANNEL_IPMASQ=true\n"));
+        assertEquals(List.of("removeStale", "dataplane", "install 10.244.0.0/16 10.244.1.0/24"), calls);
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertEquals("remove", calls.get(calls.size() - 1));
     }
 
     @Test

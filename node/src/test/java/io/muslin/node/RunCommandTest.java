@@ -10,6 +10,7 @@ import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.ConfigLoader;
 import io.muslin.node.config.ExampleConfig;
 import io.muslin.node.config.NodeConfig;
@@ -30,7 +31,7 @@ class RunCommandTest {
         NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Backend/MTU", "1400"));
         DataplaneSettings s = RunCommand.settings(cfg, stateDir, cfg.node().subnet());
         assertEquals(new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
-            Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400, false, 0, 1450, 0), s);
+            Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400, false, 0, 1450, 0, SourceCheck.Mode.STRICT), s);
     }
 
     @Test

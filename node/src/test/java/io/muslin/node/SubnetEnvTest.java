@@ -35,11 +35,12 @@ class SubnetEnvTest {
     void writesAtomicallyAndRemoves(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("run/muslin/subnet.env");
         SubnetEnv env = new SubnetEnv(file);
-        env.write(NETWORK, SUBNET, 1450);
+        env.write(NETWORK, SUBNET, 1450, false);
         assertEquals(SubnetEnv.render(NETWORK, SUBNET, 1450, false), Files.readString(file));
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-        env.write(NETWORK, SUBNET, 1400);
+        env.write(NETWORK, SUBNET, 1400, true);
         assertTrue(Files.readString(file).contains("FLANNEL_MTU=1400\n"));
+        assertTrue(Files.readString(file).contains("FLANNEL_IPMASQ=true\n"));
         try (var files = Files.list(file.getParent())) {
             assertEquals(1, files.count(), "no temporary files left");
         }

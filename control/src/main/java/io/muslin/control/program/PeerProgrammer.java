@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  *   ipip     route  S via P (onlink)  ip route add S via P dev flannel.ipip onlink
  *   direct   kernel S via P           ip route add S via P dev eth0       (host-gw; DirectRouting)
  *            route  S via P, DIRECT   (in our tables only for listing and sender checks)
+ *   all      peer   P                 (our tables only: the outer sources the inbound paths accept)
  * </pre>
  * flannel makes the VXLAN kernel calls in that order (so the kernel never routes into a missing
  * neighbour) and deletes the first two again when a later one fails. Here the table edits of a
@@ -117,6 +118,9 @@ public final class PeerProgrammer {
     private final KernelRoutes kernel;
     private final Logger log;
     private final Map<Ipv4Prefix, Peer> programmed = new HashMap<>();
+    /** The subnets of {@link #programmed} by PublicIP, and (encapsulated VXLAN only) by VTEP MAC. */
+    private final Map<Integer, Set<Ipv4Prefix>> byPublicIp = new HashMap<>();
+    private final Map<Long, Set<Ipv4Prefix>> byVtepMac = new HashMap<>();
     private final Set<Ipv4Prefix> warned = new HashSet<>();
 
     /** A VXLAN programmer without direct routing (see the main constructor). */
@@ -193,7 +197,11 @@ public final class PeerProgrammer {
                 e.getMessage());
             return Result.REFUSED;
         }
+        if (old != null) {
+            untrack(old);
+        }
         programmed.put(subnet, peer);
+        track(peer);
         if (old == null) {
             log.debug("added peer {}{}", lease, direct ? " (direct)" : "");
             return Result.ADDED;
@@ -249,6 +257,10 @@ public final class PeerProgrammer {
             kernel.add(subnet, lease.publicIp());
         }
         tables.update(batch -> {
+            batch.putPeer(lease.publicIp());
+            if (old != null && old.lease.publicIp() != lease.publicIp()) {
+                releasePeer(batch, old.lease.publicIp(), subnet);
+            }
             if (old != null && !old.direct && old.lease.isVxlan()) {
                 batch.removeArp(subnet.address());
                 if (peer.direct || old.lease.vtepMac() != lease.vtepMac()) {
@@ -315,8 +327,10 @@ public final class PeerProgrammer {
         if (old == null) {
             return false;
         }
+        untrack(old);
         tables.update(batch -> {
             batch.removeRoute(subnet);
+            releasePeer(batch, old.lease.publicIp(), subnet);
             if (!old.direct && old.lease.isVxlan()) {
                 batch.removeArp(subnet.address());
                 releaseFdb(batch, old.lease.vtepMac(), subnet);
@@ -348,13 +362,51 @@ public final class PeerProgrammer {
         }
     }
 
+    /** Forgets the peer node at {@code publicIp} unless another programmed lease is still there. */
+    private void releasePeer(Tables.Batch batch, int publicIp, Ipv4Prefix leaving) {
+        if (firstOther(byPublicIp.get(publicIp), leaving) == null) {
+            batch.removePeer(publicIp);
+        }
+    }
+
     /** Another encapsulated VXLAN peer using {@code mac}, or null. */
     private Lease otherUserOf(long mac, Ipv4Prefix except) {
-        for (Peer p : programmed.values()) {
-            if (!p.direct && p.lease.isVxlan() && p.lease.vtepMac() == mac && !p.lease.subnet().equals(except)) {
-                return p.lease;
+        Ipv4Prefix other = firstOther(byVtepMac.get(mac), except);
+        return other == null ? null : programmed.get(other).lease;
+    }
+
+    /** A member of {@code subnets} (may be null) other than {@code except}, or null. */
+    private static Ipv4Prefix firstOther(Set<Ipv4Prefix> subnets, Ipv4Prefix except) {
+        if (subnets != null) {
+            for (Ipv4Prefix s : subnets) {
+                if (!s.equals(except)) {
+                    return s;
+                }
             }
         }
         return null;
+    }
+
+    /** Indexes a peer just put into {@link #programmed}, so lookups by address and MAC stay O(1) at scale. */
+    private void track(Peer p) {
+        byPublicIp.computeIfAbsent(p.lease.publicIp(), k -> new HashSet<>()).add(p.lease.subnet());
+        if (!p.direct && p.lease.isVxlan()) {
+            byVtepMac.computeIfAbsent(p.lease.vtepMac(), k -> new HashSet<>()).add(p.lease.subnet());
+        }
+    }
+
+    /** Undoes {@link #track} for a peer just taken out of (or replaced in) {@link #programmed}. */
+    private void untrack(Peer p) {
+        untrack(byPublicIp, p.lease.publicIp(), p.lease.subnet());
+        if (!p.direct && p.lease.isVxlan()) {
+            untrack(byVtepMac, p.lease.vtepMac(), p.lease.subnet());
+        }
+    }
+
+    private static <K> void untrack(Map<K, Set<Ipv4Prefix>> index, K key, Ipv4Prefix subnet) {
+        Set<Ipv4Prefix> subnets = index.get(key);
+        if (subnets != null && subnets.remove(subnet) && subnets.isEmpty()) {
+            index.remove(key);
+        }
     }
 }

@@ -41,6 +41,9 @@ public final class LeaseKeeper implements AutoCloseable {
     private final Duration ttl;
     private final String name;
     private ScheduledExecutorService renewer;
+    /** When the lease was last acquired or renewed (System.nanoTime), and whether the last renewal reached the store. */
+    private volatile long renewedNanos = System.nanoTime();
+    private volatile boolean lastRenewalOk = true;
 
     /**
      * @param own  this node's lease, already acquired ({@link #acquire})
@@ -96,6 +99,16 @@ public final class LeaseKeeper implements AutoCloseable {
         return own;
     }
 
+    /** When the lease was last acquired or renewed ({@link System#nanoTime()}; its creation before the first renewal). */
+    public long renewedNanos() {
+        return renewedNanos;
+    }
+
+    /** False while the last renewal could not reach the store. */
+    public boolean lastRenewalOk() {
+        return lastRenewalOk;
+    }
+
     /** Starts renewing, every third of the TTL. */
     public synchronized void start() {
         if (renewer != null) {
@@ -133,12 +146,15 @@ public final class LeaseKeeper implements AutoCloseable {
     private boolean renew() {
         try {
             store.renew(own);
+            renewedNanos = System.nanoTime();
+            lastRenewalOk = true;
             return true;
         } catch (LeaseLostException | IllegalStateException e) {
             // IllegalStateException: an etcd store that no longer holds the lease it acquired
             LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
             return reacquire();
         } catch (IOException | RuntimeException e) {
+            lastRenewalOk = false;
             LOG.warn("{}: cannot renew the lease for {}: {} (retrying in {} ms)", name, own.subnet(), e.getMessage(),
                 retryEvery());
             return false;
@@ -151,6 +167,9 @@ public final class LeaseKeeper implements AutoCloseable {
             if (!store.acquire(own, ttl)) {
                 LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
                     own.subnet());
+            } else {
+                renewedNanos = System.nanoTime();
+                lastRenewalOk = true;
             }
             return true;
         } catch (IOException | RuntimeException e) {

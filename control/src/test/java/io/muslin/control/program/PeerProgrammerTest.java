@@ -57,6 +57,26 @@ class PeerProgrammerTest {
     }
 
     @Test
+    void aPeersPublicIpIsAKnownSenderWhileOneOfItsLeasesIsProgrammed() {
+        Ipv4Prefix s4 = Ipv4Prefix.parse("10.244.4.0/24");
+        int p4 = ip("192.168.50.4");
+        assertFalse(snap().isPeer(P2));
+        programmer.add(Lease.vxlan(S2, P2, 1, M2));
+        programmer.add(Lease.vxlan(S3, P2, 1, M2)); // a second subnet at the same address
+        assertTrue(snap().isPeer(P2));
+        programmer.remove(S2);
+        assertTrue(snap().isPeer(P2), "S3 is still there");
+        programmer.add(Lease.vxlan(S3, p4, 1, M2)); // S3 moves to another address
+        assertFalse(snap().isPeer(P2));
+        assertTrue(snap().isPeer(p4));
+        programmer.add(Lease.vxlan(s4, P3, 1, M3));
+        programmer.removeAll();
+        assertFalse(snap().isPeer(p4));
+        assertFalse(snap().isPeer(P3));
+        assertEquals(0, snap().peerTable().size());
+    }
+
+    @Test
     void allThreeEntriesArePublishedInOneSnapshot() {
         Tables.Snapshot before = snap();
         programmer.add(Lease.vxlan(S2, P2, 1, M2));

@@ -2,6 +2,7 @@ package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.path.SourceCheck;
 
 /**
  * What the overlay dataplane of one node needs, already validated by the caller.
@@ -20,8 +21,10 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
  * @param underlayMtu   MTU of the underlay device: the path MTU of every peer until ICMP says less
  * @param mssClamp      {@link io.muslin.dataplane.path.MtuGuard#NO_MSS_CLAMP}, {@link
  *                      io.muslin.dataplane.path.MtuGuard#AUTO_MSS} or a fixed MSS
+ * @param sourceCheck   how received packets' senders are checked ({@link SourceCheck})
  */
 public record DataplaneSettings(String interfaceName, Encapsulation encapsulation, Ipv4Prefix network,
                                 Ipv4Prefix nodeSubnet, int publicIp, long vtepMac, int vni, int port, int mtu,
-                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp) {
+                                boolean autoMtu, int underlayIndex, int underlayMtu, int mssClamp,
+                                SourceCheck.Mode sourceCheck) {
 }

@@ -1,5 +1,7 @@
 package io.muslin.dataplane.engine;
 
+import io.muslin.dataplane.capture.Recorder;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.offload.Checksum;
 import io.muslin.dataplane.offload.NativeMemory;
 import io.muslin.dataplane.offload.TcpSegmenter;
@@ -60,6 +62,9 @@ final class OffloadTunReader implements TunDriver {
     private final OutboundPath path;
     private final Tables tables;
     private final Counters counters;
+    private final ThreadProbe probe;
+    /** The capture recorder of this round (read once per {@link #pump}), or null. */
+    private Recorder capture;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
     private final ByteBuf[] buffers = new ByteBuf[READ_BUFFERS];
@@ -83,10 +88,11 @@ final class OffloadTunReader implements TunDriver {
     /** The super-packet being segmented (index into buffers), or -1. */
     private int cursor = -1;
     private int cursorNext;
+    private int cursorUnderlay;
 
     /** @param sender where frames and segments go; closed with this reader */
     OffloadTunReader(TunDevice tun, UnderlaySender sender, OutboundPath path, Tables tables, Counters counters,
-                     ByteBufAllocator alloc) {
+                     ThreadProbe probe, ByteBufAllocator alloc) {
         if (!tun.offload()) {
             throw new IllegalArgumentException("TUN device " + tun.name() + " is not in offload mode");
         }
@@ -96,6 +102,7 @@ final class OffloadTunReader implements TunDriver {
         this.outer = path.overhead();
         this.tables = tables;
         this.counters = counters;
+        this.probe = probe;
         int capacity = OutboundPath.HEADROOM + 0xFFFF + 64;
         this.readCapacity = capacity - OutboundPath.HEADROOM + VNET;
         for (int i = 0; i < READ_BUFFERS; i++) {
@@ -139,7 +146,9 @@ final class OffloadTunReader implements TunDriver {
     /** Rounds of read-and-segment, then send, until the device is dry or the round budget is spent. */
     private void pump() {
         Tables.Snapshot snapshot = tables.snapshot();
+        capture = probe.capture();
         boolean dry = false;
+        long start = System.nanoTime();
         for (int round = 0; ; round++) {
             if (pending) {
                 if (!sender.flush()) {
@@ -147,6 +156,8 @@ final class OffloadTunReader implements TunDriver {
                     return;
                 }
                 pending = false;
+                probe.sent(start);
+                start = System.nanoTime();
             }
             recycle();
             if (round > 0 && cursor < 0 && (dry || round >= MAX_ROUNDS)) {
@@ -200,43 +211,56 @@ final class OffloadTunReader implements TunDriver {
                 if (!Checksum.complete(buf, OutboundPath.HEADROOM, length, VirtioNetHeader.csumStart(buf, vnet),
                     VirtioNetHeader.csumOffset(buf, vnet))) {
                     counters.inc(Counter.DROP_MALFORMED);
-                    return false;
+                    return dropped(buf);
                 }
                 counters.inc(Counter.TUN_RX_CHECKSUMS_COMPLETED);
             }
+            if (capture != null) {
+                capture.tunIn(buf, 0);
+            }
             int underlay = path.process(buf, snapshot);
             if (underlay == 0) {
-                return false;
+                return dropped(buf);
             }
             sender.frame(buf, underlay);
+            probe.peerSent(underlay, 1, buf.readableBytes());
+            if (capture != null) {
+                capture.wireOut(buf, underlay);
+            }
             pending = true;
             return true;
         }
         if (gsoType != VirtioNetHeader.GSO_TCPV4 && gsoType != VirtioNetHeader.GSO_TCPV6) {
             counters.inc(Counter.DROP_UNSUPPORTED_GSO);
-            return false;
+            return dropped(buf);
         }
         counters.inc(Counter.TUN_RX_SUPER_PACKETS);
+        if (capture != null) {
+            capture.tunIn(buf, VirtioNetHeader.gsoSize(buf, vnet));
+        }
         int underlay = path.resolve(buf, snapshot);
         if (underlay == 0) {
-            return false;
+            return dropped(buf);
         }
         int segments = segmenter.begin(buf, OutboundPath.HEADROOM, length, VirtioNetHeader.gsoSize(buf, vnet));
         if (segments < 0) {
             counters.inc(Counter.DROP_MALFORMED);
-            return false;
+            return dropped(buf);
         }
         if (!path.admitSegments(buf, segmenter.segmentLength(0), underlay)) {
-            return false;
+            return dropped(buf);
         }
         if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), underlay, templates, 0)
             || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), underlay, templates, LAST_TEMPLATE)) {
-            return false;
+            return dropped(buf);
         }
+        probe.peerSent(underlay, segments, length + (long) (segments - 1) * segmenter.headerLength()
+            + (long) segments * outer);
         // The UDP source port is read only by the GSO sender, which only VXLAN uses.
         sender.beginRun(underlay, templates.getUnsignedShort(Ipv4.MIN_HEADER), Ipv4.tos(templates, 0));
         cursor = nextBuffer;
         cursorNext = 0;
+        cursorUnderlay = underlay;
         emitSegments();
         return true;
     }
@@ -253,6 +277,10 @@ final class OffloadTunReader implements TunDriver {
             NativeMemory.copy(templates, k == segments - 1 ? LAST_TEMPLATE : 0, slab, at, outer);
             segmenter.writeHeader(k, slab, at + outer);
             sender.segment(slabBase + at, headers, payloadBase + segmenter.payloadIndex(k), segmenter.payloadLength(k));
+            if (capture != null) {
+                capture.wireOutSegment(slabBase + at, headers, payloadBase + segmenter.payloadIndex(k),
+                    segmenter.payloadLength(k), cursorUnderlay);
+            }
         }
         pending = true;
         counters.add(Counter.TSO_SEGMENTS, k - cursorNext);
@@ -260,6 +288,14 @@ final class OffloadTunReader implements TunDriver {
         if (k == segments) {
             cursor = -1;
         }
+    }
+
+    /** A read that was dropped (and counted): to the capture's drop point if one runs; false. */
+    private boolean dropped(ByteBuf buf) {
+        if (capture != null) {
+            capture.dropSent(buf, counters.lastDrop());
+        }
+        return false;
     }
 
     /** Everything staged was sent: free the slots and buffers, keeping a half-sent super-packet. */

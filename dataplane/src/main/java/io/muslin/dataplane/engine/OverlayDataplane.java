@@ -1,9 +1,14 @@
 package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.capture.CaptureContext;
+import io.muslin.dataplane.observe.DataplaneProbes;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.MtuGuard;
@@ -12,6 +17,8 @@ import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.IpipInboundPath;
 import io.muslin.dataplane.path.VxlanInboundPath;
 import io.muslin.dataplane.path.OutboundPath;
+import io.muslin.dataplane.table.FdbEntry;
+import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
@@ -93,6 +100,9 @@ public final class OverlayDataplane implements AutoCloseable {
     private final DataplaneSettings settings;
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
+    private Capture capture;
+    private DataplaneProbes probes;
+    private IoEventLoop loop;
     private PathMtu pathMtu;
     private volatile int mtu;
     private volatile IntConsumer mtuListener = m -> { };
@@ -189,26 +199,32 @@ public final class OverlayDataplane implements AutoCloseable {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
             outbound = OutboundPath.vxlan(encapsulator, counters, guard);
-            inbound = new VxlanInboundPath(new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
+            inbound = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu, new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
             outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
-            inbound = new IpipInboundPath(tables, counters);
+            inbound = new IpipInboundPath(tables, settings.sourceCheck(), this::mtu, counters);
         }
 
+        capture = new Capture(new CaptureContext(settings.encapsulation(), settings.publicIp(), settings.port(),
+            settings.vni(), name, this::peerOf));
+        probes = new DataplaneProbes(capture);
+        ThreadProbe probe = probes.newThread();
         group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),
             EpollIoHandler.newFactory());
         IoEventLoop loop = (IoEventLoop) group.next();
+        this.loop = loop;
         NativeSocket[] sendSockets = udpOffload ? senders : new NativeSocket[] {raw};
         TunDriver tunReader;
         if (!offload) {
-            tunReader = new TunReader(tun, raw, outbound, tables, counters, settings.mtu(), alloc);
+            tunReader = new TunReader(tun, raw, outbound, tables, counters, probe, settings.mtu(), alloc);
         } else {
             UnderlaySender sender = udpOffload ? new GsoSender(senders, settings.port(), counters)
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
-            tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, alloc);
+            tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, probe, alloc);
         }
-        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, udpGro, alloc);
+        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, probe, udpGro,
+            this::mtu, alloc);
         undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
         undo.push(() -> loop.submit(() -> {
             try {
@@ -312,6 +328,50 @@ public final class OverlayDataplane implements AutoCloseable {
         return counters;
     }
 
+    /** Packet capture at the dataplane's capture points ({@code muslin capture}). */
+    public Capture capture() {
+        return capture;
+    }
+
+    /** Stage latency and per-peer traffic, for metrics. */
+    public DataplaneProbes probes() {
+        return probes;
+    }
+
+    /**
+     * True when the event loop runs a task within {@code timeoutMillis}: the dataplane thread is
+     * alive and not stuck (for {@code /healthz}). Any thread but the loop's.
+     */
+    public boolean responsive(long timeoutMillis) {
+        IoEventLoop l = loop;
+        if (l == null || closed.get() || l.isShuttingDown()) {
+            return false;
+        }
+        try {
+            return l.submit(() -> { }).await(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** The underlay address the packet path would send a packet for {@code innerDestination} to, or 0. */
+    private int peerOf(int innerDestination) {
+        Tables.Snapshot t = tables.snapshot();
+        NextHop via = t.lookupNextHop(innerDestination);
+        if (via == null || via.direct()) {
+            return 0;
+        }
+        if (settings.encapsulation() != Encapsulation.VXLAN) {
+            return via.address();
+        }
+        long mac = t.lookupArp(via.address());
+        FdbEntry vtep = mac == MacAddress.NONE ? null : t.lookupFdb(mac);
+        return vtep == null ? 0 : vtep.underlay();
+    }
+
     /** Each peer's learned path MTU, and the underlay link's MTU. */
     public PathMtu pathMtu() {
         return pathMtu;
@@ -360,6 +420,9 @@ public final class OverlayDataplane implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (capture != null) {
+            capture.stopAll();
         }
         RuntimeException first = null;
         while (!undo.isEmpty()) {

@@ -1,5 +1,7 @@
 package io.muslin.dataplane.engine;
 
+import io.muslin.dataplane.capture.Recorder;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
@@ -33,6 +35,7 @@ final class TunReader implements TunDriver {
     private final OutboundPath path;
     private final Tables tables;
     private final Counters counters;
+    private final ThreadProbe probe;
     private final ByteBuf[] buffers = new ByteBuf[BATCH];
     private final MessageBatch batch = new MessageBatch(BATCH);
     private final Arena arena = Arena.ofShared();
@@ -44,12 +47,13 @@ final class TunReader implements TunDriver {
     private int pendingCount;
 
     TunReader(TunDevice tun, NativeSocket socket, OutboundPath path, Tables tables, Counters counters,
-              int mtu, ByteBufAllocator alloc) {
+              ThreadProbe probe, int mtu, ByteBufAllocator alloc) {
         this.tun = tun;
         this.socket = socket;
         this.path = path;
         this.tables = tables;
         this.counters = counters;
+        this.probe = probe;
         int capacity = OutboundPath.HEADROOM + mtu + 64;
         for (int i = 0; i < BATCH; i++) {
             buffers[i] = alloc.directBuffer(capacity, capacity);
@@ -69,6 +73,8 @@ final class TunReader implements TunDriver {
         if (pendingCount > 0) {
             return;
         }
+        long start = System.nanoTime();
+        Recorder capture = probe.capture();
         Tables.Snapshot snapshot = tables.snapshot();
         int staged = 0;
         long bytes = 0;
@@ -82,17 +88,27 @@ final class TunReader implements TunDriver {
             read++;
             bytes += n;
             buf.setIndex(OutboundPath.HEADROOM, OutboundPath.HEADROOM + n);
+            if (capture != null) {
+                capture.tunIn(buf, 0);
+            }
             int underlay = path.process(buf, snapshot);
             if (underlay != 0) {
                 batch.setBuffer(staged, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
                 batch.setDestination(staged, underlay, 0);
                 staged++;
+                probe.peerSent(underlay, 1, buf.readableBytes());
+                if (capture != null) {
+                    capture.wireOut(buf, underlay);
+                }
+            } else if (capture != null) {
+                capture.dropSent(buf, counters.lastDrop());
             }
         }
         counters.add(Counter.TUN_RX_PACKETS, read);
         counters.add(Counter.TUN_RX_BYTES, bytes);
         if (staged > 0) {
             send(0, staged);
+            probe.sent(start);
         }
     }
 

@@ -1,11 +1,16 @@
 package io.muslin.dataplane.engine;
 
+import io.muslin.dataplane.offload.Tcp;
+import io.muslin.dataplane.offload.TcpSegmenter;
+import io.muslin.dataplane.capture.Recorder;
+import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
+import io.muslin.tun.linux.IoVector;
 import io.muslin.tun.linux.Libc;
 import io.muslin.tun.linux.MessageBatch;
 import io.muslin.tun.linux.NativeSocket;
@@ -13,6 +18,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntSupplier;
 
 /**
  * Drives an {@link InboundPath}: when the underlay socket (VXLAN's UDP socket, or IP-in-IP's
@@ -31,6 +37,12 @@ import java.lang.foreign.MemorySegment;
  *       ({@link MessageBatch#segmentSize}) that are cut apart here and decoded one by one.</li>
  * </ul>
  *
+ * <p>A received inner TCP packet longer than the tunnel MTU is a super-packet that a kernel
+ * peer's VXLAN sent whole (over a veth or a virtio NIC a tunnel GSO packet reaches our socket
+ * as one datagram): offloaded, {@link GroTunWriter} writes it as GSO; plain, it is cut into
+ * MTU-sized segments here ({@link TcpSegmenter}: a fresh header written in front of each
+ * payload slice, gathered by writev).
+ *
  * <p>Single-threaded: everything here runs on the event loop.
  */
 final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
@@ -39,12 +51,16 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     static final int OFFLOAD_BATCH = 128;
     /** Messages per recvmmsg with UDP GRO; each buffer holds 64 KB. */
     static final int GRO_BATCH = 64;
-    /** Large enough for a VXLAN datagram or an IP-in-IP packet over a 9000-byte underlay. */
-    static final int DATAGRAM_CAPACITY = 9216;
-    /** Large enough for any UDP payload (a GRO message). */
-    static final int GRO_CAPACITY = 0xFFFF;
+    /**
+     * Large enough for any UDP payload or IP packet, in every mode: a GRO message, and also a
+     * kernel peer's tunnel GSO packet, which a UDP socket receives whole (up to 64 KB) whether
+     * or not it asked for GRO.
+     */
+    static final int CAPACITY = 0xFFFF;
     /** Inner packets the coalescer holds before it must write. */
     static final int COALESCE_CAPACITY = 1024;
+    /** The longest IP plus TCP header a segment can have (60 + 60). */
+    static final int SEGMENT_HEADERS = 2 * Tcp.MAX_HEADER;
 
     private final NativeSocket socket;
     private final NativeSocket raw;
@@ -52,6 +68,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final InboundPath path;
     private final MtuGuard guard;
     private final Counters counters;
+    private final ThreadProbe probe;
+    /** The capture recorder of this batch (read once per {@link #readable}), or null. */
+    private Recorder capture;
     private final int batchSize;
     private final int capacity;
     private final ByteBuf[] buffers;
@@ -59,6 +78,10 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final MessageBatch batch;
     private final MessageBatch replyBatch = new MessageBatch(1);
     private final GroTunWriter gro;
+    private final IntSupplier mtu;
+    private final TcpSegmenter segmenter = new TcpSegmenter();
+    private final ByteBuf segmentHeader;
+    private final IoVector segmentIov = new IoVector(2);
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
@@ -67,9 +90,10 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
      * @param raw    where replies (ARP, for VXLAN) go
      * @param guard  clamps the MSS of SYNs from peers (or null)
      * @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode)
+     * @param mtu    the TUN device's MTU now
      */
     UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, MtuGuard guard,
-                   Counters counters, boolean udpGro, ByteBufAllocator alloc) {
+                   Counters counters, ThreadProbe probe, boolean udpGro, IntSupplier mtu, ByteBufAllocator alloc) {
         if (udpGro && !tun.offload()) {
             throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
         }
@@ -79,15 +103,18 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         this.path = path;
         this.guard = guard;
         this.counters = counters;
+        this.probe = probe;
         this.batchSize = udpGro ? GRO_BATCH : tun.offload() ? OFFLOAD_BATCH : BATCH;
-        this.capacity = udpGro ? GRO_CAPACITY : DATAGRAM_CAPACITY;
+        this.capacity = CAPACITY;
         this.buffers = new ByteBuf[batchSize];
         this.batch = new MessageBatch(batchSize, 1, udpGro);
-        this.gro = tun.offload() ? new GroTunWriter(tun, counters, COALESCE_CAPACITY) : null;
+        this.gro = tun.offload() ? new GroTunWriter(tun, counters, COALESCE_CAPACITY, mtu) : null;
+        this.mtu = mtu;
         for (int i = 0; i < batchSize; i++) {
             buffers[i] = alloc.directBuffer(capacity, capacity);
         }
         reply = alloc.directBuffer(256, 256);
+        segmentHeader = alloc.directBuffer(SEGMENT_HEADERS, SEGMENT_HEADERS);
     }
 
     @Override
@@ -99,39 +126,51 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         if (n <= 0) {
             return;
         }
+        long start = System.nanoTime();
+        capture = probe.capture();
         long rxBytes = 0;
         long datagrams = 0;
         for (int i = 0; i < n; i++) {
             ByteBuf buf = buffers[i];
             int length = batch.length(i);
             rxBytes += length;
+            int source = batch.sourceIpv4(i);
+            int port = batch.sourcePort(i);
             if (batch.truncated(i)) {
                 datagrams++;
                 counters.inc(Counter.DROP_TRUNCATED);
+                if (capture != null) {
+                    capture.dropReceived(buf, 0, Math.min(length, capacity), source, port, Counter.DROP_TRUNCATED);
+                }
                 continue;
             }
-            int source = batch.sourceIpv4(i);
             int size = batch.segmentSize(i);
+            if (capture != null) {
+                capture.wireIn(buf, 0, length, source, port, size);
+            }
             if (size <= 0 || size >= length) {
                 datagrams++;
-                receive(buf, 0, length, source);
+                probe.peerReceived(source, 1, length);
+                receive(buf, 0, length, source, port);
                 continue;
             }
             counters.inc(Counter.UDP_RX_GRO_MESSAGES);
+            probe.peerReceived(source, (length + size - 1) / size, length);
             for (int at = 0; at < length; at += size) {
                 datagrams++;
-                receive(buf, at, Math.min(at + size, length), source);
+                receive(buf, at, Math.min(at + size, length), source, port);
             }
         }
         if (gro != null) {
             gro.flush(errno);
         }
+        probe.delivered(start);
         counters.add(Counter.RX_PACKETS, datagrams);
         counters.add(Counter.RX_BYTES, rxBytes);
     }
 
     /** One datagram or packet, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
-    private void receive(ByteBuf buf, int from, int to, int source) {
+    private void receive(ByteBuf buf, int from, int to, int source, int port) {
         buf.setIndex(from, to);
         reply.clear();
         switch (path.process(buf, source, reply)) {
@@ -139,11 +178,17 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
                 if (guard != null) {
                     guard.clampInbound(buf, buf.readerIndex(), buf.readableBytes(), source);
                 }
+                if (capture != null) {
+                    capture.tunOut(buf, source);
+                }
                 if (gro != null) {
                     if (gro.isFull()) {
                         gro.flush(errno);
                     }
-                    gro.add(buf);
+                    gro.add(buf, errno);
+                    return;
+                }
+                if (buf.readableBytes() > mtu.getAsInt() && writeSegmented(buf)) {
                     return;
                 }
                 int w = tun.write(errno, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
@@ -156,8 +201,40 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
             }
             case InboundPath.REPLY -> sendReply(source);
             default -> {
+                if (capture != null) {
+                    capture.dropReceived(buf, from, to, source, port, counters.lastDrop());
+                }
             }
         }
+    }
+
+    /**
+     * Writes a TCP super-packet (plain TUN) as MTU-sized segments; false when it is not TCP
+     * (then it is written as it is, and the kernel fragments or refuses it as it would any).
+     */
+    private boolean writeSegmented(ByteBuf buf) {
+        int ip = buf.readerIndex();
+        int length = buf.readableBytes();
+        int located = Tcp.locate(buf, ip, length);
+        if (located < 0) {
+            return false;
+        }
+        int headers = Tcp.ipHeaderLength(located) + Tcp.tcpHeaderLength(located);
+        int segments = segmenter.begin(buf, ip, length, Math.max(1, mtu.getAsInt() - headers));
+        counters.inc(Counter.RX_SUPER_PACKETS);
+        for (int k = 0; k < segments; k++) {
+            segmenter.writeHeader(k, segmentHeader, 0);
+            segmentIov.set(0, segmentHeader.memoryAddress(), headers);
+            segmentIov.set(1, buf.memoryAddress() + segmenter.payloadIndex(k), segmenter.payloadLength(k));
+            int w = tun.writev(errno, segmentIov, 2);
+            if (w > 0) {
+                counters.inc(Counter.TUN_TX_PACKETS);
+                counters.add(Counter.TUN_TX_BYTES, w);
+            } else {
+                counters.inc(Counter.DROP_TUN_WRITE);
+            }
+        }
+        return true;
     }
 
     private void sendReply(int destination) {
@@ -180,6 +257,8 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
             }
         }
         reply.release();
+        segmentHeader.release();
+        segmentIov.close();
         batch.close();
         replyBatch.close();
         arena.close();

@@ -17,8 +17,8 @@ import io.netty.buffer.ByteBuf;
  * <ul>
  *   <li>both are TCP over IPv4 (no fragment) or IPv6 (no extension header), with correct IPv4
  *       header and TCP checksums (the outer UDP checksum is zero, so the inner TCP checksum is
- *       the only guard the data has; it is checked here because the kernel will not check it
- *       again for a {@code NEEDS_CSUM} write);</li>
+ *       the only guard the data has; it is checked here, unless the caller says it checked it
+ *       already, because the kernel will not check it again for a {@code NEEDS_CSUM} write);</li>
  *   <li>same addresses and ports; IPv4: same header length, TOS, flags, TTL and options;
  *       IPv6: same traffic class, flow label and hop limit;</li>
  *   <li>same TCP header length, acknowledgment number, window and options bytes (so the
@@ -57,6 +57,7 @@ public final class TcpCoalescer {
     private final int[] groupLengths;
     private final int[] keys;
     private final boolean[] open;
+    private final boolean[] verified;
     private int packets;
     private int groups;
 
@@ -77,6 +78,7 @@ public final class TcpCoalescer {
         groupLengths = new int[capacity];
         keys = new int[capacity];
         open = new boolean[capacity];
+        verified = new boolean[capacity];
     }
 
     public int capacity() {
@@ -100,6 +102,14 @@ public final class TcpCoalescer {
      * @throws IllegalStateException when {@link #capacity()} packets were added since the last reset
      */
     public int add(ByteBuf buf, int ip, int length) {
+        return add(buf, ip, length, false);
+    }
+
+    /**
+     * {@link #add(ByteBuf, int, int)} for a packet whose transport checksum the caller has
+     * verified ({@code checksumVerified}), so that it is not summed again here.
+     */
+    public int add(ByteBuf buf, int ip, int length, boolean checksumVerified) {
         if (packets == capacity) {
             throw new IllegalStateException("coalescer full: " + capacity + " packets");
         }
@@ -107,6 +117,7 @@ public final class TcpCoalescer {
         buffers[p] = buf;
         ips[p] = ip;
         lengths[p] = length;
+        verified[p] = checksumVerified;
         next[p] = -1;
         int loc = Tcp.locate(buf, ip, length);
         located[p] = loc;
@@ -260,6 +271,9 @@ public final class TcpCoalescer {
             }
         } else if (Ipv6.HEADER_LENGTH + Ipv6.payloadLength(buf, ip) != lengths[p]) {
             return false;
+        }
+        if (verified[p]) {
+            return true;
         }
         int tcpLength = lengths[p] - ipHeader;
         long sum = Checksum.pseudoHeaderTcp(buf, ip, ipv6, tcpLength) + Checksum.sum(buf, ip + ipHeader, tcpLength);

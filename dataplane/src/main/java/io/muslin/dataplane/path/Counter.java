@@ -23,6 +23,22 @@ public enum Counter {
      */
     DROP_UNKNOWN_SENDER("dropUnknownSender"),
     /**
+     * A packet from a known peer whose inner source lies outside every subnet that peer leases
+     * (with {@code SourceCheck} strict): a spoofed source, or a peer routing others' prefixes.
+     */
+    DROP_SPOOFED_SOURCE("dropSpoofedSource"),
+    /**
+     * A received inner TCP or UDP packet whose checksum is wrong (and not merely left unfinished
+     * by the sender's kernel, which {@link #RX_CHECKSUMS_COMPLETED} counts).
+     */
+    DROP_BAD_CHECKSUM("dropBadChecksum"),
+    /**
+     * Received inner TCP/UDP packets whose checksum field held only the pseudo-header sum, as a
+     * kernel peer sends it when the packet left with {@code CHECKSUM_PARTIAL} over a veth or a
+     * virtio NIC (flannel #1279): the checksum was completed before the packet went to the TUN.
+     */
+    RX_CHECKSUMS_COMPLETED("rxChecksumsCompleted"),
+    /**
      * A packet routed into the TUN device for a peer reached directly (host-gw, DirectRouting):
      * the kernel route that should carry it is missing.
      */
@@ -67,17 +83,31 @@ public enum Counter {
     DROP_UNSUPPORTED_GSO("dropUnsupportedGso"),
     /** UDP GSO messages sent (each several VXLAN datagrams; txPackets counts the datagrams). */
     UDP_TX_GSO_MESSAGES("udpTxGsoMessages"),
+    /**
+     * Received inner TCP packets longer than the tunnel MTU: super-packets a kernel peer sent
+     * whole as one tunnel GSO datagram (veth, virtio), written to the TUN device as GSO (offload)
+     * or cut into segments here (plain).
+     */
+    RX_SUPER_PACKETS("rxSuperPackets"),
     /** UDP GRO messages received (each several VXLAN datagrams; rxPackets counts the datagrams). */
     UDP_RX_GRO_MESSAGES("udpRxGroMessages");
 
     private final String label;
+    private final boolean drop;
 
     Counter(String label) {
         this.label = label;
+        // ARP that is not for us ends the packet's way like a drop does, without being an error.
+        this.drop = label.startsWith("drop") || label.equals("arpIgnored");
     }
 
     /** The name shown by {@code muslin stats}. */
     public String label() {
         return label;
+    }
+
+    /** True when counting this means a packet was dropped (the label is its reason). */
+    public boolean isDrop() {
+        return drop;
     }
 }

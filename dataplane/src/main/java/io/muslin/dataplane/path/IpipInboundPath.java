@@ -2,9 +2,9 @@ package io.muslin.dataplane.path;
 
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
-import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
 import io.netty.buffer.ByteBuf;
+import java.util.function.IntSupplier;
 
 /**
  * Wire → TUN for IP-in-IP: what happens to a protocol-4 packet the raw socket received (the
@@ -13,20 +13,30 @@ import io.netty.buffer.ByteBuf;
  *   <li><b>outer</b> — IPv4, a sane header and total length, protocol 4 ({@code dropMalformed});</li>
  *   <li><b>inner</b> — IPv4 with a sane header and total length ({@code dropMalformed}; IPv6 is
  *       {@code dropUnsupportedFamily}: protocol 4 carries IPv4 only);</li>
- *   <li><b>sender</b> — the inner source must lie in a peer's subnet and the outer source must
- *       be that peer's PublicIP: one route lookup on the inner source, whose next hop is the
- *       peer's PublicIP ({@code dropUnknownSender}). So an unknown host cannot inject packets,
- *       and a known peer cannot send for a subnet that is not its own;</li>
- *   <li><b>strip</b> — the readable bytes become the inner packet (by index, no copy).</li>
+ *   <li><b>sender</b> — the outer source must be a peer's PublicIP ({@code dropUnknownSender}),
+ *       and (strict) the inner source must lie in that peer's subnets: one route lookup on the
+ *       inner source, whose next hop is the peer's PublicIP ({@code dropSpoofedSource}). So an
+ *       unknown host cannot inject packets, and a known peer cannot send for a subnet that is
+ *       not its own ({@link SourceCheck});</li>
+ *   <li><b>strip</b> — the readable bytes become the inner packet (by index, no copy);</li>
+ *   <li><b>checksum</b> — the inner TCP/UDP checksum verifies, or is completed when a kernel
+ *       peer left it unfinished ({@link InnerChecksum}; {@code dropBadChecksum}).</li>
  * </ol>
  */
 public final class IpipInboundPath implements InboundPath {
     private final Tables tables;
+    private final SourceCheck senders;
+    private final IntSupplier mtu;
     private final Counters counters;
 
-    /** @param tables the routes to check senders against (IP-in-IP routes: next hop = the peer's PublicIP) */
-    public IpipInboundPath(Tables tables, Counters counters) {
+    /**
+     * @param tables the peers and routes to check senders against (IP-in-IP routes: next hop = the peer's PublicIP)
+     * @param mtu    the tunnel MTU now: a longer inner TCP packet is a kernel peer's super-packet
+     */
+    public IpipInboundPath(Tables tables, SourceCheck.Mode sourceCheck, IntSupplier mtu, Counters counters) {
         this.tables = tables;
+        this.senders = new SourceCheck(sourceCheck, false);
+        this.mtu = mtu;
         this.counters = counters;
     }
 
@@ -54,12 +64,12 @@ public final class IpipInboundPath implements InboundPath {
         if (innerHeader < Ipv4.MIN_HEADER || innerTotal < innerHeader || innerTotal > innerRoom) {
             return drop(Counter.DROP_MALFORMED);
         }
-        NextHop owner = tables.snapshot().lookupNextHop(Ipv4.src(packet, inner));
-        if (owner == null || owner.address() != Ipv4.src(packet, outer)) {
-            return drop(Counter.DROP_UNKNOWN_SENDER);
+        Counter refused = senders.check(tables.snapshot(), Ipv4.src(packet, inner), Ipv4.src(packet, outer));
+        if (refused != null) {
+            return drop(refused);
         }
         packet.setIndex(inner, inner + innerTotal);
-        return DELIVER;
+        return InnerChecksum.admit(packet, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
     }
 
     private int drop(Counter reason) {

@@ -4,6 +4,7 @@ import io.muslin.dataplane.offload.MssClamp;
 import io.muslin.dataplane.packet.Icmp;
 import io.muslin.dataplane.packet.Ipv4;
 import io.netty.buffer.ByteBuf;
+import java.util.function.LongSupplier;
 
 /**
  * Keeps inner packets within each peer's path MTU so no flow black-holes:
@@ -39,6 +40,7 @@ public final class MtuGuard {
     private final int mssClamp;
     private final TunReplies replies;
     private final Counters counters;
+    private final LongSupplier clock;
     private long tokensAt = Long.MIN_VALUE;
 
     /**
@@ -47,6 +49,12 @@ public final class MtuGuard {
      * @param replies    where ICMP errors go (the TUN device)
      */
     public MtuGuard(PathMtu pathMtu, int overhead, int mssClamp, TunReplies replies, Counters counters) {
+        this(pathMtu, overhead, mssClamp, replies, counters, System::nanoTime);
+    }
+
+    /** @param clock the rate limit's time source, in nanoseconds ({@link System#nanoTime}; tests give their own) */
+    MtuGuard(PathMtu pathMtu, int overhead, int mssClamp, TunReplies replies, Counters counters, LongSupplier clock) {
+        this.clock = clock;
         this.pathMtu = pathMtu;
         this.overhead = overhead;
         this.mssClamp = mssClamp;
@@ -117,7 +125,7 @@ public final class MtuGuard {
         if (Ipv4.protocol(packet, at) == Ipv4.PROTO_ICMP && isIcmpError(packet, at, length)) {
             return; // never an ICMP error about an ICMP error
         }
-        if (!takeToken(System.nanoTime())) {
+        if (!takeToken(clock.getAsLong())) {
             counters.inc(Counter.ICMP_RATE_LIMITED);
             return;
         }

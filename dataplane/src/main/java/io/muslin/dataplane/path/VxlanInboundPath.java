@@ -3,9 +3,12 @@ package io.muslin.dataplane.path;
 import io.muslin.dataplane.packet.Arp;
 import io.muslin.dataplane.packet.Ethernet;
 import io.muslin.dataplane.packet.FlowHash;
+import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.netty.buffer.ByteBuf;
+import java.util.function.IntSupplier;
 
 /**
  * Wire → TUN for VXLAN: what happens to a UDP datagram that arrived on our VXLAN port.
@@ -18,13 +21,22 @@ import io.netty.buffer.ByteBuf;
  *       EtherType and inner length ({@link VxlanDecoder}; each failure has its counter);</li>
  *   <li><b>strip</b> — the buffer's readable bytes become the inner packet (a slice by index,
  *       no copy);</li>
+ *   <li><b>sender</b> — the outer source is a peer, and (strict) the inner source lies in its
+ *       subnets ({@link SourceCheck}: {@code dropUnknownSender}, {@code dropSpoofedSource}; an
+ *       inner IPv6 packet is {@code dropUnsupportedFamily} in strict mode: no IPv6 subnets are
+ *       leased yet);</li>
+ *   <li><b>checksum</b> — the inner TCP/UDP checksum verifies, or was left unfinished by a
+ *       kernel peer and is completed here ({@link InnerChecksum}; {@code dropBadChecksum});</li>
  *   <li><b>deliver</b> — the driver writes the inner packet to the TUN device; or, for an ARP
  *       request for our VTEP address, a reply is built and sent back to the asking VTEP, so a
  *       kernel peer without a static neighbor entry still resolves us.</li>
  * </ol>
- * {@link #process} is stages 2–3 (and the ARP reply): no allocation, no lock, no logging.
+ * {@link #process} is stages 2–5 (and the ARP reply): no allocation, no lock, no logging.
  */
 public final class VxlanInboundPath implements InboundPath {
+    private final Tables tables;
+    private final SourceCheck senders;
+    private final IntSupplier mtu;
     private final VxlanDecoder decoder;
     private final VxlanEncapsulator encapsulator;
     private final int vtepIp;
@@ -32,11 +44,16 @@ public final class VxlanInboundPath implements InboundPath {
     private final Counters counters;
 
     /**
+     * @param tables  the peers and routes senders are checked against
+     * @param mtu     the tunnel MTU now: a longer inner TCP packet is a kernel peer's super-packet
      * @param vtepIp  our VTEP address (the node subnet's network address, as on flannel.1)
      * @param vtepMac our VTEP MAC
      */
-    public VxlanInboundPath(VxlanDecoder decoder, VxlanEncapsulator encapsulator, int vtepIp, long vtepMac,
-                       Counters counters) {
+    public VxlanInboundPath(Tables tables, SourceCheck.Mode sourceCheck, IntSupplier mtu, VxlanDecoder decoder,
+                            VxlanEncapsulator encapsulator, int vtepIp, long vtepMac, Counters counters) {
+        this.tables = tables;
+        this.senders = new SourceCheck(sourceCheck, true);
+        this.mtu = mtu;
         this.decoder = decoder;
         this.encapsulator = encapsulator;
         this.vtepIp = vtepIp;
@@ -51,10 +68,22 @@ public final class VxlanInboundPath implements InboundPath {
             counters.inc(VxlanDecoder.dropReason(kind));
             return DROP;
         }
-        if (kind != VxlanDecoder.ARP) {
-            return DELIVER;
+        Tables.Snapshot snapshot = tables.snapshot();
+        int inner = datagram.readerIndex();
+        Counter refused = switch (kind) {
+            case VxlanDecoder.IPV4 -> senders.check(snapshot, Ipv4.src(datagram, inner), sourceIp);
+            case VxlanDecoder.IPV6 -> senders.mode() == SourceCheck.Mode.STRICT ? Counter.DROP_UNSUPPORTED_FAMILY
+                : senders.checkSender(snapshot, sourceIp);
+            default -> senders.checkSender(snapshot, sourceIp);
+        };
+        if (refused != null) {
+            counters.inc(refused);
+            return DROP;
         }
-        int arp = datagram.readerIndex();
+        if (kind != VxlanDecoder.ARP) {
+            return InnerChecksum.admit(datagram, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
+        }
+        int arp = inner;
         if (sourceIp == 0 || !Arp.isRequestFor(datagram, arp, vtepIp)) {
             counters.inc(Counter.ARP_IGNORED);
             return DROP;

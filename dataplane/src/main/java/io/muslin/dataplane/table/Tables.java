@@ -23,7 +23,9 @@ import java.util.function.Consumer;
  *
  * <p>Layout: IPv4 and IPv6 routes in an {@link LpmTrie} each (8-bit strides, popcount-indexed
  * runs, routes pushed to the leaves as ids of shared {@link NextHop}s); ARP (IPv4 → MAC) and FDB (MAC → underlay) in a
- * {@link HashTrie} each, keyed by primitives. See docs/tables.md for the design and figures.
+ * {@link HashTrie} each, keyed by primitives; and the peers by underlay address (which outer
+ * sources are nodes we know), another {@link HashTrie}. See docs/tables.md for the design and
+ * figures.
  */
 public final class Tables {
     private volatile Snapshot root = Snapshot.EMPTY;
@@ -60,18 +62,21 @@ public final class Tables {
     /** An immutable view of all the tables. */
     public static final class Snapshot {
         static final Snapshot EMPTY = new Snapshot(LpmTrie.empty(Family.IPV4), LpmTrie.empty(Family.IPV6),
-            HashTrie.empty(), HashTrie.empty());
+            HashTrie.empty(), HashTrie.empty(), HashTrie.empty());
 
         private final LpmTrie<Route> routes;
         private final LpmTrie<Route6> routes6;
         private final HashTrie<ArpEntry> arp;
         private final HashTrie<FdbEntry> fdb;
+        private final HashTrie<PeerEntry> peers;
 
-        Snapshot(LpmTrie<Route> routes, LpmTrie<Route6> routes6, HashTrie<ArpEntry> arp, HashTrie<FdbEntry> fdb) {
+        Snapshot(LpmTrie<Route> routes, LpmTrie<Route6> routes6, HashTrie<ArpEntry> arp, HashTrie<FdbEntry> fdb,
+                 HashTrie<PeerEntry> peers) {
             this.routes = routes;
             this.routes6 = routes6;
             this.arp = arp;
             this.fdb = fdb;
+            this.peers = peers;
         }
 
         /**
@@ -112,6 +117,11 @@ public final class Tables {
             return fdb.get(mac);
         }
 
+        /** True when {@code underlay} is the underlay address of a peer with a programmed lease. */
+        public boolean isPeer(int underlay) {
+            return peers.get(underlay & 0xFFFF_FFFFL) != null;
+        }
+
         /** The IPv4 route table itself (for benchmarks and tools). */
         public LpmTrie<Route> routeTable() {
             return routes;
@@ -127,6 +137,10 @@ public final class Tables {
 
         public HashTrie<FdbEntry> fdbTable() {
             return fdb;
+        }
+
+        public HashTrie<PeerEntry> peerTable() {
+            return peers;
         }
 
         /** IPv4 routes sorted by address, then length. */
@@ -177,6 +191,7 @@ public final class Tables {
         private final LpmTrie.Writer<Route6> routes6;
         private HashTrie<ArpEntry> arp;
         private HashTrie<FdbEntry> fdb;
+        private HashTrie<PeerEntry> peers;
 
         Batch(Snapshot from, LpmTrie.Writer<Route> routes, LpmTrie.Writer<Route6> routes6) {
             this.from = from;
@@ -184,6 +199,7 @@ public final class Tables {
             this.routes6 = routes6;
             this.arp = from.arp;
             this.fdb = from.fdb;
+            this.peers = from.peers;
         }
 
         /** A route that encapsulates to {@code nextHop}'s VTEP. */
@@ -251,13 +267,27 @@ public final class Tables {
             return this;
         }
 
+        /** The peer node at this underlay address (its leases' PublicIP). */
+        public Batch putPeer(int underlay) {
+            if (peers.get(underlay & 0xFFFF_FFFFL) == null) {
+                peers = peers.put(new PeerEntry(underlay));
+            }
+            return this;
+        }
+
+        /** Forgets the peer node at this underlay address (when its last lease goes). */
+        public Batch removePeer(int underlay) {
+            peers = peers.remove(underlay & 0xFFFF_FFFFL);
+            return this;
+        }
+
         Snapshot build() {
             LpmTrie<Route> r = routes.trie();
             LpmTrie<Route6> r6 = routes6.trie();
-            if (r == from.routes && r6 == from.routes6 && arp == from.arp && fdb == from.fdb) {
+            if (r == from.routes && r6 == from.routes6 && arp == from.arp && fdb == from.fdb && peers == from.peers) {
                 return from;
             }
-            return new Snapshot(r, r6, arp, fdb);
+            return new Snapshot(r, r6, arp, fdb, peers);
         }
     }
 }

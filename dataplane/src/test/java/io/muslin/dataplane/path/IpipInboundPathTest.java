@@ -13,7 +13,10 @@ import io.netty.buffer.Unpooled;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** Only a known peer, sending from its own subnet, gets a packet into the TUN device. */
+/**
+ * Only a known peer, sending from its own subnet (or from anywhere with {@code SourceCheck}
+ * off), gets a packet into the TUN device.
+ */
 class IpipInboundPathTest {
     private static final int US = Ipv4Address.parse("192.168.50.1");
     private static final int PEER2 = Ipv4Address.parse("192.168.50.2");
@@ -25,11 +28,11 @@ class IpipInboundPathTest {
 
     private final Tables tables = new Tables();
     private final Counters counters = new Counters();
-    private final IpipInboundPath path = new IpipInboundPath(tables, counters);
+    private final IpipInboundPath path = new IpipInboundPath(tables, SourceCheck.Mode.STRICT, () -> 1480, counters);
 
     IpipInboundPathTest() {
         tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.2.0/24"), PEER2, Route.DIRECT)
-            .putRoute(Ipv4Prefix.parse("10.244.3.0/24"), PEER3, Route.ENCAP));
+            .putRoute(Ipv4Prefix.parse("10.244.3.0/24"), PEER3, Route.ENCAP).putPeer(PEER2).putPeer(PEER3));
     }
 
     /** What a peer at {@code from} sends for {@code innerSrc}, as the raw socket returns it (outer header included). */
@@ -67,10 +70,68 @@ class IpipInboundPathTest {
     @Test
     void dropsUnknownSendersAndSpoofedInnerSources() {
         assertEquals(InboundPath.DROP, process(received(STRANGER, POD3, b -> { })));
+        assertEquals(InboundPath.DROP, process(received(STRANGER, Ipv4Address.parse("10.9.9.9"), b -> { })));
+        assertEquals(2, counters.get(Counter.DROP_UNKNOWN_SENDER));
         assertEquals(InboundPath.DROP, process(received(PEER2, POD3, b -> { })), "peer 2 sending for subnet 3");
         assertEquals(InboundPath.DROP, process(received(PEER3, Ipv4Address.parse("10.9.9.9"), b -> { })));
-        assertEquals(3, counters.get(Counter.DROP_UNKNOWN_SENDER));
+        assertEquals(InboundPath.DROP, process(received(PEER3, POD1, b -> { })), "peer 3 sending as one of our pods");
+        assertEquals(3, counters.get(Counter.DROP_SPOOFED_SOURCE));
+        assertEquals(2, counters.get(Counter.DROP_UNKNOWN_SENDER));
         assertEquals(0, counters.get(Counter.DROP_MALFORMED));
+    }
+
+    @Test
+    void withTheSourceCheckOffAPeerMaySendForAnyAddressButAStrangerStillMayNot() {
+        IpipInboundPath off = new IpipInboundPath(tables, SourceCheck.Mode.OFF, () -> 1480, counters);
+        for (int src : new int[] {POD3, POD2, Ipv4Address.parse("10.9.9.9"), Ipv4Address.parse("172.16.0.5")}) {
+            ByteBuf buf = received(PEER3, src, b -> { });
+            try {
+                assertEquals(InboundPath.DELIVER, off.process(buf, PEER3, Unpooled.EMPTY_BUFFER));
+            } finally {
+                buf.release();
+            }
+        }
+        ByteBuf stranger = received(STRANGER, POD3, b -> { });
+        try {
+            assertEquals(InboundPath.DROP, off.process(stranger, STRANGER, Unpooled.EMPTY_BUFFER));
+        } finally {
+            stranger.release();
+        }
+        assertEquals(1, counters.get(Counter.DROP_UNKNOWN_SENDER));
+        assertEquals(0, counters.get(Counter.DROP_SPOOFED_SOURCE));
+    }
+
+    @Test
+    void aPeerThatGoesIsAStrangerAgain() {
+        assertEquals(InboundPath.DELIVER, process(received(PEER3, POD3, b -> { })));
+        tables.update(b -> b.removeRoute(Ipv4Prefix.parse("10.244.3.0/24")).removePeer(PEER3));
+        assertEquals(InboundPath.DROP, process(received(PEER3, POD3, b -> { })));
+        assertEquals(1, counters.get(Counter.DROP_UNKNOWN_SENDER));
+    }
+
+    @Test
+    void completesAnUnfinishedInnerChecksumAndDropsABadOne() {
+        byte[] good = Packets.ipv4Udp(0, POD3, POD1, 1, 2, 50);
+        good[26] = 0x12; // a UDP checksum that is neither right nor the pseudo-header sum
+        good[27] = 0x34;
+        ByteBuf buf = Packets.buffer(IpipEncapsulator.OVERHEAD, good);
+        new IpipEncapsulator(PEER3).encapsulate(buf, US);
+        assertEquals(InboundPath.DROP, process(buf));
+        assertEquals(1, counters.get(Counter.DROP_BAD_CHECKSUM));
+
+        byte[] partial = Packets.ipv4Udp(0, POD3, POD1, 1, 2, 50);
+        long pseudo = (POD3 >>> 16) + (POD3 & 0xFFFF) + (POD1 >>> 16) + (POD1 & 0xFFFF) + 17 + 58;
+        pseudo = (pseudo & 0xFFFF) + (pseudo >>> 16);
+        Packets.putShort(partial, 26, (int) pseudo);
+        ByteBuf p = Packets.buffer(IpipEncapsulator.OVERHEAD, partial);
+        new IpipEncapsulator(PEER3).encapsulate(p, US);
+        try {
+            assertEquals(InboundPath.DELIVER, path.process(p, PEER3, Unpooled.EMPTY_BUFFER));
+            assertEquals(InnerChecksum.VALID, InnerChecksum.check(p, p.readerIndex()));
+        } finally {
+            p.release();
+        }
+        assertEquals(1, counters.get(Counter.RX_CHECKSUMS_COMPLETED));
     }
 
     @Test

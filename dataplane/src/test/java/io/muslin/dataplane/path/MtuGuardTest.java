@@ -105,15 +105,20 @@ class MtuGuardTest {
 
     @Test
     void icmpIsRateLimitedLikeTheKernel() {
-        pathMtu.learn(PEER, 1400, System.nanoTime());
-        MtuGuard guard = guard(MtuGuard.NO_MSS_CLAMP);
+        long[] now = {System.nanoTime()};
+        pathMtu.learn(PEER, 1400, now[0]);
+        MtuGuard guard = new MtuGuard(pathMtu, 50, MtuGuard.NO_MSS_CLAMP, replies, counters, () -> now[0]);
         for (int i = 0; i < 200; i++) {
             admit(guard, udp(1400, true));
         }
         assertEquals(200, counters.get(Counter.DROP_PATH_MTU));
-        long sent = counters.get(Counter.ICMP_FRAG_NEEDED_SENT);
-        assertTrue(sent >= MtuGuard.ICMP_BURST && sent < 200, "a burst, then about one a millisecond: " + sent);
-        assertEquals(200 - sent, counters.get(Counter.ICMP_RATE_LIMITED));
+        assertEquals(MtuGuard.ICMP_BURST, counters.get(Counter.ICMP_FRAG_NEEDED_SENT), "a burst at one instant");
+        assertEquals(200 - MtuGuard.ICMP_BURST, counters.get(Counter.ICMP_RATE_LIMITED));
+        now[0] += 10_000_000L; // 10 ms later: ten more
+        for (int i = 0; i < 20; i++) {
+            admit(guard, udp(1400, true));
+        }
+        assertEquals(MtuGuard.ICMP_BURST + 10, counters.get(Counter.ICMP_FRAG_NEEDED_SENT), "then one a millisecond");
     }
 
     @Test

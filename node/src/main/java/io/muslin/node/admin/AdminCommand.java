@@ -114,6 +114,18 @@ public enum AdminCommand {
             }
             return sb.toString();
         }
+    },
+    EXPLAIN("explain", "Show what the dataplane would do with a packet to DST: route, neighbor, FDB, peer, "
+        + "encapsulation, path MTU, or the drop reason.") {
+        @Override
+        String reply(AdminView view) {
+            return Explain.reply(view, "");
+        }
+
+        @Override
+        String reply(AdminView view, String args) {
+            return Explain.reply(view, args);
+        }
     };
 
     private final String word;
@@ -135,18 +147,27 @@ public enum AdminCommand {
 
     abstract String reply(AdminView view);
 
+    /** The reply to the command with words after it; only {@code explain} takes any. */
+    String reply(AdminView view, String args) {
+        return args.isEmpty() ? reply(view) : "error: " + word + " takes no arguments (got \"" + args + "\")\n";
+    }
+
     /** The reply to one request line: a command's output, or an {@code error: ...} line. */
     public static String handle(String line, AdminView view) {
+        int space = line.indexOf(' ');
+        String word = space < 0 ? line : line.substring(0, space);
+        String args = space < 0 ? "" : line.substring(space + 1).strip();
         for (AdminCommand c : values()) {
-            if (c.word.equals(line)) {
-                return c.reply(view);
+            if (c.word.equals(word)) {
+                return c.reply(view, args);
             }
         }
         return "error: unknown command \"" + line + "\" (accepted: " + accepted() + ")\n";
     }
 
-    /** {@code routes, neigh, fdb, stats}. */
+    /** {@code routes, neigh, fdb, peers, pmtu, stats, explain, capture}. */
     public static String accepted() {
-        return Arrays.stream(values()).map(AdminCommand::word).collect(Collectors.joining(", "));
+        return Arrays.stream(values()).map(AdminCommand::word).collect(Collectors.joining(", ")) + ", "
+            + CaptureRequest.WORD;
     }
 }

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class AdminServer implements AutoCloseable {
     public static final String DEFAULT_DIR = "/run/muslin";
     /** Longest request line accepted, in bytes. */
-    static final int MAX_REQUEST = 256;
+    static final int MAX_REQUEST = 4096;
     static final long CLIENT_TIMEOUT_MILLIS = 5_000;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
@@ -213,8 +213,15 @@ public final class AdminServer implements AutoCloseable {
         int end = indexOfNewline(c.in);
         String reply;
         if (end >= 0 || n < 0) {
-            String line = new String(c.in.array(), 0, end >= 0 ? end : c.in.position(), StandardCharsets.US_ASCII);
-            reply = AdminCommand.handle(line.strip(), view);
+            String line = new String(c.in.array(), 0, end >= 0 ? end : c.in.position(), StandardCharsets.UTF_8).strip();
+            if (line.startsWith(CaptureRequest.WORD + " ") || line.equals(CaptureRequest.WORD)) {
+                // A stream, not a reply: the capture's own thread owns the connection from here.
+                key.cancel();
+                CaptureStream.start((SocketChannel) key.channel(), view.capture(),
+                    line.substring(CaptureRequest.WORD.length()).strip());
+                return;
+            }
+            reply = AdminCommand.handle(line, view);
         } else if (!c.in.hasRemaining()) {
             reply = "error: request longer than " + MAX_REQUEST + " bytes (accepted: " + AdminCommand.accepted() + ")\n";
         } else {
@@ -239,7 +246,7 @@ public final class AdminServer implements AutoCloseable {
     private void expireClients() {
         long now = System.nanoTime();
         for (SelectionKey key : selector.keys()) {
-            if (key.attachment() instanceof Client c && now - c.deadline > 0) {
+            if (key.isValid() && key.attachment() instanceof Client c && now - c.deadline > 0) {
                 LOG.debug("admin client timed out");
                 closeClient(key);
             }

@@ -1,6 +1,8 @@
 package io.muslin.node.admin;
 
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.dataplane.capture.Capture;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.Tables;
@@ -49,4 +51,19 @@ public interface AdminView {
     }
 
     int mtu();
+
+    /** The dataplane's captures ({@code muslin capture}), or null when there is no packet path (host-gw). */
+    default Capture capture() {
+        return null;
+    }
+
+    /** The dataplane's settings (for {@code muslin explain}), or null when not known. */
+    default DataplaneSettings settings() {
+        return null;
+    }
+
+    /** The outer packet size the path to {@code underlay} takes now: learned path MTU or the link's. */
+    default int outerLimit(int underlay) {
+        return mtu();
+    }
 }

@@ -11,10 +11,12 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.NodeConfig.Backend;
 import io.muslin.node.config.NodeConfig.Control;
 import io.muslin.node.config.NodeConfig.Node;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +62,9 @@ public final class ConfigLoader {
     static final String INSECURE = "Insecure";
     static final String SUBNET_MIN = "SubnetMin";
     static final String SUBNET_MAX = "SubnetMax";
+    static final String SOURCE_CHECK = "SourceCheck";
+    static final String IP_MASQ = "IPMasq";
+    static final String METRICS = "Metrics";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -123,7 +128,7 @@ public final class ConfigLoader {
      */
     private static NodeConfig read(JsonNode tree, String store) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL);
+            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ);
         Control control = control(root.optionalObject(CONTROL, TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
 
@@ -157,7 +162,55 @@ public final class ConfigLoader {
                 throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
             }
         }
-        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max);
+        NodeConfig.Metrics metrics = metrics(root.optionalObject(METRICS, NodeConfig.Metrics.LISTEN));
+        boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
+        return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, metrics,
+            sourceCheck(root, backend), ipMasq);
+    }
+
+    /** {@code Metrics.Listen}: "address:port" (IPv4), absent for no metrics. */
+    static NodeConfig.Metrics metrics(JsonFields m) {
+        if (!m.has(NodeConfig.Metrics.LISTEN)) {
+            return NodeConfig.Metrics.OFF;
+        }
+        String text = m.requiredString(NodeConfig.Metrics.LISTEN, "an address:port such as \"127.0.0.1:9465\"");
+        return new NodeConfig.Metrics(listenAddress(m, NodeConfig.Metrics.LISTEN, text));
+    }
+
+    /** An IPv4 {@code address:port}, port 1-65535; the error names {@code field}. */
+    public static InetSocketAddress listenAddress(JsonFields in, String field, String text) {
+        String accepted = " (expected: an IPv4 address and a port 1-65535, such as \"127.0.0.1:9465\")";
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        int address;
+        int port;
+        try {
+            address = Ipv4Address.parse(text.substring(0, colon));
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (IllegalArgumentException e) {
+            throw in.error(field, "\"" + text + "\" is not address:port" + accepted);
+        }
+        if (port < 1 || port > 65535) {
+            throw in.error(field, "port " + port + " is out of range" + accepted);
+        }
+        return new InetSocketAddress(Ipv4Address.toInet(address), port);
+    }
+
+    /** {@code SourceCheck}: "strict" (the default) or "off"; meaningless for host-gw (no tunnel). */
+    private static SourceCheck.Mode sourceCheck(JsonFields root, Backend backend) {
+        String accepted = "(accepted: \"" + NodeConfig.SOURCE_CHECK_STRICT + "\", \"" + NodeConfig.SOURCE_CHECK_OFF + "\")";
+        String mode = root.optionalString(SOURCE_CHECK, NodeConfig.SOURCE_CHECK_STRICT, accepted);
+        if (root.has(SOURCE_CHECK) && backend.type().equals(Lease.HOST_GW)) {
+            throw root.error(SOURCE_CHECK, "host-gw has no tunnel to check senders on (the kernel's rp_filter does; "
+                + "accepted: only with \"" + Lease.VXLAN + "\" or \"" + Lease.IPIP + "\")");
+        }
+        return switch (mode) {
+            case NodeConfig.SOURCE_CHECK_STRICT -> SourceCheck.Mode.STRICT;
+            case NodeConfig.SOURCE_CHECK_OFF -> SourceCheck.Mode.OFF;
+            default -> throw root.error(SOURCE_CHECK, "\"" + mode + "\" is not a mode " + accepted);
+        };
     }
 
     /**

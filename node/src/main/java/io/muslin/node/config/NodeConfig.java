@@ -6,6 +6,8 @@ import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.path.SourceCheck;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,9 +28,17 @@ import java.util.List;
  * @param subnetMin flannel's {@code SubnetMin}: the lowest subnet allocated to a node without
  *                  {@code Node.Subnet}, or null for the network's second subnet
  * @param subnetMax flannel's {@code SubnetMax}: the highest, or null for the second to last
+ * @param metrics   the {@code Metrics} section
+ * @param sourceCheck {@code SourceCheck}: whether a received packet's inner source must lie in a
+ *                  subnet of the peer that sent it ({@link SourceCheck})
+ * @param ipMasq    {@code IPMasq} (flanneld's {@code --ip-masq}): masquerade traffic from pods
+ *                  leaving the cluster network
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
-                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax) {
+                         Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Metrics metrics,
+                         SourceCheck.Mode sourceCheck, boolean ipMasq) {
+    public static final String SOURCE_CHECK_STRICT = "strict";
+    public static final String SOURCE_CHECK_OFF = "off";
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
     public static final IntSetting SUBNET_LEN = new IntSetting("SubnetLen", 24, 1, 30);
     /** {@code Network} prefix lengths that leave room for node subnets. */
@@ -45,6 +55,20 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      */
     public boolean networkFromStore() {
         return network == null;
+    }
+
+    /**
+     * The {@code Metrics} section: where {@code /metrics}, {@code /healthz} and {@code /readyz} are served.
+     *
+     * @param listen the address and port, or null when metrics are off (the default)
+     */
+    public record Metrics(InetSocketAddress listen) {
+        public static final String LISTEN = "Listen";
+        public static final Metrics OFF = new Metrics(null);
+
+        public boolean enabled() {
+            return listen != null;
+        }
     }
 
     /**

@@ -140,7 +140,8 @@ class AdminServerTest {
     @Test
     void unknownCommand() throws IOException {
         start();
-        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, peers, pmtu, stats)\n",
+        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, peers, pmtu, stats, explain, "
+            + "capture)\n",
             AdminClient.request(socket, "x"));
     }
 
@@ -155,7 +156,8 @@ class AdminServerTest {
     void overlongRequestIsRefused() throws IOException {
         start();
         String reply = raw("r".repeat(AdminServer.MAX_REQUEST + 10));
-        assertEquals("error: request longer than 256 bytes (accepted: routes, neigh, fdb, peers, pmtu, stats)\n", reply);
+        assertEquals("error: request longer than " + AdminServer.MAX_REQUEST + " bytes (accepted: routes, neigh, fdb, "
+            + "peers, pmtu, stats, explain, capture)\n", reply);
     }
 
     @Test

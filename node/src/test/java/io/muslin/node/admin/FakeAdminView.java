@@ -8,6 +8,30 @@ public final class FakeAdminView implements AdminView {
     public final Tables tables = new Tables();
     public final Counters counters = new Counters();
     public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers = java.util.List.of();
+    public io.muslin.dataplane.capture.Capture capture;
+    public io.muslin.dataplane.engine.DataplaneSettings settings;
+    public java.util.Map<Integer, Integer> outerLimits = new java.util.HashMap<>();
+    public java.util.List<io.muslin.dataplane.path.PathMtu.Entry> pathMtus = java.util.List.of();
+
+    @Override
+    public java.util.List<io.muslin.dataplane.path.PathMtu.Entry> pathMtus() {
+        return pathMtus;
+    }
+
+    @Override
+    public io.muslin.dataplane.capture.Capture capture() {
+        return capture;
+    }
+
+    @Override
+    public io.muslin.dataplane.engine.DataplaneSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public int outerLimit(int underlay) {
+        return outerLimits.getOrDefault(underlay, 1500);
+    }
 
     @Override
     public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers() {

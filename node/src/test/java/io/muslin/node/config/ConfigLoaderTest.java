@@ -11,6 +11,7 @@ import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.SourceCheck;
 import io.muslin.node.config.NodeConfig.Backend;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,23 @@ class ConfigLoaderTest {
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
         assertEquals(List.of(), cfg.peers());
+        assertEquals(SourceCheck.Mode.STRICT, cfg.sourceCheck());
+    }
+
+    @Test
+    void sourceCheck() throws Exception {
+        String node = "\"Node\":{\"Name\":\"n\",\"PublicIP\":\"192.168.50.1\",\"Subnet\":\"10.244.1.0/24\"}";
+        for (String type : List.of("vxlan", "ipip")) {
+            for (SourceCheck.Mode mode : SourceCheck.Mode.values()) {
+                NodeConfig cfg = ConfigLoader.parse("{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"" + type
+                    + "\"},\"SourceCheck\":\"" + mode.name().toLowerCase() + "\"," + node + "}");
+                assertEquals(mode, cfg.sourceCheck());
+            }
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+            "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"},\"SourceCheck\":\"off\"," + node + "}"));
+        assertEquals("SourceCheck: host-gw has no tunnel to check senders on (the kernel's rp_filter does; accepted: "
+            + "only with \"vxlan\" or \"ipip\")", e.getMessage());
     }
 
     @Test
@@ -188,6 +206,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void metricsAreOffByDefaultAndListenWhereSaid() throws Exception {
+        assertFalse(ConfigLoader.parse(ExampleConfig.mutate("/Metrics", "REMOVE")).metrics().enabled());
+        NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Metrics", "{\"Listen\":\"127.0.0.1:9465\"}"));
+        assertEquals(new java.net.InetSocketAddress("127.0.0.1", 9465), cfg.metrics().listen());
+    }
+
+    @Test
     void vniMessageIsExact() throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
             () -> ConfigLoader.parse(ExampleConfig.mutate("/Backend/VNI", "16777216")));
@@ -217,7 +242,9 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
         /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
-        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers
+        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers, Control, Metrics, SourceCheck, IPMasq
+        /SourceCheck                  | "loose"               | SourceCheck: "loose" is not a mode              | accepted: "strict", "off"
+        /SourceCheck                  | 1                     | SourceCheck: not a string: 1                    | accepted: "strict", "off"
         /Node                         | REMOVE                | Node: missing                                   | JSON object
         /Node/Name                    | REMOVE                | Node.Name: missing                              | node's name
         /Node/Name                    | " "                   | Node.Name: empty                                | node's name
@@ -246,6 +273,13 @@ class ConfigLoaderTest {
         /Peers/0/BackendData/VtepMAC  | "6e:75:73:00:00:01"   | Peers[0].BackendData.VtepMAC: 6e:75:73:00:00:01 is this node's Node.VtepMAC | peer's own MAC
         /Peers/0/BackendData/VNI      | 16777216              | Peers[0].BackendData.VNI: 16777216 is out of range | accepted: 0-16777215
         /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, PublicIP
+        /Metrics                      | 1                     | Metrics: not a JSON object                      | Metrics
+        /Metrics                      | {"Listen":"127.0.0.1"} | Metrics.Listen: "127.0.0.1" is not address:port | such as "127.0.0.1:9465"
+        /Metrics                      | {"Listen":"localhost:9465"} | Metrics.Listen: "localhost:9465" is not address:port | an IPv4 address and a port 1-65535
+        /Metrics                      | {"Listen":"127.0.0.1:0"} | Metrics.Listen: port 0 is out of range       | a port 1-65535
+        /Metrics                      | {"Listen":"127.0.0.1:65536"} | Metrics.Listen: port 65536 is out of range | a port 1-65535
+        /Metrics                      | {"Listen":9465}       | Metrics.Listen: not a string: 9465              | address:port
+        /Metrics                      | {"Port":9465}         | Metrics.Port: unknown field                     | accepted: Listen
         /Peers/1                      | {"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.3","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"6e:75:73:00:00:03"}} | Peers[1].Subnet: 10.244.2.0/24 overlaps Peers[0].Subnet 10.244.2.0/24 | one entry per node subnet
         """)
     void rejectsBadField(String pointer, String value, String messageStart, String accepted) throws Exception {

@@ -76,7 +76,7 @@ class HubControlIT {
     }
 
     private static void startHub() {
-        hub = lab.spawn("hub", null, Lab.inNs(lab.nodeNs(1), Lab.javaBinary(), "-jar",
+        hub = lab.spawn("hub", null, Lab.inNs(lab.nodeNs(1), Lab.javaBinary(), Lab.DAEMON_JVM_OPTIONS, "-jar",
             Lab.ROOT.resolve("node/target/muslin.jar").toString(), "hub", "--config", lab.dir.resolve("hub.json").toString()));
         boolean ready = Lab.waitFor(200, () -> lab.exec(lab.nodeNs(1), Duration.ofSeconds(5), "ss", "-Hltn",
             "sport = :" + PORT).stdout().contains("LISTEN"));

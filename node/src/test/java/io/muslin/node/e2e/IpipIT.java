@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,16 +116,68 @@ class IpipIT {
         assertEquals("", problems.stdout().strip(), "frames Wireshark finds malformed or warns about");
     }
 
-    /** A stranger (the router) and a peer sending for a subnet it does not own: both counted, neither delivered. */
+    /**
+     * A stranger (the router) and a peer sending for a subnet it does not own: each counted under
+     * its reason, neither delivered.
+     */
     @Test
     @Order(4)
     void unknownSendersAndSpoofedSourcesAreDropped() {
-        long before = lab.stats(1).getOrDefault("dropUnknownSender", 0L);
+        Map<String, Long> before = lab.stats(1);
+        MuslinCapture drops = MuslinCapture.start(lab, 1, "ipip-drops", "--point", "drop");
         send(lab.routerNs(), "192.168.50.254", Lab.podIp(3));
         send(lab.nodeNs(2), lab.pubIp(2), Lab.podIp(3));
-        boolean counted = Lab.waitFor(50, () -> lab.stats(1).getOrDefault("dropUnknownSender", 0L) >= before + 2);
-        assertTrue(counted, () -> "node 1 counts both: " + lab.stats(1));
+        send(lab.nodeNs(2), lab.pubIp(2), "10.244.77.7");
+        boolean counted = Lab.waitFor(50, () -> {
+            Map<String, Long> now = lab.stats(1);
+            return now.get("dropUnknownSender") >= before.get("dropUnknownSender") + 1
+                && now.get("dropSpoofedSource") >= before.get("dropSpoofedSource") + 2;
+        });
+        assertTrue(counted, () -> "node 1 counts all three: " + lab.stats(1));
+        drops.stop();
+        Map<String, Long> after = lab.stats(1);
+        assertEquals(before.get("tunTxPackets"), after.get("tunTxPackets"), "nothing reached the TUN device");
+        // Each drop is in the capture as received (outer IPv4 header, protocol 4), with its reason and sender.
+        List<String[]> unknown = lab.decode(drops.file, List.of(), "frame.comment contains \"reason=dropUnknownSender\"",
+                "ip.src", "ip.proto", "frame.comment");
+        assertEquals(after.get("dropUnknownSender") - before.get("dropUnknownSender"), unknown.size(),
+                () -> "captured unknown-sender drops: " + unknown.size());
+        assertTrue(unknown.stream().anyMatch(f -> f[0].startsWith("192.168.50.254,") && f[1].startsWith("4,")),
+                "the stranger's packet, outer and inner");
+        List<String[]> spoofed = lab.decode(drops.file, List.of(), "frame.comment contains \"reason=dropSpoofedSource\"",
+                "ip.src", "ip.proto", "frame.comment");
+        assertEquals(after.get("dropSpoofedSource") - before.get("dropSpoofedSource"), spoofed.size(),
+                () -> "captured spoofed-source drops: " + spoofed.size());
+        assertTrue(spoofed.stream().allMatch(f -> f[2].startsWith("point=drop peer=" + lab.pubIp(2) + " ")),
+                "the spoofing peer's packets, named in the comment");
         lab.assertPing(3, 1); // and the real peer still gets through
+    }
+
+    /** With {@code "SourceCheck": "off"} a peer may send for any address; a stranger still may not. */
+    @Test
+    @Order(5)
+    void withTheSourceCheckOffAPeersForeignSourcesPass() {
+        lab.stopDaemon(1);
+        String config = Lab.read(lab.config(1));
+        Lab.write(lab.config(1), config.replaceFirst("\\{", "{\"SourceCheck\": \"off\", "));
+        try {
+            lab.startDaemon(1);
+            lab.awaitPeerRoutes(1, 2);
+            Map<String, Long> before = lab.stats(1);
+            send(lab.nodeNs(2), lab.pubIp(2), Lab.podIp(3));
+            send(lab.nodeNs(2), lab.pubIp(2), "10.244.77.7");
+            send(lab.routerNs(), "192.168.50.254", Lab.podIp(3));
+            boolean passed = Lab.waitFor(50, () -> lab.stats(1).get("tunTxPackets") >= before.get("tunTxPackets") + 2
+                && lab.stats(1).get("dropUnknownSender") >= before.get("dropUnknownSender") + 1);
+            assertTrue(passed, () -> "two delivered, the stranger dropped: " + lab.stats(1));
+            assertEquals(before.get("dropSpoofedSource"), lab.stats(1).get("dropSpoofedSource"));
+        } finally {
+            lab.stopDaemon(1);
+            Lab.write(lab.config(1), config);
+            lab.startDaemon(1);
+            lab.awaitPeerRoutes(1, 2);
+        }
+        lab.assertPing(1, 3);
     }
 
     /** Sends, from namespace {@code ns}, an IP-in-IP packet from {@code outerSrc} holding UDP from {@code innerSrc} to pod 1. */

@@ -56,6 +56,14 @@ final class Lab implements AutoCloseable {
     /** OpenBSD netcat (for -N); Debian's "nc" may point at another netcat. */
     static final String NETCAT = findExecutable("nc.openbsd") != null ? "nc.openbsd" : "nc";
 
+    /**
+     * JVM options for every daemon a lab starts (through {@code MUSLIN_JAVA_OPTS} for
+     * {@code bin/muslin}, or on the command line): Netty's leak detector at paranoid. A daemon
+     * sweeps for leaks as it exits, and {@link #close()} fails on any {@code LEAK:} line.
+     */
+    static final String DAEMON_JVM_OPTIONS = "-Dio.netty.leakDetection.level=paranoid";
+    private static final String LEAK_MARK = "LEAK:";
+    private static final Duration SIGTERM_GRACE = Duration.ofSeconds(10);
     private static final Duration LAB_UP_TIMEOUT = Duration.ofMinutes(4);
     private static final Duration LAB_DOWN_TIMEOUT = Duration.ofMinutes(2);
     private static final Pattern COUNTER = Pattern.compile("\"?([A-Za-z][A-Za-z0-9_.]*)\"?\\s*[:=]?\\s*(-?\\d+)\\b");
@@ -110,14 +118,14 @@ final class Lab implements AutoCloseable {
         return this;
     }
 
-    /** {@code lab.sh down}: stops everything this lab started. Safe to call twice. */
+    /**
+     * {@code lab.sh down}: stops everything this lab started (background processes get SIGTERM,
+     * then SIGKILL if they linger), then fails if any daemon logged a buffer leak. Safe to call
+     * twice.
+     */
     @Override
     public void close() {
-        for (Process p : spawned) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        spawned.clear();
+        stopSpawned();
         if (!up) {
             return;
         }
@@ -129,6 +137,41 @@ final class Lab implements AutoCloseable {
             // called from the hook itself
         }
         assertEquals(0, r.exitCode(), () -> "lab.sh down failed:\n" + r.output());
+        assertNoLeaks();
+    }
+
+    private void stopSpawned() {
+        synchronized (spawned) {
+            for (Process p : spawned) {
+                p.descendants().forEach(ProcessHandle::destroy);
+                p.destroy();
+            }
+            long deadline = System.nanoTime() + SIGTERM_GRACE.toNanos();
+            for (Process p : spawned) {
+                try {
+                    p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+            spawned.clear();
+        }
+    }
+
+    /** Fails with every {@code LEAK:} line a daemon of this lab wrote (its logs and outputs). */
+    void assertNoLeaks() {
+        List<String> leaks = new ArrayList<>();
+        try (var files = Files.walk(dir)) {
+            files.filter(Files::isRegularFile)
+                .filter(f -> f.toString().endsWith(".log") || f.toString().endsWith(".out") || f.toString().endsWith(".err"))
+                .forEach(f -> read(f).lines().filter(l -> l.contains(LEAK_MARK))
+                    .forEach(l -> leaks.add(dir.relativize(f) + ": " + l)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertTrue(leaks.isEmpty(), () -> "buffer leaks logged by the lab's daemons:\n" + String.join("\n", leaks));
     }
 
     /** {@code lab.sh stop NODE}: SIGTERM to node {@code i}'s daemon, waiting for it to exit. */
@@ -298,8 +341,10 @@ final class Lab implements AutoCloseable {
         Path out = logFile("out");
         Path err = logFile("err");
         try {
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+            daemonEnvironment(pb);
+            Process p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -344,6 +389,7 @@ final class Lab implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+            daemonEnvironment(pb);
             pb.redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new File("/dev/null"))
                     : ProcessBuilder.Redirect.from(stdin.toFile()));
             Process p = pb.start();
@@ -354,6 +400,12 @@ final class Lab implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Daemons started through {@code bin/muslin} (lab.sh, tests) run with {@link #DAEMON_JVM_OPTIONS}. */
+    private static void daemonEnvironment(ProcessBuilder pb) {
+        String opts = pb.environment().getOrDefault("MUSLIN_JAVA_OPTS", "");
+        pb.environment().put("MUSLIN_JAVA_OPTS", (opts + " " + DAEMON_JVM_OPTIONS).strip());
     }
 
     private Path logFile(String kind) {

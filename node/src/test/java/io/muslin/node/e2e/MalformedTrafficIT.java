@@ -1,9 +1,11 @@
 package io.muslin.node.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +25,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Garbage sent from node 2's namespace to node 1's VXLAN port (192.168.50.1:8472): each kind is
  * dropped and counted under its reason, nothing reaches the TUN device, and pods still talk.
- * The datagrams come from node 2's public IP, a known peer, so only the defect under test is wrong.
+ * The datagrams come from node 2's public IP, a known peer, so only the defect under test is wrong
+ * (but for the stranger, which sends from another address in that namespace). Then the sender
+ * checks: inner sources outside node 2's subnet, with {@code SourceCheck} strict and off.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -32,6 +36,8 @@ class MalformedTrafficIT {
     private static final int I_FLAG = 0x08;
     private static final int COPIES = 3;
     private static final int ETHERTYPE_IPV4 = 0x0800;
+    /** Not a peer: an address node 2's namespace takes for one test. */
+    private static final String STRANGER = "192.168.50.77";
 
     private static Lab lab;
 
@@ -94,6 +100,61 @@ class MalformedTrafficIT {
 
     @Test
     @Order(6)
+    void spoofedInnerSourcesFromAPeerAreDropped() {
+        assertDropped(List.of(
+            vxlan(I_FLAG, VNI, innerEcho(Lab.vtepMac(1), ETHERTYPE_IPV4, "10.244.7.7")),
+            vxlan(I_FLAG, VNI, innerEcho(Lab.vtepMac(1), ETHERTYPE_IPV4, Lab.podIp(1))),
+            vxlan(I_FLAG, VNI, innerEcho(Lab.vtepMac(1), ETHERTYPE_IPV4, "172.16.0.9"))), "dropSpoofedSource");
+    }
+
+    @Test
+    @Order(7)
+    void aStrangerIsDroppedWhateverItSends() {
+        lab.execOk(lab.nodeNs(2), Duration.ofSeconds(10), "ip", "addr", "add", STRANGER + "/24", "dev", "eth0");
+        try {
+            Map<String, Long> before = lab.stats(1);
+            send(STRANGER, List.of(vxlan(I_FLAG, VNI, innerEcho(Lab.vtepMac(1), ETHERTYPE_IPV4, Lab.podIp(2)))));
+            Map<String, Long> after = await(before, COPIES, "dropUnknownSender");
+            assertEquals(before.get("tunTxPackets"), after.get("tunTxPackets"), "a stranger's packets reached the TUN");
+        } finally {
+            lab.exec(lab.nodeNs(2), Duration.ofSeconds(10), "ip", "addr", "del", STRANGER + "/24", "dev", "eth0");
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aWrongInnerChecksumIsDroppedAndAnUnfinishedOneCompleted() {
+        assertDropped(List.of(vxlan(I_FLAG, VNI, innerUdp(Lab.podIp(2), 0x1234))), "dropBadChecksum");
+        Map<String, Long> before = lab.stats(1);
+        send(List.of(vxlan(I_FLAG, VNI, innerUdp(Lab.podIp(2), -1))));
+        Map<String, Long> after = await(before, COPIES, "rxChecksumsCompleted");
+        assertTrue(after.get("tunTxPackets") >= before.get("tunTxPackets") + COPIES, "delivered: " + after);
+    }
+
+    /** With {@code "SourceCheck": "off"}, node 2 may send for addresses outside its subnet; a stranger still may not. */
+    @Test
+    @Order(9)
+    void withTheSourceCheckOffAPeersForeignSourcesPass() {
+        lab.stopDaemon(1);
+        String config = Lab.read(lab.config(1));
+        Lab.write(lab.config(1), config.replaceFirst("\\{", "{\"SourceCheck\": \"off\", "));
+        try {
+            lab.startDaemon(1);
+            lab.awaitPeerRoutes(1, 1);
+            Map<String, Long> before = lab.stats(1);
+            send(List.of(vxlan(I_FLAG, VNI, innerEcho(Lab.vtepMac(1), ETHERTYPE_IPV4, "10.244.7.7"))));
+            Map<String, Long> after = await(before, COPIES, "tunTxPackets");
+            assertEquals(before.get("dropSpoofedSource"), after.get("dropSpoofedSource"));
+        } finally {
+            lab.stopDaemon(1);
+            Lab.write(lab.config(1), config);
+            lab.startDaemon(1);
+            lab.awaitPeerRoutes(1, 1);
+        }
+    }
+
+    @Test
+    @Order(20)
     void podsStillTalkAfterTheGarbage() {
         lab.assertPing(1, 2);
         lab.assertPing(2, 1);
@@ -117,7 +178,11 @@ class MalformedTrafficIT {
     private static Map<String, Long> sendAndAwait(List<byte[]> datagrams, Map<String, Long> before,
             String... counters) {
         send(datagrams);
-        long expected = (long) datagrams.size() * COPIES;
+        return await(before, (long) datagrams.size() * COPIES, counters);
+    }
+
+    /** Waits until {@code counters} grew by {@code expected} in all since {@code before}. */
+    private static Map<String, Long> await(Map<String, Long> before, long expected, String... counters) {
         AtomicReference<Map<String, Long>> after = new AtomicReference<>(before);
         boolean counted = Lab.waitFor(50, () -> {
             after.set(lab.stats(1));
@@ -138,10 +203,15 @@ class MalformedTrafficIT {
         return sum;
     }
 
-    /** Sends the datagrams from node 2's namespace to node 1's VXLAN port. */
+    /** Sends the datagrams from node 2's namespace (its public IP) to node 1's VXLAN port. */
     private static void send(List<byte[]> datagrams) {
+        send(Lab.nodeIp(2), datagrams);
+    }
+
+    /** Sends the datagrams from node 2's namespace, from address {@code from}, to node 1's VXLAN port. */
+    private static void send(String from, List<byte[]> datagrams) {
         List<String> cmd = new ArrayList<>(Lab.inNs(lab.nodeNs(2), Lab.javaBinary(), "-cp", Lab.testClasspath(),
-                UdpSend.class.getName(), Lab.nodeIp(1), Integer.toString(Lab.VXLAN_PORT)));
+                UdpSend.class.getName(), "--from", from, Lab.nodeIp(1), Integer.toString(Lab.VXLAN_PORT)));
         for (int i = 0; i < COPIES; i++) {
             datagrams.forEach(d -> cmd.add(HexFormat.of().formatHex(d)));
         }
@@ -159,16 +229,53 @@ class MalformedTrafficIT {
 
     /** An Ethernet frame from node 2's VTEP to {@code dstMac} holding a valid ICMP echo pod2 -> pod1. */
     static byte[] innerEcho(String dstMac, int ethertype) {
+        return innerEcho(dstMac, ethertype, Lab.podIp(2));
+    }
+
+    /** The same from inner source {@code src}. */
+    static byte[] innerEcho(String dstMac, int ethertype, String src) {
         byte[] icmp = ByteBuffer.allocate(8 + 32).put((byte) 8).put((byte) 0).putShort((short) 0)
                 .putShort((short) 0x4d55).putShort((short) 1).put(new byte[32]).array();
         putChecksum(icmp, 0, icmp.length, 2);
         byte[] ip = ByteBuffer.allocate(20 + icmp.length).put((byte) 0x45).put((byte) 0)
                 .putShort((short) (20 + icmp.length)).putShort((short) 0x1234).putShort((short) 0x4000)
                 .put((byte) 64).put((byte) 1).putShort((short) 0)
-                .put(ipv4(Lab.podIp(2))).put(ipv4(Lab.podIp(1))).put(icmp).array();
+                .put(ipv4(src)).put(ipv4(Lab.podIp(1))).put(icmp).array();
         putChecksum(ip, 0, 20, 10);
         return ByteBuffer.allocate(14 + ip.length).put(mac(dstMac)).put(mac(Lab.vtepMac(2))).putShort((short) ethertype)
                 .put(ip).array();
+    }
+
+    /**
+     * An Ethernet frame from node 2's VTEP to node 1's holding UDP {@code src}:9 -> pod1:9 (discard)
+     * whose checksum field is {@code checksum}, or, for -1, the folded pseudo-header sum a kernel
+     * leaves for the NIC (CHECKSUM_PARTIAL).
+     */
+    static byte[] innerUdp(String src, int checksum) {
+        byte[] payload = "muslin checksum".getBytes(StandardCharsets.US_ASCII);
+        int udpLength = 8 + payload.length;
+        byte[] ip = ByteBuffer.allocate(20 + udpLength).put((byte) 0x45).put((byte) 0)
+                .putShort((short) (20 + udpLength)).putShort((short) 0x4321).putShort((short) 0x4000)
+                .put((byte) 64).put((byte) 17).putShort((short) 0)
+                .put(ipv4(src)).put(ipv4(Lab.podIp(1)))
+                .putShort((short) 9).putShort((short) 9).putShort((short) udpLength).putShort((short) 0)
+                .put(payload).array();
+        putChecksum(ip, 0, 20, 10);
+        int field = checksum;
+        if (checksum < 0) {
+            long sum = 17 + udpLength;
+            for (int i = 12; i < 20; i += 2) {
+                sum += ((ip[i] & 0xff) << 8) | (ip[i + 1] & 0xff);
+            }
+            while ((sum >> 16) != 0) {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            field = (int) sum;
+        }
+        ip[26] = (byte) (field >> 8);
+        ip[27] = (byte) field;
+        return ByteBuffer.allocate(14 + ip.length).put(mac(Lab.vtepMac(1))).put(mac(Lab.vtepMac(2)))
+                .putShort((short) ETHERTYPE_IPV4).put(ip).array();
     }
 
     private static void putChecksum(byte[] b, int from, int length, int at) {
