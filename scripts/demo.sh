@@ -4,9 +4,9 @@
 #   scripts/demo.sh [--seconds N] [--out DIR]      (root; default 10 s, DIR = <repo>/demo-out)
 #
 # 1. builds muslin if needed;
-# 2. lab "mdemo": 2 muslin nodes: ping pod1 -> pod2, capture node 1's underlay (UDP 8472) during
-#    a ping and a short, rate-limited iperf3 into DIR/underlay.pcap, then iperf3 (one TCP
-#    stream, N s);
+# 2. lab "mdemo": 2 muslin nodes: ping pod1 -> pod2, capture node 1's VXLAN traffic as sent and
+#    received (muslin capture, pcapng) during a ping and a short, rate-limited iperf3 into
+#    DIR/underlay.pcapng, then iperf3 (one TCP stream, N s);
 # 3. lab "kdemo": 2 nodes with the kernel's VXLAN (flannel.1, as flannel programs it): the same
 #    ping and iperf3;
 # 4. prints a tshark decode of the capture and a summary. Both labs are torn down on exit.
@@ -30,7 +30,7 @@ readonly LAB="$MUSLIN_ROOT/scripts/lab.sh"
 readonly MUSLIN_LAB=mdemo KERNEL_LAB=kdemo
 
 is_root || die "demo.sh needs root (network namespaces): sudo scripts/demo.sh"
-ensure_packages iproute2 procps iputils-ping iperf3 tcpdump tshark ethtool
+ensure_packages iproute2 procps iputils-ping iperf3 tshark
 find_jdk25
 ensure_muslin_jar
 mkdir -p "$OUT"
@@ -61,25 +61,24 @@ ping_pods() {
 "$LAB" up --nodes 2 --mode muslin --prefix "$MUSLIN_LAB"
 ping_pods "$MUSLIN_LAB"
 
-PCAP="$OUT/underlay.pcap"
-step "capturing node 1's underlay (eth0, udp port 8472) -> $PCAP"
+PCAP="$OUT/underlay.pcapng"
+step "capturing node 1's VXLAN traffic as sent and received (muslin capture) -> $PCAP"
 rm -f "$PCAP"
-# muslin sends with UDP GSO; with eth0's UDP segmentation off while capturing, the kernel cuts
-# each message into datagrams before tcpdump sees it, so the pcap holds what is on the wire.
-for n in 1 2; do ip netns exec "$MUSLIN_LAB-n$n" ethtool -K eth0 tx-udp-segmentation off >/dev/null; done
-ip netns exec "$MUSLIN_LAB-n1" tcpdump -i eth0 -n -U --immediate-mode -s 256 -w "$PCAP" udp port 8472 \
-    2>"$OUT/tcpdump.log" &
-TCPDUMP_PID=$!
-for ((i = 0; i < 50; i++)); do grep -q 'listening on' "$OUT/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+# muslin's own capture writes each UDP GSO message and GRO batch as the datagrams on the wire,
+# and comments every packet with its point, peer and VNI; nothing on the node changes.
+"$MUSLIN_ROOT/bin/muslin" capture --admin-socket "$MUSLIN_ROOT/.lab/$MUSLIN_LAB/n1/admin.sock" \
+    --point wire-out,wire-in --snaplen 256 -w "$PCAP" 2>"$OUT/capture.log" &
+CAPTURE_PID=$!
+for ((i = 0; i < 100; i++)); do grep -q 'capturing on' "$OUT/capture.log" 2>/dev/null && break; sleep 0.1; done
 ip netns exec "$MUSLIN_LAB-p1" ping -n -c 3 -i 0.2 -W 2 10.244.2.2 >/dev/null
 ip netns exec "$MUSLIN_LAB-p2" iperf3 -s -1 >/dev/null 2>&1 &
 sleep 0.5
 ip netns exec "$MUSLIN_LAB-p1" iperf3 -c 10.244.2.2 -t 1 -b 50M >/dev/null || warn "short iperf3 for the capture failed"
 wait $! 2>/dev/null || true
 sleep 0.5
-kill -TERM "$TCPDUMP_PID" 2>/dev/null || true
-wait "$TCPDUMP_PID" 2>/dev/null || true
-for n in 1 2; do ip netns exec "$MUSLIN_LAB-n$n" ethtool -K eth0 tx-udp-segmentation on >/dev/null; done
+kill -TERM "$CAPTURE_PID" 2>/dev/null || true
+wait "$CAPTURE_PID" 2>/dev/null || true
+grep -E 'captured' "$OUT/capture.log" >&2 || true
 
 step "iperf3, one TCP stream, ${SECONDS_IPERF} s, through muslin"
 MUSLIN_GBPS="failed"

@@ -2,8 +2,9 @@
 # lab.sh — an N-node overlay lab on Linux network namespaces (see docs/lab.md).
 #
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
-#                 [--backend vxlan|ipip|host-gw] [--direct-routing]
+#                 [--routing-nodes LIST] [--backend vxlan|ipip|host-gw] [--direct-routing]
 #                 [--remote-nodes LIST] [--router-mtu M] [--threads T] [--idle-spin US]
+#                 [--control static|bgp] [--reflector] [--bgp-hold-time S]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #                 [--metrics PORT]   (each daemon: "Metrics": {"Listen": "127.0.0.1:PORT"} in its namespace)
 #   lab.sh down   [--prefix P] [--dir D]
@@ -13,7 +14,8 @@
 #   lab.sh stop   NODE [--prefix P] [--dir D]
 #   lab.sh status [--prefix P] [--dir D]
 #   lab.sh router-mtu M [--prefix P] [--dir D]      (the narrow link's MTU, at run time)
-#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, rt, rt2, n1, p1, ...)
+#   lab.sh exec   NAME [--prefix P] -- COMMAND...                   (NAME: ul, rt, rt2, rr, n1, p1, ...)
+#   lab.sh birdc  [--prefix P] [--dir D] -- ARGS...                 (the route reflector's birdc)
 #
 # Layout (prefix P, default mlab; $D defaults to <repo>/.lab/P):
 #   P-ul        the underlay: bridge br0 (subnet A, 192.168.50.0/24), one port n$i per node;
@@ -38,6 +40,13 @@
 #                 bare     nothing: the test starts its own daemon
 #   P-p$i       pod i: eth0 10.244.$i.2/24, default route via 10.244.$i.1; its MTU is the
 #               overlay's: 1450 (vxlan), 1480 (ipip), 1500 (host-gw, routing)
+#   P-rr        only with --reflector: BIRD (Debian's bird2) as the BGP route reflector of every
+#               muslin (and bare) node, AS 64512, eth0 192.168.50.250/24 on br0 (and
+#               192.168.50.251, free for a test's own speaker); it announces the block of each
+#               --routing-nodes node with that node as next hop; $D/bird.conf, $D/bird.log
+# --routing-nodes LIST: those nodes run plain kernel routing (as --mode routing) whatever --mode.
+# --control bgp: the muslin configs get "Control": {"Type": "bgp", "HoldTime": S (--bgp-hold-time,
+#               default 90), "Peers": [the reflector]} instead of static Peers (needs --reflector).
 # Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode. --threads T (default
 # $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs,
 # without it each daemon runs one dataplane thread per core; --idle-spin US (default
@@ -57,12 +66,19 @@ readonly UNDERLAY_MTU=1500
 readonly VXLAN_OVERHEAD=50            # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
 readonly IPIP_OVERHEAD=20             # outer IPv4 20
 readonly MAX_NODES=99
+readonly REFLECTOR_IP=192.168.50.250  # --reflector: BIRD's address on br0
+readonly PROBE_IP=192.168.50.251      # a second address of P-rr, for a test's own BGP speaker
+readonly BGP_AS=64512
 
 PREFIX=mlab
 DIR=''
 NODES=''
 MODE=muslin
 KERNEL_NODES=''
+ROUTING_NODES=''
+CONTROL=static
+REFLECTOR=''                          # 1 with --reflector
+BGP_HOLD_TIME=90
 BACKEND=vxlan
 DIRECT_ROUTING=''                     # 1 with --direct-routing
 METRICS_PORT=''                       # with --metrics PORT: the daemons' Metrics.Listen port
@@ -86,6 +102,7 @@ usage() {
 ns_ul()   { printf '%s-ul' "$PREFIX"; }
 ns_rt()   { printf '%s-rt' "$PREFIX"; }
 ns_rt2()  { printf '%s-rt2' "$PREFIX"; }
+ns_rr()   { printf '%s-rr' "$PREFIX"; }
 ns_node() { printf '%s-n%s' "$PREFIX" "$1"; }
 ns_pod()  { printf '%s-p%s' "$PREFIX" "$1"; }
 vtep_mac() { printf '6e:75:73:00:00:%02x' "$1"; }
@@ -106,11 +123,14 @@ pub_ip()   { printf '%s.%s' "$(node_net "$1")" "$1"; }
 router_ip() { printf '%s.%s' "$(node_net "$1")" "$ROUTER_HOST"; }
 same_subnet() { [[ "$(node_net "$1")" == "$(node_net "$2")" ]]; }
 
-# The mode of node $1: kernel when listed in --kernel-nodes, else --mode.
+# The mode of node $1: kernel when listed in --kernel-nodes, routing when in --routing-nodes, else --mode.
 node_mode() {
     local k
     for k in ${KERNEL_NODES//,/ }; do
         [[ "$k" == "$1" ]] && { echo kernel; return; }
+    done
+    for k in ${ROUTING_NODES//,/ }; do
+        [[ "$k" == "$1" ]] && { echo routing; return; }
     done
     echo "$MODE"
 }
@@ -118,7 +138,7 @@ node_mode() {
 # The namespaces of this prefix that exist now.
 lab_namespaces() {
     ip netns list 2>/dev/null | awk '{print $1}' \
-        | grep -E "^${PREFIX//./\\.}-(ul|rt|rt2|n[0-9]+|p[0-9]+)$" || true
+        | grep -E "^${PREFIX//./\\.}-(ul|rt|rt2|rr|n[0-9]+|p[0-9]+)$" || true
 }
 
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
@@ -131,6 +151,10 @@ parse_args() {
             --nodes) NODES="${2:?--nodes needs a number}"; shift 2 ;;
             --mode) MODE="${2:?--mode needs a value}"; shift 2 ;;
             --kernel-nodes) KERNEL_NODES="${2:?--kernel-nodes needs a list}"; shift 2 ;;
+            --routing-nodes) ROUTING_NODES="${2:?--routing-nodes needs a list}"; shift 2 ;;
+            --control) CONTROL="${2:?--control needs a value}"; shift 2 ;;
+            --reflector) REFLECTOR=1; shift ;;
+            --bgp-hold-time) BGP_HOLD_TIME="${2:?--bgp-hold-time needs seconds}"; shift 2 ;;
             --backend) BACKEND="${2:?--backend needs a value}"; shift 2 ;;
             --direct-routing) DIRECT_ROUTING=1; shift ;;
             --metrics) METRICS_PORT="${2:?--metrics needs a port}"; shift 2 ;;
@@ -169,6 +193,8 @@ load_lab_env() {
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
             THREADS) THREADS="$val" ;; IDLE_SPIN) IDLE_SPIN="$val" ;;
             METRICS_PORT) METRICS_PORT="$val" ;;
+            ROUTING_NODES) ROUTING_NODES="$val" ;; CONTROL) CONTROL="$val" ;;
+            REFLECTOR) REFLECTOR="$val" ;; BGP_HOLD_TIME) BGP_HOLD_TIME="$val" ;;
         esac
     done <"$f"
 }
@@ -184,6 +210,16 @@ validate_topology() {
         [[ "$k" =~ ^[0-9]+$ && "$k" -ge 1 && "$k" -le "$NODES" ]] \
             || die "--kernel-nodes: '$k' is not a node of 1..$NODES"
     done
+    for k in ${ROUTING_NODES//,/ }; do
+        [[ "$k" =~ ^[0-9]+$ && "$k" -ge 1 && "$k" -le "$NODES" ]] \
+            || die "--routing-nodes: '$k' is not a node of 1..$NODES"
+    done
+    case "$CONTROL" in static|bgp) ;; *) die "--control: '$CONTROL' must be static or bgp" ;; esac
+    if [[ "$CONTROL" == bgp && -z "$REFLECTOR" ]]; then
+        die "--control bgp: the nodes peer with the route reflector; add --reflector"
+    fi
+    [[ "$BGP_HOLD_TIME" =~ ^[0-9]+$ ]] && { [[ "$BGP_HOLD_TIME" -eq 0 ]] || [[ "$BGP_HOLD_TIME" -ge 3 && "$BGP_HOLD_TIME" -le 65535 ]]; } \
+        || die "--bgp-hold-time: '$BGP_HOLD_TIME' must be 0 or 3..65535"
     if [[ -n "$KERNEL_NODES" && "$MODE" == routing ]]; then
         die "--kernel-nodes makes VXLAN nodes: it cannot be mixed with --mode routing"
     fi
@@ -266,18 +302,27 @@ metrics_json() {
     return 0
 }
 
-# Writes $DIR/n$i.json, node i's muslin configuration: every other node is a peer.
+# Writes $DIR/n$i.json, node i's muslin configuration: every other overlay node is a peer,
+# or with --control bgp the route reflector is its one BGP peer.
 write_config() {
-    local i="$1" j peers='' sep='' dataplane='' fields=''
+    local i="$1" j peers='' sep='' control dataplane='' fields=''
     [[ -z "$THREADS" ]] || fields="\"Threads\": $THREADS"
     [[ -z "$IDLE_SPIN" ]] || fields+="${fields:+, }\"IdleSpinMicros\": $IDLE_SPIN"
     [[ -z "$fields" ]] || dataplane=$'\n  "Dataplane": {'"$fields"'},'
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
+        [[ "$(node_mode "$j")" == routing ]] && continue
         peers+="${sep}
     $(peer_json "$j")"
         sep=','
     done
+    if [[ "$CONTROL" == bgp ]]; then
+        control="\"Control\": {\"Type\": \"bgp\", \"AS\": $BGP_AS, \"HoldTime\": $BGP_HOLD_TIME,
+              \"Peers\": [{\"Address\": \"$REFLECTOR_IP\", \"AS\": $BGP_AS}]}"
+    else
+        control="\"Peers\": [$peers
+  ]"
+    fi
     mkdir -p "$DIR"
     cat >"$DIR/n$i.json" <<EOF
 {
@@ -286,8 +331,7 @@ write_config() {
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
            "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)$dataplane
-  "Peers": [$peers
-  ]
+  $control
 }
 EOF
 }
@@ -495,6 +539,87 @@ wait_daemon() {
     done
 }
 
+# ---------------------------------------------------------------- the route reflector (BIRD)
+
+# $DIR/bird.conf: BIRD as the route reflector of every overlay node (rr client), announcing the
+# routing nodes' blocks with each node as next hop. Short retry and error-wait times, so a node
+# that restarts is back at once; graceful restart on.
+write_bird_conf() {
+    local i ip blocks='' neighbors='' underlay=''
+    for ((i = 1; i <= NODES; i++)); do
+        ip="$(pub_ip "$i")"
+        if [[ "$(node_mode "$i")" == routing ]]; then
+            blocks+="    route 10.244.$i.0/24 via $ip;"$'\n'
+        else
+            neighbors+="protocol bgp node$i from nodes { neighbor $ip as $BGP_AS; }"$'\n'
+        fi
+    done
+    if has_router; then
+        underlay="    route $REMOTE_NET.0/24 via $UNDERLAY_NET.$ROUTER_HOST;"$'\n'
+    fi
+    cat >"$DIR/bird.conf" <<BIRD
+# The lab's route reflector (lab.sh --reflector): one iBGP session per overlay node.
+log "$DIR/bird.log" all;
+router id $REFLECTOR_IP;
+
+protocol device { }
+protocol direct { ipv4; interface "eth0"; }
+
+# The routing nodes' blocks, announced with the node as next hop; the way to subnet B.
+protocol static blocks {
+    ipv4;
+${blocks}}
+protocol static underlay {
+    ipv4;
+${underlay}}
+
+filter to_nodes {
+    if net ~ [ 192.168.0.0/16+ ] then reject;
+    if proto = "blocks" then bgp_next_hop = gw;
+    accept;
+}
+
+template bgp nodes {
+    local $REFLECTOR_IP as $BGP_AS;
+    rr client;
+    hold time $BGP_HOLD_TIME;
+    connect retry time 1;
+    error wait time 1, 4;
+    graceful restart on;
+    ipv4 { import all; export filter to_nodes; };
+}
+
+${neighbors}
+BIRD
+}
+
+# P-rr: BIRD on br0 at $REFLECTOR_IP (and $PROBE_IP for a test's own speaker).
+setup_reflector() {
+    local ul rr
+    ul="$(ns_ul)" rr="$(ns_rr)"
+    command -v bird >/dev/null 2>&1 || ensure_packages bird2
+    ip netns add "$rr"
+    setup_sysctls "$rr" 0
+    nsx "$rr" ip link set lo up
+    ip -n "$rr" link add eth0 mtu "$UNDERLAY_MTU" type veth peer name rr0 netns "$ul"
+    ip -n "$ul" link set rr0 mtu "$UNDERLAY_MTU" master br0 up
+    ip -n "$rr" addr add "$REFLECTOR_IP/24" dev eth0
+    ip -n "$rr" addr add "$PROBE_IP/24" dev eth0
+    ip -n "$rr" link set eth0 up
+    if has_router; then
+        ip -n "$rr" route add "$REMOTE_NET.0/24" via "$UNDERLAY_NET.$ROUTER_HOST"
+    fi
+    write_bird_conf
+    nsx "$rr" bird -c "$DIR/bird.conf" -s "$DIR/bird.ctl" -P "$DIR/bird.pid" \
+        || die "bird did not start; see $DIR/bird.conf and $DIR/bird.log"
+}
+
+cmd_birdc() {
+    load_lab_env || die "no lab '$PREFIX' in $DIR (run lab.sh up first)"
+    [[ -n "$REFLECTOR" ]] || die "birdc: lab '$PREFIX' has no route reflector (build it with --reflector)"
+    exec birdc -s "$DIR/bird.ctl" "$@"
+}
+
 # ---------------------------------------------------------------- processes
 
 # True while $1 is a live (not zombie) process.
@@ -590,6 +715,8 @@ cmd_up() {
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
     printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\nTHREADS=%s\nIDLE_SPIN=%s\n' \
         "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" "$THREADS" "$IDLE_SPIN" >>"$DIR/lab.env"
+    printf 'ROUTING_NODES=%s\nCONTROL=%s\nREFLECTOR=%s\nBGP_HOLD_TIME=%s\n' \
+        "$ROUTING_NODES" "$CONTROL" "$REFLECTOR" "$BGP_HOLD_TIME" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay
@@ -598,6 +725,7 @@ cmd_up() {
         setup_node "$i" "$pod_mtu"
     done
     [[ "$MODE" == routing ]] && has_router && setup_router_routes
+    [[ -z "$REFLECTOR" ]] || setup_reflector
     for ((i = 1; i <= NODES; i++)); do
         case "$(node_mode "$i")" in
             kernel) setup_kernel_vxlan "$i" ;;
@@ -643,7 +771,7 @@ cmd_down() {
         done < <(ip netns pids "$ns" 2>/dev/null || true)
     done
     terminate 5 "${pids[@]}"
-    rm -f "$DIR"/n*/muslin.pid "$DIR"/n*/subnet.env   # a crashed daemon leaves its subnet.env
+    rm -f "$DIR"/n*/muslin.pid "$DIR"/n*/subnet.env "$DIR/bird.ctl" "$DIR/bird.pid"   # a crashed daemon leaves its subnet.env
 
     # 2. The namespaces: deleting one destroys its veths, bridges and VXLAN devices.
     for ns in "${namespaces[@]}"; do
@@ -664,7 +792,9 @@ cmd_down() {
 
 # One line: mode, kernel nodes, backend, remote nodes and router MTU.
 describe_lab() {
-    local d="mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}"
+    local d="mode $MODE${KERNEL_NODES:+, kernel nodes $KERNEL_NODES}${ROUTING_NODES:+, routing nodes $ROUTING_NODES}"
+    [[ -z "$REFLECTOR" ]] || d+=", BIRD route reflector $REFLECTOR_IP"
+    [[ "$CONTROL" != bgp ]] || d+=", control bgp (hold time $BGP_HOLD_TIME s)"
     [[ "$MODE" == routing ]] || d+=", backend $BACKEND${DIRECT_ROUTING:+ with DirectRouting}"
     if has_wan; then
         d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24) behind two routers, narrow link MTU $ROUTER_MTU"
@@ -738,7 +868,7 @@ cmd_exec() {
     shift
     [[ "${1:-}" == -- ]] && shift
     [[ $# -gt 0 ]] || die "exec needs a command after --"
-    [[ "$name" =~ ^(ul|rt|rt2|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, rt, rt2, n<i> or p<i>"
+    [[ "$name" =~ ^(ul|rt|rt2|rr|n[0-9]+|p[0-9]+)$ ]] || die "exec: '$name' must be ul, rt, rt2, rr, n<i> or p<i>"
     exec ip netns exec "$PREFIX-$name" "$@"
 }
 
@@ -763,6 +893,12 @@ main() {
             shift
             parse_args "$@"
             cmd_router_mtu "$mtu" ;;
+        birdc)
+            local args=()
+            while [[ $# -gt 0 && "$1" != -- ]]; do args+=("$1"); shift; done
+            [[ "${1:-}" == -- ]] && shift
+            parse_args "${args[@]}"
+            cmd_birdc "$@" ;;
         exec)
             local name="${1:?exec needs a namespace name (ul, rt, rt2, n1, p1, ...)}" args=()
             shift
@@ -770,7 +906,7 @@ main() {
             parse_args "${args[@]}"
             cmd_exec "$name" "$@" ;;
         -h|--help|help) usage ;;
-        *) die "unknown command: $cmd (up, down, config, start, stop, status, router-mtu, exec)" ;;
+        *) die "unknown command: $cmd (up, down, config, start, stop, status, router-mtu, exec, birdc)" ;;
     esac
 }
 

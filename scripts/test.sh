@@ -5,13 +5,17 @@
 #   scripts/test.sh [extra maven arguments...]
 #     e.g. scripts/test.sh -Dit.test=TwoNodeVxlanIT -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
 #
+# With no arguments (CI) it then fuzzes every fuzz target briefly, MUSLIN_FUZZ_SECONDS (default 3)
+# seconds each, two at a time, 0 for none (scripts/fuzz.sh; their kept inputs already ran as unit tests).
+#
 # Not root: the unit tests still run (those needing etcd skip with a message if it is not
 # installed); the e2e tests skip with a message.
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
 
-readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps ethtool curl nftables)
+# bird2: the BGP route reflector of the BGP e2e test (lab.sh --reflector).
+readonly E2E_PACKAGES=(iperf3 tshark tcpdump iputils-ping netcat-openbsd iproute2 procps curl nftables bird2)
 # The control module's etcd store tests start a real etcd and use etcdctl; capture filters are
 # compiled by libpcap (libpcap-dev has the libpcap.so JNA loads); the metrics tests parse with the
 # Prometheus project's own Python parser.
@@ -29,4 +33,12 @@ else
 fi
 find_jdk25
 log "JDK: $JAVA_HOME"
-exec ./mvnw -B verify "$@"
+if [[ $# -gt 0 ]]; then
+    exec ./mvnw -B verify "$@"
+fi
+./mvnw -B verify
+fuzz_seconds="${MUSLIN_FUZZ_SECONDS:-3}"
+[[ "$fuzz_seconds" =~ ^[0-9]+$ ]] || die "MUSLIN_FUZZ_SECONDS: \"$fuzz_seconds\" (accepted: a whole number of seconds, 0 for no fuzzing)"
+if [[ "$fuzz_seconds" -gt 0 ]]; then
+    exec scripts/fuzz.sh --seconds "$fuzz_seconds" --jobs 2
+fi

@@ -508,6 +508,16 @@ public final class Daemon {
         }
 
         @Override
+        public List<io.muslin.control.bgp.speaker.BgpSessionStatus> bgpSessions() {
+            return source.sessions();
+        }
+
+        @Override
+        public java.util.Map<String, Long> bgpCounters() {
+            return source.bgpCounters();
+        }
+
+        @Override
         public Tables.Snapshot snapshot() {
             return dataplane.tables().snapshot();
         }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
  * <pre>
  *   muslin run --config FILE [--subnet-file PATH] [--admin-socket PATH] [--state-dir DIR]
  *   muslin hub --config FILE
- *   muslin routes|neigh|fdb|peers|pmtu|stats [--admin-socket PATH | --interface NAME]
+ *   muslin routes|neigh|fdb|peers|pmtu|bgp|stats [--admin-socket PATH | --interface NAME]
  *   muslin stats --watch [--count N]
  *   muslin explain DST [--from SRC] [--size N]
  *   muslin capture [--point P,...] -w FILE|- [-c N] [--duration S] [--snaplen N] [--outer] [--super-packets] [FILTER]

@@ -15,7 +15,7 @@ interface PeerSource extends AutoCloseable {
     /** Programs the current peers, then follows changes (on a thread of its own) until closed. */
     void start(PeerProgrammer programmer) throws IOException;
 
-    /** What {@code muslin peers} calls this source: {@code static}, {@code etcd} or {@code hub}. */
+    /** What {@code muslin peers} calls this source: {@code static}, {@code etcd}, {@code hub} or {@code bgp}. */
     default String name() {
         return "static";
     }
@@ -28,6 +28,16 @@ interface PeerSource extends AutoCloseable {
     /** The source's state for metrics: up, the lease's age, the watch's revision. */
     default ControlState controlState() {
         return ControlState.STATIC;
+    }
+
+    /** BGP's sessions ({@code muslin bgp}); null when peers do not come from BGP. */
+    default List<io.muslin.control.bgp.speaker.BgpSessionStatus> sessions() {
+        return null;
+    }
+
+    /** BGP's counters by name ({@code muslin bgp}); empty when peers do not come from BGP. */
+    default java.util.Map<String, Long> bgpCounters() {
+        return java.util.Map.of();
     }
 
     /** Stops following changes; leaves the programmed peers as they are. */

@@ -10,7 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code muslin routes|neigh|fdb|peers|pmtu|stats}: asks the running daemon over its admin socket and
+ * {@code muslin routes|neigh|fdb|peers|pmtu|bgp|stats}: asks the running daemon over its admin socket and
  * prints the reply. Exit 1 with one line when no daemon answers; 2 for a bad option.
  */
 @Command(mixinStandardHelpOptions = true)

@@ -88,6 +88,14 @@ final class StaticPeerFile implements PeerSource {
             }
             return;
         }
+        reload(content);
+    }
+
+    /**
+     * Takes the file's {@code content} if it changed since the last: validated as at start,
+     * then its peers programmed; content that does not validate is logged and changes nothing.
+     */
+    synchronized void reload(byte[] content) {
         if (Arrays.equals(content, lastContent)) {
             return;
         }

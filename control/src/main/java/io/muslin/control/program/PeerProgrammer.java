@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
  *       one WARN per subnet; if that subnet was programmed, its entries are removed.</li>
  *   <li>A lease for our own subnet is ignored. A lease outside the network, or overlapping our
  *       subnet without being it, is rejected with IllegalArgumentException.</li>
+ *   <li>A VXLAN lease without a VTEP MAC ({@link MacAddress#NONE}: a BGP route that carried none)
+ *       can only be routed directly; otherwise it is refused with one ERROR.</li>
  *   <li>{@link #remove} is idempotent and removes everything the lease installed.</li>
  * </ul>
  *
@@ -74,7 +76,7 @@ public final class PeerProgrammer {
         UNCHANGED,
         /** Not ours (own subnet, other backend, other VNI): nothing installed. */
         IGNORED,
-        /** Ours, but it cannot be routed (host-gw and not on-link, or the kernel refused): nothing installed. */
+        /** Ours, but it cannot be routed (host-gw and not on-link, VXLAN without a MAC and not on-link, or the kernel refused): nothing installed. */
         REFUSED
     }
 
@@ -178,6 +180,15 @@ public final class PeerProgrammer {
         }
         Boolean direct = decideDirect(lease);
         if (direct == null) {
+            remove(subnet, false);
+            return Result.REFUSED;
+        }
+        if (!direct && lease.isVxlan() && lease.vtepMac() == MacAddress.NONE) {
+            if (warned.add(subnet)) {
+                log.error("refusing VXLAN peer {} ({}): no VTEP MAC to encapsulate to (a BGP route without a Router's MAC "
+                    + "extended community can only be routed directly, to an on-link next hop)", subnet,
+                    Ipv4Address.format(lease.publicIp()));
+            }
             remove(subnet, false);
             return Result.REFUSED;
         }

@@ -47,9 +47,18 @@ final class PemFiles {
 
     /** The certificates in {@code file}, in order; at least one. */
     static List<X509Certificate> readCertificates(Path file, String setting) throws IOException {
+        return certificates(read(file, setting), file, setting);
+    }
+
+    /**
+     * The certificates in {@code text}, the content of {@code file} (which only names it in
+     * errors), in order; at least one. Any text is an IOException naming the setting and the
+     * file, or certificates.
+     */
+    static List<X509Certificate> certificates(String text, Path file, String setting) throws IOException {
         List<X509Certificate> certs = new ArrayList<>();
         boolean key = false;
-        for (Object o : objects(file, setting)) {
+        for (Object o : objects(text, file, setting)) {
             if (o instanceof X509CertificateHolder holder) {
                 try {
                     certs.add(new JcaX509CertificateConverter().getCertificate(holder));
@@ -70,9 +79,17 @@ final class PemFiles {
 
     /** The one private key in {@code file}: PKCS#8, or the SEC 1 / PKCS#1 forms openssl writes. */
     static PrivateKey readKey(Path file, String setting) throws IOException {
+        return key(read(file, setting), file, setting);
+    }
+
+    /**
+     * The one private key in {@code text}, the content of {@code file} (which only names it in
+     * errors). Any text is an IOException naming the setting and the file, or a key.
+     */
+    static PrivateKey key(String text, Path file, String setting) throws IOException {
         PrivateKeyInfo found = null;
         boolean cert = false;
-        for (Object o : objects(file, setting)) {
+        for (Object o : objects(text, file, setting)) {
             PrivateKeyInfo info = switch (o) {
                 case PrivateKeyInfo i -> i;
                 case PEMKeyPair pair -> pair.getPrivateKeyInfo();
@@ -145,8 +162,8 @@ final class PemFiles {
         return new IOException(setting + ": " + file + ": " + problem);
     }
 
-    /** The PEM objects of {@code file}; at least one. */
-    private static List<Object> objects(Path file, String setting) throws IOException {
+    /** The text of {@code file}: at most {@value #MAX_SIZE} bytes, each read as one character. */
+    private static String read(Path file, String setting) throws IOException {
         if (file == null) {
             throw new IOException(setting + ": missing (expected: a PEM file)");
         }
@@ -165,6 +182,11 @@ final class PemFiles {
         } catch (AccessDeniedException e) {
             throw error(setting, file, "not readable (permission denied)");
         }
+        return text;
+    }
+
+    /** The PEM objects in {@code text} (from {@code file}); at least one. */
+    private static List<Object> objects(String text, Path file, String setting) throws IOException {
         List<Object> objects = new ArrayList<>();
         try (PEMParser parser = new PEMParser(new StringReader(text))) {
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {

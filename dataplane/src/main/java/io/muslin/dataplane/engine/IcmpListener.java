@@ -88,7 +88,8 @@ final class IcmpListener implements FdHandle.Listener, AutoCloseable {
     /**
      * The peer a "fragmentation needed" message in {@code buf} (an IPv4 packet) is about: the
      * destination of the quoted packet, if that packet was one of ours (from {@code publicIp},
-     * of {@code protocol}, for UDP to {@code port}); else 0.
+     * of {@code protocol}, for UDP to {@code port}); else 0. Both IPv4 headers must be whole
+     * (IHL 5 or more): with a shorter one the fields would be read from the wrong bytes.
      */
     static int fragNeededPeer(ByteBuf buf, int publicIp, int protocol, int port) {
         int length = buf.readableBytes();
@@ -97,8 +98,9 @@ final class IcmpListener implements FdHandle.Listener, AutoCloseable {
         }
         int icmp = Ipv4.headerLength(buf, 0);
         int quoted = icmp + Icmp.HEADER;
-        if (quoted + Ipv4.MIN_HEADER > length || Icmp.type(buf, icmp) != Icmp.TYPE_DEST_UNREACHABLE
+        if (icmp < Ipv4.MIN_HEADER || quoted + Ipv4.MIN_HEADER > length || Icmp.type(buf, icmp) != Icmp.TYPE_DEST_UNREACHABLE
             || Icmp.code(buf, icmp) != Icmp.CODE_FRAG_NEEDED || Ipv4.version(buf, quoted) != Ipv4.VERSION
+            || Ipv4.headerLength(buf, quoted) < Ipv4.MIN_HEADER
             || Ipv4.src(buf, quoted) != publicIp || Ipv4.protocol(buf, quoted) != protocol) {
             return 0;
         }

@@ -65,13 +65,13 @@ final class UnderlayLinkWatcher implements FdHandle.Listener, AutoCloseable {
         int end = buf.writerIndex();
         for (int off = buf.readerIndex(); off + 32 <= end; ) {
             int msgLen = buf.getIntLE(off);
-            if (msgLen < 16 || off + msgLen > end) {
+            if (msgLen < 16 || msgLen > end - off) { // not off + msgLen: a length near 2^31 wraps
                 return mtu;
             }
             if (buf.getShortLE(off + 4) == RTM_NEWLINK && msgLen >= 32 && buf.getIntLE(off + 20) == ifindex) {
                 for (int at = off + 32; at + 4 <= off + msgLen; ) {
                     int attrLen = buf.getUnsignedShortLE(at);
-                    if (attrLen < 4 || at + attrLen > off + msgLen) {
+                    if (attrLen < 4 || attrLen > off + msgLen - at) {
                         break;
                     }
                     if ((buf.getUnsignedShortLE(at + 2) & 0x3FFF) == IFLA_MTU && attrLen >= 8) {

@@ -138,10 +138,12 @@ public final class Checksum {
      * never reads as "none").
      *
      * @param packet the packet's first byte; {@code start} and {@code offset} count from it
-     * @return false when the field does not lie inside the {@code length} bytes
+     * @return false when the field does not lie inside the {@code length} bytes, or lies at an
+     *         odd {@code offset} (no 16-bit field there makes the sum verify; TCP's and UDP's are
+     *         at 16 and 6)
      */
     public static boolean complete(ByteBuf buf, int packet, int length, int start, int offset) {
-        if (start >= length || offset > length - start - 2) {
+        if (start >= length || offset > length - start - 2 || (offset & 1) != 0) {
             return false;
         }
         int csum = finish(sum(buf, packet + start, length - start));

@@ -16,25 +16,30 @@ public record Ipv4Prefix(int address, int length) {
         }
     }
 
-    /** Parses {@code a.b.c.d/len}. */
+    /**
+     * Parses {@code a.b.c.d/len}: a dotted quad, a slash and a length of 1-2 ASCII digits, with
+     * nothing between them (blanks around the whole text are ignored).
+     */
     public static Ipv4Prefix parse(String text) {
         if (text == null) {
             throw new IllegalArgumentException("IPv4 prefix is missing (expected: a.b.c.d/len)");
         }
-        int slash = text.indexOf('/');
+        String t = text.trim();
+        int slash = t.indexOf('/');
         if (slash < 0) {
             throw new IllegalArgumentException("not an IPv4 prefix: \"" + text + "\" (expected: a.b.c.d/len)");
         }
-        int len;
-        try {
-            len = Integer.parseInt(text.substring(slash + 1).trim());
-        } catch (NumberFormatException e) {
+        String address = t.substring(0, slash);
+        String lenText = t.substring(slash + 1);
+        if (lenText.isEmpty() || lenText.length() > 2 || !lenText.chars().allMatch(c -> c >= '0' && c <= '9')
+            || !address.equals(address.trim())) {
             throw new IllegalArgumentException("not an IPv4 prefix: \"" + text + "\" (expected: a.b.c.d/len, len 0-32)");
         }
-        if (len < 0 || len > 32) {
+        int len = Integer.parseInt(lenText);
+        if (len > 32) {
             throw new IllegalArgumentException("IPv4 prefix length must be 0-32: \"" + text + "\"");
         }
-        return new Ipv4Prefix(Ipv4Address.parse(text.substring(0, slash)), len);
+        return new Ipv4Prefix(Ipv4Address.parse(address), len);
     }
 
     public boolean contains(int addr) {

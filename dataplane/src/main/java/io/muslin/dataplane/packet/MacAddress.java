@@ -14,27 +14,43 @@ public final class MacAddress {
     private MacAddress() {
     }
 
-    /** Parses {@code aa:bb:cc:dd:ee:ff} (or with '-'); throws IllegalArgumentException naming the text. */
+    /**
+     * Parses {@code aa:bb:cc:dd:ee:ff} (or with '-'): six pairs of ASCII hex digits and five
+     * separators, blanks around the whole text ignored; throws IllegalArgumentException naming
+     * the text.
+     */
     public static long parse(String text) {
         if (text == null) {
             throw new IllegalArgumentException("MAC address is missing (expected: aa:bb:cc:dd:ee:ff)");
         }
-        String[] parts = text.trim().split("[:-]");
-        if (parts.length != 6) {
+        String t = text.trim();
+        if (t.length() != 17) {
             throw new IllegalArgumentException("not a MAC address: \"" + text + "\" (expected: aa:bb:cc:dd:ee:ff)");
         }
         long mac = 0;
-        for (String p : parts) {
-            if (p.length() != 2 || Character.digit(p.charAt(0), 16) < 0 || Character.digit(p.charAt(1), 16) < 0) {
+        for (int i = 0; i < 6; i++) {
+            int hi = hexDigit(t.charAt(3 * i));
+            int lo = hexDigit(t.charAt(3 * i + 1));
+            char separator = i < 5 ? t.charAt(3 * i + 2) : ':';
+            if (hi < 0 || lo < 0 || separator != ':' && separator != '-') {
                 throw new IllegalArgumentException("not a MAC address: \"" + text + "\" (expected: aa:bb:cc:dd:ee:ff)");
             }
-            try {
-                mac = (mac << 8) | Integer.parseInt(p, 16);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("not a MAC address: \"" + text + "\" (expected: aa:bb:cc:dd:ee:ff)");
-            }
+            mac = (mac << 8) | (hi << 4) | lo;
         }
         return mac;
+    }
+
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     public static String format(long mac) {

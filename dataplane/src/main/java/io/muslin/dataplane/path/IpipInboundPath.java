@@ -68,8 +68,11 @@ public final class IpipInboundPath implements InboundPath {
         if (refused != null) {
             return drop(refused);
         }
+        if (!InnerChecksum.admit(packet, inner, mtu.getAsInt(), counters)) {
+            return DROP;
+        }
         packet.setIndex(inner, inner + innerTotal);
-        return InnerChecksum.admit(packet, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
+        return DELIVER;
     }
 
     private int drop(Counter reason) {

@@ -1,6 +1,7 @@
 package io.muslin.dataplane.table;
 
 import io.muslin.dataplane.packet.Ipv4Address;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -20,8 +21,11 @@ public final class Ipv6Text {
         return word(bytes(text), 8);
     }
 
-    /** RFC 5952 text ({@code fd00::1}). */
+    /** RFC 5952 text ({@code fd00::1}; an IPv4-mapped address as {@code ::ffff:192.0.2.1}, §5). */
     public static String format(long hi, long lo) {
+        if (hi == 0 && (lo >>> 32) == 0xFFFF) {
+            return "::ffff:" + Ipv4Address.format((int) lo);
+        }
         byte[] b = new byte[16];
         for (int i = 0; i < 8; i++) {
             b[i] = (byte) (hi >>> (56 - 8 * i));
@@ -44,6 +48,14 @@ public final class Ipv6Text {
         }
         try {
             InetAddress a = Inet6Address.ofLiteral(text.trim());
+            if (a instanceof Inet4Address v4) {
+                // The JDK turns an IPv4-mapped literal (::ffff:a.b.c.d) into an IPv4 address.
+                byte[] mapped = new byte[16];
+                mapped[10] = (byte) 0xFF;
+                mapped[11] = (byte) 0xFF;
+                System.arraycopy(v4.getAddress(), 0, mapped, 12, 4);
+                return mapped;
+            }
             return a.getAddress();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not an IPv6 address: \"" + text + "\" (expected: e.g. fd00::1)");

@@ -1,5 +1,6 @@
 package io.muslin.node.admin;
 
+import io.muslin.control.bgp.speaker.BgpSessionStatus;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -13,6 +14,7 @@ import io.muslin.dataplane.table.Tables;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -27,6 +29,8 @@ import java.util.stream.Collectors;
  *   fdb      6e:75:73:00:00:02 dev muslin0 dst 192.168.50.2 self permanent (bridge fdb show dev flannel.1)
  *   peers    10.244.2.0/24 public 192.168.50.2 vxlan vni 1 vtep 6e:75:73:00:00:02 tunnel source etcd age 42s
  *   pmtu     192.168.60.3 mtu 1400 expires 598s                       (learned path MTUs, outer bytes)
+ *   bgp      192.168.50.250 as 64512 state Established since 42s received 3 sent 1 last-error -
+ *            then one "name value" line per BGP counter                (like birdc show protocols)
  *   stats    "name value" lines: backend, control, device, vni, mtu, peers, then every counter
  * </pre>
  * Every line ends with a newline; an empty table is an empty reply.
@@ -94,6 +98,33 @@ public enum AdminCommand {
             for (PathMtu.Entry e : view.pathMtus()) {
                 sb.append(Ipv4Address.format(e.underlay())).append(" mtu ").append(e.mtu()).append(" expires ")
                     .append(Math.max(0, (PathMtu.DEFAULT_EXPIRY_NANOS - e.ageNanos()) / 1_000_000_000L)).append("s\n");
+            }
+            return sb.toString();
+        }
+    },
+    BGP("bgp", "Show the BGP sessions: peer, state, uptime, prefixes received and sent, last error (like birdc show protocols).") {
+        @Override
+        String reply(AdminView view) {
+            List<BgpSessionStatus> sessions = view.bgpSessions();
+            if (sessions == null) {
+                return "error: peers come from \"" + view.peerSource() + "\", not from BGP (Control.Type \"bgp\")\n";
+            }
+            StringBuilder sb = new StringBuilder();
+            Instant now = Instant.now();
+            for (BgpSessionStatus s : sessions) {
+                sb.append(Ipv4Address.format(s.peer().address())).append(" as ").append(s.peer().as())
+                    .append(" state ").append(s.state())
+                    .append(" since ").append(Duration.between(s.since(), now).toSeconds()).append('s')
+                    .append(" received ").append(s.received());
+                if (s.stale() > 0) {
+                    sb.append(" (").append(s.stale()).append(" stale)");
+                }
+                sb.append(" sent ").append(s.sent())
+                    .append(" last-error ").append(s.lastError() == null ? "-" : s.lastError().replace('\n', ' '))
+                    .append('\n');
+            }
+            for (Map.Entry<String, Long> c : view.bgpCounters().entrySet()) {
+                sb.append(c.getKey()).append(' ').append(c.getValue()).append('\n');
             }
             return sb.toString();
         }

@@ -1,5 +1,6 @@
 package io.muslin.node.admin;
 
+import io.muslin.control.bgp.speaker.BgpSessionStatus;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.capture.Capture;
 import io.muslin.dataplane.engine.DataplaneSettings;
@@ -7,6 +8,7 @@ import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.Tables;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the admin socket shows: a read-only view of a running dataplane. Every method may be
@@ -43,6 +45,16 @@ public interface AdminView {
     /** The peer source's state for {@code muslin stats}: {@code static}, {@code etcd at http://...}, {@code hub 10.0.0.1:8473}. */
     default String control() {
         return peerSource();
+    }
+
+    /** BGP's sessions for {@code muslin bgp}, or null when peers do not come from BGP. */
+    default List<BgpSessionStatus> bgpSessions() {
+        return null;
+    }
+
+    /** BGP's counters by name, for {@code muslin bgp}. */
+    default Map<String, Long> bgpCounters() {
+        return Map.of();
     }
 
     /** Each peer's learned path MTU (outer bytes), for {@code muslin pmtu}. */

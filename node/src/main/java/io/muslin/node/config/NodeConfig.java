@@ -1,6 +1,7 @@
 package io.muslin.node.config;
 
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.bgp.speaker.BgpControlConfig;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.engine.DataplaneSettings;
@@ -19,8 +20,9 @@ import java.util.List;
  * leases ({@code Peers}). One record per JSON section; every default and range is declared
  * here once and read by {@link ConfigLoader}.
  *
- * @param network   the cluster pod network, e.g. {@code 10.244.0.0/16}
- * @param subnetLen the length of every node subnet
+ * @param network   the cluster pod network, e.g. {@code 10.244.0.0/16}; null while it is to come
+ *                  from the store's network configuration ({@link #networkFromStore()})
+ * @param subnetLen the length of every node subnet (0 while the network is to come from the store)
  * @param backend   the {@code Backend} section
  * @param node      the {@code Node} section
  * @param peers     the static peer leases, each inside {@code network} with length {@code subnetLen}
@@ -48,6 +50,14 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
 
     public NodeConfig {
         peers = List.copyOf(peers);
+    }
+
+    /**
+     * True when the file leaves {@code Network} to the store (etcd or a hub) and the store has
+     * not been read yet: {@code ConfigLoader.parse(json, storeNetConf, where)} completes it.
+     */
+    public boolean networkFromStore() {
+        return network == null;
     }
 
     /**
@@ -114,7 +124,7 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      * The {@code Control} section: where this node announces its lease and learns its peers.
      *
      * @param type       {@link #STATIC} (the file's {@code Peers}, reloaded on change),
-     *                   {@link #ETCD} or {@link #HUB}
+     *                   {@link #ETCD}, {@link #HUB} or {@link #BGP}
      * @param endpoints  etcd client URLs (etcd only)
      * @param hubs       hub addresses, tried in order (hub only)
      * @param prefix     etcd key prefix, flannel's {@code /coreos.com/network} by default (etcd only)
@@ -123,17 +133,24 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      * @param certFile   TLS: client certificate file, or null
      * @param keyFile    TLS: client key file (PKCS#8 PEM), or null
      * @param insecure   hub only: plaintext, no certificates (said explicitly)
+     * @param bgp        bgp only: AS, hold time, port and peers; null otherwise
      */
     public record Control(String type, List<URI> endpoints, List<HubEndpoint> hubs, String prefix, int ttlSeconds,
-                          Path caFile, Path certFile, Path keyFile, boolean insecure) {
+                          Path caFile, Path certFile, Path keyFile, boolean insecure, BgpControlConfig bgp) {
         public static final String STATIC = "static";
         public static final String ETCD = "etcd";
         public static final String HUB = "hub";
-        public static final List<String> TYPES = List.of(STATIC, ETCD, HUB);
+        public static final String BGP = "bgp";
+        public static final List<String> TYPES = List.of(STATIC, ETCD, HUB, BGP);
         /** flannel's lease TTL: 24 hours. */
         public static final IntSetting TTL = new IntSetting("TTL", 24 * 3600, 3, 7 * 24 * 3600);
         public static final Control STATIC_PEERS = new Control(STATIC, List.of(), List.of(), null, 0, null, null, null,
-            false);
+            false, null);
+
+        /** Peers from BGP (Calico's way): routes from route reflectors or a full mesh. */
+        public static Control bgp(BgpControlConfig bgp) {
+            return new Control(BGP, List.of(), List.of(), null, 0, null, null, null, false, bgp);
+        }
 
         public Control {
             endpoints = List.copyOf(endpoints);
@@ -146,6 +163,10 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
 
         public boolean hub() {
             return type.equals(HUB);
+        }
+
+        public boolean isBgp() {
+            return type.equals(BGP);
         }
 
         /** True when leases come from a shared store (etcd or a hub) rather than the file. */

@@ -84,6 +84,33 @@ class AdminServerTest {
     }
 
     @Test
+    void bgpShowsEachSessionLikeBirdcShowProtocols() throws IOException {
+        java.time.Instant now = java.time.Instant.now();
+        view.bgpSessions = java.util.List.of(
+            new io.muslin.control.bgp.speaker.BgpSessionStatus(new io.muslin.control.bgp.speaker.BgpPeerConfig(
+                Ipv4Address.parse("192.168.50.250"), 64512, 179), io.muslin.control.bgp.speaker.BgpState.ESTABLISHED,
+                now.minusSeconds(42), 3, 1, null, 0),
+            new io.muslin.control.bgp.speaker.BgpSessionStatus(new io.muslin.control.bgp.speaker.BgpPeerConfig(
+                Ipv4Address.parse("192.168.50.251"), 64512, 179), io.muslin.control.bgp.speaker.BgpState.ACTIVE,
+                now, 2, 0, "sent NOTIFICATION Hold Timer Expired / Unspecific (4/0): no message for 3 s", 2));
+        view.bgpCounters = new java.util.LinkedHashMap<>(java.util.Map.of("routesOutsideNetwork", 2L));
+        start();
+        String reply = AdminClient.request(socket, "bgp");
+        assertTrue(reply.matches("""
+            192\\.168\\.50\\.250 as 64512 state Established since 4[23]s received 3 sent 1 last-error -
+            192\\.168\\.50\\.251 as 64512 state Active since [01]s received 2 \\(2 stale\\) sent 0 last-error sent NOTIFICATION Hold Timer Expired / Unspecific \\(4/0\\): no message for 3 s
+            routesOutsideNetwork 2
+            """), reply);
+    }
+
+    @Test
+    void bgpWithoutBgpSaysWhereThePeersComeFrom() throws IOException {
+        start();
+        assertEquals("error: peers come from \"static\", not from BGP (Control.Type \"bgp\")\n",
+            AdminClient.request(socket, "bgp"));
+    }
+
+    @Test
     void routesShowDirectPeersAndIpv6() throws IOException {
         view.tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.4.0/24"), Ipv4Address.parse("192.168.50.4"),
                 Route.DIRECT)
@@ -140,7 +167,7 @@ class AdminServerTest {
     @Test
     void unknownCommand() throws IOException {
         start();
-        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, peers, pmtu, stats, explain, "
+        assertEquals("error: unknown command \"x\" (accepted: routes, neigh, fdb, peers, pmtu, bgp, stats, explain, "
             + "capture)\n",
             AdminClient.request(socket, "x"));
     }
@@ -157,7 +184,7 @@ class AdminServerTest {
         start();
         String reply = raw("r".repeat(AdminServer.MAX_REQUEST + 10));
         assertEquals("error: request longer than " + AdminServer.MAX_REQUEST + " bytes (accepted: routes, neigh, fdb, "
-            + "peers, pmtu, stats, explain, capture)\n", reply);
+            + "peers, pmtu, bgp, stats, explain, capture)\n", reply);
     }
 
     @Test

@@ -33,9 +33,22 @@ public final class FakeAdminView implements AdminView {
         return outerLimits.getOrDefault(underlay, 1500);
     }
 
+    public java.util.List<io.muslin.control.bgp.speaker.BgpSessionStatus> bgpSessions;
+    public java.util.Map<String, Long> bgpCounters = java.util.Map.of();
+
     @Override
     public java.util.List<io.muslin.control.program.PeerProgrammer.Peer> peers() {
         return peers;
+    }
+
+    @Override
+    public java.util.List<io.muslin.control.bgp.speaker.BgpSessionStatus> bgpSessions() {
+        return bgpSessions;
+    }
+
+    @Override
+    public java.util.Map<String, Long> bgpCounters() {
+        return bgpCounters;
     }
 
     @Override

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Address;
@@ -146,7 +146,7 @@ class ConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-        /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd, hub)
+        /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd, hub, bgp)
         /Control      | {"Type":"etcd"}                                    | Control.Endpoints: missing (expected: etcd client URLs such as ["http://192.168.50.1:2379"])
         /Control      | {"Type":"etcd","Endpoints":["ftp://x:1"]}          | Control.Endpoints[0]: "ftp://x:1" is not an etcd client URL (expected: http://host:port or https://host:port)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Prefix":"x/"} | Control.Prefix: "x/" (expected: a key prefix that starts with / and does not end with /)
@@ -160,6 +160,7 @@ class ConfigLoaderTest {
         /Control      | {"Type":"hub","Endpoints":["a:1"],"Insecure":true,"Prefix":"/x"} | Control.Prefix: applies to Type "etcd" only (a hub keeps its own layout)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Insecure":true} | Control.Insecure: applies to Type "hub" only (etcd is plaintext unless CAFile/CertFile/KeyFile are given)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"TTL":1} | Control.TTL: 1 is out of range (accepted: 3-604800)
+        /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"CAFile":"/etc/ca\\u0000.crt"} | Control.CAFile: not a file path (Nul character not allowed)
         """)
     void controlErrorsNameTheField(String pointer, String value, String message) throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
@@ -185,6 +186,59 @@ class ConfigLoaderTest {
         assertEquals(null, cfg.node().subnet(), "allocated through the hub when absent");
         assertEquals(Ipv4Prefix.parse("10.244.10.0/24"), cfg.subnetMin());
         assertEquals(Ipv4Prefix.parse("10.244.20.0/24"), cfg.subnetMax());
+    }
+
+    private static final String BGP_NODE = """
+        {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan","DirectRouting":true},
+         "Control":%s,
+         "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24"}}
+        """;
+
+    @Test
+    void bgpControlHasCalicosDefaults() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse(BGP_NODE.formatted("""
+            {"Type":"bgp","Peers":[{"Address":"192.168.50.250"},{"Address":"10.0.0.1","AS":4200000000,"Port":1179}]}"""));
+        assertTrue(cfg.control().isBgp());
+        assertFalse(cfg.control().shared());
+        io.muslin.control.bgp.speaker.BgpControlConfig bgp = cfg.control().bgp();
+        assertEquals(64512, bgp.as());
+        assertEquals(90, bgp.holdTime());
+        assertEquals(179, bgp.port());
+        assertEquals(List.of(new io.muslin.control.bgp.speaker.BgpPeerConfig(Ipv4Address.parse("192.168.50.250"), 64512, 179),
+            new io.muslin.control.bgp.speaker.BgpPeerConfig(Ipv4Address.parse("10.0.0.1"), 4_200_000_000L, 1179)),
+            bgp.peers());
+        io.muslin.control.bgp.speaker.BgpSettings s = bgp.settings(cfg.node().publicIp(), cfg.network());
+        assertEquals(Ipv4Address.parse("192.168.50.1"), s.routerId(), "the router id is the PublicIP");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        {"Type":"bgp"}                                                         | Control.Peers: missing (expected: the route reflectors, or every other node, such as [{"Address": "192.168.50.250", "AS": 64512}])
+        {"Type":"bgp","AS":0,"Peers":[{"Address":"192.168.50.9"}]}             | Control.AS: 0 is out of range (accepted: 1-4294967295)
+        {"Type":"bgp","AS":4294967296,"Peers":[{"Address":"192.168.50.9"}]}    | Control.AS: 4294967296 is out of range (accepted: 1-4294967295)
+        {"Type":"bgp","HoldTime":2,"Peers":[{"Address":"192.168.50.9"}]}       | Control.HoldTime: 2 is out of range (accepted: 0 or 3-65535; RFC 4271 refuses 1 and 2)
+        {"Type":"bgp","HoldTime":65536,"Peers":[{"Address":"192.168.50.9"}]}   | Control.HoldTime: 65536 is out of range (accepted: 0 or 3-65535)
+        {"Type":"bgp","Port":0,"Peers":[{"Address":"192.168.50.9"}]}           | Control.Port: 0 is out of range (accepted: 1-65535)
+        {"Type":"bgp","Peers":[{"AS":64512}]}                                  | Control.Peers[0].Address: missing (expected: the peer's IPv4 address, such as "192.168.50.250")
+        {"Type":"bgp","Peers":[{"Address":"192.168.50.9","Asn":1}]}            | Control.Peers[0].Asn: unknown field (accepted: Address, AS, Port)
+        {"Type":"bgp","Peers":[{"Address":"10.244.3.1"}]}                      | Control.Peers[0].Address: 10.244.3.1 is inside Network 10.244.0.0/16 (expected: the peer's underlay address)
+        {"Type":"bgp","Peers":[{"Address":"192.168.50.1"}]}                    | Control.Peers[0].Address: 192.168.50.1 is this node's Node.PublicIP (expected: another node or a route reflector)
+        {"Type":"bgp","Peers":[{"Address":"192.168.50.9"},{"Address":"192.168.50.9"}]} | Control.Peers[1].Address: 192.168.50.9 is also Control.Peers[0].Address (expected: one entry per peer)
+        {"Type":"bgp","Peers":[{"Address":"192.168.50.9","Port":70000}]}       | Control.Peers[0].Port: 70000 is out of range (accepted: 1-65535)
+        {"Type":"bgp","TTL":30,"Peers":[{"Address":"192.168.50.9"}]}           | Control.TTL: applies to Type "etcd" or "hub" only
+        {"Type":"hub","AS":64512,"Endpoints":["h:1"],"Insecure":true}          | Control.AS: applies to Type "bgp" only
+        """)
+    void bgpControlErrorsNameTheFieldAndTheRange(String control, String message) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(BGP_NODE.formatted(control)));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void bgpControlTakesNoStaticPeers() {
+        String json = BGP_NODE.formatted("{\"Type\":\"bgp\",\"Peers\":[{\"Address\":\"192.168.50.9\"}]}")
+            .replaceFirst("\\{", "{\"Peers\": [], ");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json));
+        assertEquals("Peers: not used with Control.Type \"bgp\" (peers come from bgp; accepted: absent)", e.getMessage());
     }
 
     @ParameterizedTest

@@ -49,6 +49,9 @@ public final class RouteNetlink implements AutoCloseable {
     static final short IFA_LOCAL = 2;
     /** rtm_protocol of the routes muslin installs ("proto 109" in {@code ip route}); static would be 4. */
     public static final int RTPROT_MUSLIN = 109;
+    static final int EPROTO = 71;
+    /** Bytes of a struct rtmsg, after the nlmsghdr of an RTM_NEWROUTE. */
+    static final int RTMSG_LENGTH = 12;
 
     private final int fd;
     private final Arena arena = Arena.ofShared(); // callers serialize; they need not be one thread
@@ -106,9 +109,9 @@ public final class RouteNetlink implements AutoCloseable {
         len += 12;
         len = attrIpv4(len, RTA_DST, dst);
         RouteInfo[] found = new RouteInfo[1];
-        request(len, "route lookup " + NativeSocket.formatIpv4(dst), false, (off, msgLen) -> found[0] = parseRoute(off, msgLen));
+        request(len, "route lookup " + NativeSocket.formatIpv4(dst), false, (off, msgLen) -> found[0] = parseRoute(buf, off, msgLen));
         if (found[0] == null) {
-            throw new LinuxException("route lookup " + NativeSocket.formatIpv4(dst) + " (no answer)", 71 /* EPROTO */);
+            throw new LinuxException("route lookup " + NativeSocket.formatIpv4(dst) + " (no answer)", EPROTO);
         }
         return found[0];
     }
@@ -121,7 +124,7 @@ public final class RouteNetlink implements AutoCloseable {
         len += 12;
         List<RouteInfo> out = new ArrayList<>();
         request(len, "list routes", true, (off, msgLen) -> {
-            RouteInfo r = parseRoute(off, msgLen);
+            RouteInfo r = parseRoute(buf, off, msgLen);
             if (r.protocol() == protocol && r.table() == RT_TABLE_MAIN) {
                 out.add(r);
             }
@@ -129,8 +132,11 @@ public final class RouteNetlink implements AutoCloseable {
         return out;
     }
 
-    /** Reads an RTM_NEWROUTE message at {@code off}. */
-    private RouteInfo parseRoute(long off, int msgLen) {
+    /**
+     * Reads the RTM_NEWROUTE message of {@code msgLen} bytes at {@code off} in {@code buf}: its
+     * rtmsg and the attributes that fit inside it.
+     */
+    static RouteInfo parseRoute(MemorySegment buf, long off, int msgLen) {
         long rtm = off + 16;
         int dstLen = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 1));
         int table = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, rtm + 4));
@@ -246,7 +252,7 @@ public final class RouteNetlink implements AutoCloseable {
 
     /** What a request does with each RTM_NEWROUTE-style answer at {@code buf[off..off+msgLen)}. */
     @FunctionalInterface
-    private interface Answer {
+    interface Answer {
         void accept(long off, int msgLen);
     }
 
@@ -258,34 +264,55 @@ public final class RouteNetlink implements AutoCloseable {
         buf.set(ValueLayout.JAVA_INT, 0, len);
         int expectSeq = seq;
         Libc.sendto(fd, buf, len, MemorySegment.NULL, what);
-        while (true) {
-            long n = Libc.recv(fd, buf, what);
-            long off = 0;
-            while (off + 16 <= n) {
-                int msgLen = buf.get(ValueLayout.JAVA_INT, off);
-                short msgType = buf.get(ValueLayout.JAVA_SHORT, off + 4);
-                int msgSeq = buf.get(ValueLayout.JAVA_INT, off + 8);
-                if (msgLen < 16 || off + msgLen > n) {
-                    throw new LinuxException(what + " (bad netlink reply)", 71 /* EPROTO */);
-                }
-                if (msgSeq == expectSeq) {
-                    if (msgType == NLMSG_ERROR) {
-                        int error = buf.get(ValueLayout.JAVA_INT, off + 16);
-                        if (error != 0) {
-                            throw new LinuxException(what, -error);
-                        }
-                        return;
-                    }
-                    if (msgType == NLMSG_DONE && dump) {
-                        return;
-                    }
-                    if (msgType == RTM_NEWROUTE) {
-                        answer.accept(off, msgLen);
-                    }
-                }
-                off += (msgLen + 3) & ~3;
-            }
+        while (!replies(buf, Libc.recv(fd, buf, what), expectSeq, dump, what, answer)) {
+            // the answer goes on in the next datagram
         }
+    }
+
+    /**
+     * Reads one netlink datagram of {@code n} bytes at the start of {@code buf}, the kernel's
+     * answer to request {@code expectSeq}: hands each RTM_NEWROUTE of ours (a whole nlmsghdr and
+     * rtmsg) to {@code answer}; skips messages of other requests.
+     *
+     * @return true when the request is finished (its acknowledgement, or for a {@code dump}
+     *         NLMSG_DONE); false when more datagrams follow
+     * @throws LinuxException the kernel's error for the request, or EPROTO for a datagram that
+     *         is not well-formed netlink (a length that does not fit, a message too short for its type)
+     */
+    static boolean replies(MemorySegment buf, long n, int expectSeq, boolean dump, String what, Answer answer)
+        throws LinuxException {
+        long off = 0;
+        while (off + 16 <= n) {
+            int msgLen = buf.get(ValueLayout.JAVA_INT, off);
+            short msgType = buf.get(ValueLayout.JAVA_SHORT, off + 4);
+            int msgSeq = buf.get(ValueLayout.JAVA_INT, off + 8);
+            if (msgLen < 16 || off + msgLen > n) {
+                throw new LinuxException(what + " (bad netlink reply)", EPROTO);
+            }
+            if (msgSeq == expectSeq) {
+                if (msgType == NLMSG_ERROR) {
+                    if (msgLen < 16 + 4) {
+                        throw new LinuxException(what + " (bad netlink reply: NLMSG_ERROR of " + msgLen + " bytes)", EPROTO);
+                    }
+                    int error = buf.get(ValueLayout.JAVA_INT, off + 16);
+                    if (error != 0) {
+                        throw new LinuxException(what, -error);
+                    }
+                    return true;
+                }
+                if (msgType == NLMSG_DONE && dump) {
+                    return true;
+                }
+                if (msgType == RTM_NEWROUTE) {
+                    if (msgLen < 16 + RTMSG_LENGTH) {
+                        throw new LinuxException(what + " (bad netlink reply: RTM_NEWROUTE of " + msgLen + " bytes)", EPROTO);
+                    }
+                    answer.accept(off, msgLen);
+                }
+            }
+            off += (msgLen + 3) & ~3;
+        }
+        return false;
     }
 
     @Override
