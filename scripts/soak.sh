@@ -66,7 +66,9 @@ cleanup() {
 trap cleanup EXIT
 
 start_etcd() {
-    nsx n1 etcd --name soak --data-dir "$DIR/etcd-data" --listen-client-urls "$ETCD_URL" \
+    # Not through nsx: a function run in the background is a subshell, and $! would be that
+    # shell, not etcd (the store fault would stop nothing). `ip netns exec` execs: $! is etcd.
+    ip netns exec "$(ns n1)" etcd --name soak --data-dir "$DIR/etcd-data" --listen-client-urls "$ETCD_URL" \
         --advertise-client-urls "$ETCD_URL" --listen-peer-urls http://127.0.0.1:2380 \
         --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster soak=http://127.0.0.1:2380 --max-txn-ops 1024 \
         >>"$DIR/etcd.log" 2>&1 &
@@ -148,7 +150,9 @@ fault() {
             nsx n1 ip link set eth0 mtu 1400; nsx n2 ip link set eth0 mtu 1400; sleep 20
             nsx n1 ip link set eth0 mtu 1500; nsx n2 ip link set eth0 mtu 1500 ;;
         store)
-            kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true; sleep 30; start_etcd ;;
+            kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
+            etcdctl_ endpoint health >/dev/null 2>&1 && die "etcd still answers after it was stopped"
+            sleep 30; start_etcd ;;
         none) ;;
     esac
 }
