@@ -44,6 +44,17 @@ class LeaseKeeperTest {
     private static final Function<Ipv4Prefix, Lease> NODE9 = subnet -> Lease.vxlan(subnet, lease(9, 9).publicIp(), 1,
         lease(9, 9).vtepMac());
 
+    /** {@code own} acquired in {@code s}, a watch on {@code s} from then on, and a started keeper of it. */
+    private LeaseKeeper acquiredAndKept(EmbeddedLeaseStore s, Lease own, Duration ttl, RecordingListener watch)
+        throws Exception {
+        assertTrue(s.acquire(own, ttl));
+        open.add(s.watch(s.list().revision() + 1, watch));
+        LeaseKeeper keeper = new LeaseKeeper(s, own, ttl, "embedded");
+        open.add(keeper);
+        keeper.start();
+        return keeper;
+    }
+
     @Test
     void aWantedSubnetIsTakenOrRefusedNamingWhereItCameFrom() throws Exception {
         EmbeddedLeaseStore s = store();
@@ -76,12 +87,8 @@ class LeaseKeeperTest {
         EmbeddedLeaseStore s = store();
         Duration ttl = Duration.ofSeconds(3); // renewed every second
         Lease own = lease(1, 1);
-        assertTrue(s.acquire(own, ttl));
         RecordingListener watch = new RecordingListener();
-        open.add(s.watch(s.list().revision() + 1, watch));
-        LeaseKeeper keeper = new LeaseKeeper(s, own, ttl, "embedded");
-        open.add(keeper);
-        keeper.start();
+        LeaseKeeper keeper = acquiredAndKept(s, own, ttl, watch);
 
         assertTrue(s.release(own.subnet(), own.publicIp())); // deleted behind the keeper's back
         watch.next(Put.class, p -> p.lease().equals(own)); // the next renewal finds it lost and takes it again
@@ -98,12 +105,8 @@ class LeaseKeeperTest {
         EmbeddedLeaseStore s = store();
         Duration ttl = Duration.ofMinutes(10); // no renewal of its own during the test
         Lease own = lease(1, 1);
-        assertTrue(s.acquire(own, ttl));
         RecordingListener watch = new RecordingListener();
-        open.add(s.watch(s.list().revision() + 1, watch));
-        LeaseKeeper keeper = new LeaseKeeper(s, own, ttl, "embedded");
-        open.add(keeper);
-        keeper.start();
+        LeaseKeeper keeper = acquiredAndKept(s, own, ttl, watch);
         Lease moved = new Lease(own.subnet(), lease(7, 7).publicIp(), own.backendType(), own.vni(), own.vtepMac());
         keeper.update(moved);
         watch.next(Put.class, p -> p.lease().equals(moved));
