@@ -56,7 +56,7 @@ final class NodeStatus {
         if (p != null) {
             return p.controlState();
         }
-        return waiting != null ? new ControlState(waiting, false, -1, -1) : ControlState.STATIC;
+        return waiting != null ? new ControlState(waiting, false, -1, -1, -1) : ControlState.STATIC;
     }
 
     NodeCollector.Sources sources() {

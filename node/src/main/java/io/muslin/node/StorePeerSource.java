@@ -38,7 +38,7 @@ final class StorePeerSource implements PeerSource {
     private final Duration ttl;
     private final LeaseKeeper keeper;
     private final Set<Ipv4Prefix> programmedSubnets = new HashSet<>();
-    private LeaseStore.Watch watch;
+    private volatile LeaseStore.Watch watch;
     private PeerProgrammer programmer;
     /** System.nanoTime of the last successful acquisition or renewal. */
     private volatile long watchRevision = -1;
@@ -108,7 +108,9 @@ final class StorePeerSource implements PeerSource {
     @Override
     public ControlState controlState() {
         boolean up = keeper.lastRenewalOk() && !store.where().contains("reconnecting");
-        return new ControlState(name, up, (System.nanoTime() - keeper.renewedNanos()) / 1e9, watchRevision);
+        LeaseStore.Watch w = watch;
+        return new ControlState(name, up, (System.nanoTime() - keeper.renewedNanos()) / 1e9, watchRevision,
+            w == null ? -1 : w.lagRevisions());
     }
 
     @Override

@@ -296,10 +296,16 @@ public final class EtcdLeaseStore implements LeaseStore {
 
     @Override
     public Watch watch(long fromRevision, LeaseListener listener) {
+        return watch(fromRevision, listener, EtcdLeaseWatch.PROGRESS_EVERY_MILLIS);
+    }
+
+    /** As {@link #watch(long, LeaseListener)}, asking etcd for progress every {@code progressEveryMillis}. */
+    Watch watch(long fromRevision, LeaseListener listener, long progressEveryMillis) {
         if (fromRevision < 1) {
             throw new IllegalArgumentException("watch revision " + fromRevision + " is out of range (accepted: 1 or more)");
         }
-        EtcdLeaseWatch watch = new EtcdLeaseWatch(this, client.getWatchClient(), listener, watches::remove);
+        EtcdLeaseWatch watch = new EtcdLeaseWatch(this, client.getWatchClient(), listener, watches::remove,
+            progressEveryMillis);
         watches.add(watch);
         watch.start(fromRevision);
         return watch;

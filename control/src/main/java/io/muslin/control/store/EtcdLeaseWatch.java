@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,8 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdLeaseWatch.class);
     static final long RETRY_DELAY_MILLIS = 1000;
     private static final long CLOSE_WAIT_MILLIS = 5000;
+    /** How often the watch asks etcd for a progress notification (it says the watch is current). */
+    static final long PROGRESS_EVERY_MILLIS = 5000;
 
     private final EtcdLeaseStore store;
     private final Watch watchClient;
@@ -51,8 +54,19 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
     private long generation;
     private long nextRevision;
     private boolean failing;
+    /** The highest header revision of any response jetcd handed over (its threads write). */
+    private final AtomicLong heard = new AtomicLong();
+    /** Every change up to this revision has reached the listener (the watch thread writes). */
+    private volatile long delivered;
+    private final long progressEveryMillis;
 
     EtcdLeaseWatch(EtcdLeaseStore store, Watch watchClient, LeaseListener listener, Consumer<EtcdLeaseWatch> onClose) {
+        this(store, watchClient, listener, onClose, PROGRESS_EVERY_MILLIS);
+    }
+
+    EtcdLeaseWatch(EtcdLeaseStore store, Watch watchClient, LeaseListener listener, Consumer<EtcdLeaseWatch> onClose,
+                   long progressEveryMillis) {
+        this.progressEveryMillis = progressEveryMillis;
         this.store = store;
         this.watchClient = watchClient;
         this.listener = listener;
@@ -66,6 +80,34 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
 
     void start(long fromRevision) {
         run(() -> open(fromRevision));
+        // etcd answers a progress request once the watch has been sent every change up to its
+        // revision; without it, writes outside the subnets would look like lag forever.
+        try {
+            thread.scheduleWithFixedDelay(this::requestProgress, progressEveryMillis, progressEveryMillis,
+                TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /**
+     * The store's revision the watch last heard of, less the revision up to which every change
+     * has reached the listener: 0 when it is current (within {@link #PROGRESS_EVERY_MILLIS}
+     * after writes to other keys), more while the listener is behind or the watch catches up.
+     */
+    @Override
+    public long lagRevisions() {
+        return Math.max(0, heard.get() - delivered);
+    }
+
+    private void requestProgress() {
+        if (watcher != null && !closed) {
+            try {
+                watcher.requestProgress();
+            } catch (RuntimeException e) {
+                LOG.debug("{}: progress request failed: {}", store.where(), e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -97,13 +139,17 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
         stopWatcher();
         long gen = ++generation;
         nextRevision = fromRevision;
+        delivered = Math.max(delivered, fromRevision - 1);
         WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).build();
         watcher = watchClient.watch(EtcdLeaseStore.bytes(store.keys().subnets()), option, Watch.listener(
-            response -> run(() -> {
-                if (gen == generation && !closed) {
-                    deliver(response);
-                }
-            }),
+            response -> {
+                heard.accumulateAndGet(response.getHeader().getRevision(), Math::max); // on jetcd's thread
+                run(() -> {
+                    if (gen == generation && !closed) {
+                        deliver(response);
+                    }
+                });
+            },
             error -> run(() -> {
                 if (gen == generation && !closed) {
                     failed(error);
@@ -156,6 +202,11 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
             } catch (RuntimeException e) {
                 LOG.error("{}: the lease listener failed on {} at revision {}", store.where(), key, revision, e);
             }
+            delivered = Math.max(delivered, revision);
+        }
+        if (response.isProgressNotify()) {
+            // Every change up to the header's revision has been sent, and so delivered.
+            delivered = Math.max(delivered, response.getHeader().getRevision());
         }
     }
 
@@ -234,6 +285,7 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
         } catch (RuntimeException e) {
             LOG.error("{}: the lease listener failed on a resync at revision {}", store.where(), snapshot.revision(), e);
         }
+        delivered = Math.max(delivered, snapshot.revision());
         open(snapshot.revision() + 1);
     }
 

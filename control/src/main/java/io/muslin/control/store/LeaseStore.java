@@ -155,6 +155,15 @@ public interface LeaseStore extends AutoCloseable {
 
     /** An open watch. */
     interface Watch extends AutoCloseable {
+        /**
+         * How many store revisions the listener is behind what the watch has heard of the store:
+         * the highest revision the store has reported to it, less the revision up to which the
+         * listener has been given every change; -1 where the store does not tell. Any thread.
+         */
+        default long lagRevisions() {
+            return -1;
+        }
+
         /** Stops the watch; no listener call starts after this returns. Idempotent. */
         @Override
         void close();

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -285,6 +286,70 @@ class EtcdLeaseStoreTest {
         // And it keeps following.
         store.release(three.subnet(), three.publicIp());
         assertEquals(three.subnet(), assertInstanceOf(RecordingListener.Delete.class, events.next()).subnet());
+    }
+
+    @Test
+    void theWatchsLagCountsWhatTheListenerHasNotBeenGivenAndIsZeroOnceCurrent() throws Exception {
+        EtcdLeaseStore store = store();
+        CountDownLatch firstPut = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        RecordingListener events = new RecordingListener();
+        LeaseListener slow = new LeaseListener() {
+            @Override
+            public void put(Lease lease, long revision) {
+                firstPut.countDown();
+                await(goOn);
+                events.put(lease, revision);
+            }
+
+            @Override
+            public void delete(Ipv4Prefix subnet, long revision) {
+                events.delete(subnet, revision);
+            }
+
+            @Override
+            public void resync(LeaseStore.Snapshot snapshot) {
+                events.resync(snapshot);
+            }
+        };
+        LeaseStore.Watch watch = store.watch(store.list().revision() + 1, slow, 100);
+        closeAfter.add(watch);
+        Lease one = lease(SUBNET_1, "192.168.50.1", 1);
+        Lease two = lease(SUBNET_2, "192.168.50.2", 2);
+        assertTrue(store.acquire(one, LONG_TTL));
+        await(firstPut);
+        assertTrue(store.acquire(two, LONG_TTL));
+        rawPut(prefix + "/elsewhere", "x"); // a revision that is no lease's
+        long head = store.list().revision();
+        // The listener is held in its first call: the second lease and the other key are heard
+        // of (the next response or progress notification) but not delivered.
+        assertTrue(waitUntil(() -> watch.lagRevisions() >= 2), () -> "lag " + watch.lagRevisions());
+        goOn.countDown();
+        assertEquals(one, assertInstanceOf(RecordingListener.Put.class, events.next()).lease());
+        assertEquals(two, assertInstanceOf(RecordingListener.Put.class, events.next()).lease());
+        // The last revision is another key's: a progress notification says the watch is current.
+        assertTrue(waitUntil(() -> watch.lagRevisions() == 0), () -> "lag " + watch.lagRevisions() + " at " + head);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(RecordingListener.BOUND.toSeconds(), TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Polls {@code condition} every 20 ms up to {@link RecordingListener#BOUND} (a bound, not a timing). */
+    private static boolean waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + RecordingListener.BOUND.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
     }
 
     @Test

@@ -33,6 +33,7 @@ import java.util.function.Supplier;
  * muslin_dataplane_table_entries{table="routes|routes6|arp|fdb"}         muslin_dataplane_path_mtu_bytes{peer}
  * muslin_dataplane_tunnel_mtu_bytes   muslin_capture_running   muslin_node_ready
  * muslin_control_up{source}   muslin_control_lease_age_seconds   muslin_control_watch_revision
+ * muslin_control_watch_lag_revisions
  * </pre>
  * Peers beyond {@link DataplaneProbes#PEER_LIMIT} are summed under {@code peer="other"}.
  */
@@ -155,6 +156,11 @@ public final class NodeCollector implements MultiCollector {
         if (s.watchRevision() >= 0) {
             out.metricSnapshot(GaugeSnapshot.builder().name("muslin_control_watch_revision")
                 .help("The last store revision the node's watch applied").dataPoint(gauge(s.watchRevision())).build());
+        }
+        if (s.watchLag() >= 0) {
+            out.metricSnapshot(GaugeSnapshot.builder().name("muslin_control_watch_lag_revisions")
+                .help("Store revisions the node's watch has heard of but not yet applied (0: current)")
+                .dataPoint(gauge(s.watchLag())).build());
         }
     }
 

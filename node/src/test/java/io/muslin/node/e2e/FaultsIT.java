@@ -231,6 +231,16 @@ class FaultsIT {
         lab.startDaemon(3);
         lab.awaitPeerRoutes(3, 2);
         lab.assertAllPodsReachEachOther(3);
+        // Node 1's watch has applied everything etcd has told it of.
+        assertTrue(Lab.waitFor(150, () -> metric(1, "muslin_control_watch_lag_revisions").equals("0.0")),
+            () -> "watch lag " + metric(1, "muslin_control_watch_lag_revisions"));
+    }
+
+    /** The value of an unlabelled metric on node {@code i}'s /metrics, or "" when it is not there. */
+    private static String metric(int i, String name) {
+        return lab.exec(lab.nodeNs(i), Duration.ofSeconds(10), "curl", "-s", "http://127.0.0.1:" + METRICS_PORT
+            + "/metrics").stdout().lines().filter(l -> l.startsWith(name + " ")).map(l -> l.substring(name.length() + 1))
+            .findFirst().orElse("");
     }
 
     /** The HTTP status of node {@code i}'s metrics listener at {@code path}. */

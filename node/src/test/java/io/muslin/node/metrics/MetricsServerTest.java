@@ -45,7 +45,7 @@ class MetricsServerTest {
         AtomicBoolean alive = new AtomicBoolean(true);
         NodeCollector collector = new NodeCollector(new NodeCollector.Sources(() -> counters, () -> probes,
             tables::snapshot, () -> List.of(new PathMtu.Entry(0xC0A83202, 1400, 0)), () -> 1450, () -> (Capture) null,
-            () -> new ControlState("etcd", true, 12.5, 42), ready::get));
+            () -> new ControlState("etcd", true, 12.5, 42, 3), ready::get));
         try (MetricsServer server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             collector, alive::get, ready::get)) {
             String base = "http://127.0.0.1:" + server.port();
@@ -74,6 +74,7 @@ class MetricsServerTest {
                 "muslin_control_up{source=\"etcd\"} 1.0",
                 "muslin_control_lease_age_seconds 12.5",
                 "muslin_control_watch_revision 42.0",
+                "muslin_control_watch_lag_revisions 3.0",
                 "muslin_node_ready 1.0")) {
                 assertTrue(text.contains(line + "\n"), () -> "missing: " + line + "\n" + text);
             }
