@@ -219,10 +219,13 @@ public final class HubLeaseStore implements LeaseStore {
         /** True while reading is paused for this watch's listener to catch up. */
         final java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
         volatile boolean closed;
+        /** Every change up to this revision has been given to the listener (the delivery thread writes). */
+        private volatile long delivered;
 
         ClientWatch(LeaseListener listener, long from) {
             this.listener = listener;
             this.next = new AtomicLong(from);
+            this.delivered = from - 1;
         }
 
         /** Called on the event loop, in the order the hub sent. */
@@ -233,25 +236,34 @@ public final class HubLeaseStore implements LeaseStore {
                         return;
                     }
                     next.set(p.revision() + 1);
-                    deliver(() -> listener.put(p.lease(), p.revision()));
+                    deliver(p.revision(), () -> listener.put(p.lease(), p.revision()));
                 }
                 case Delete d -> {
                     if (d.revision() < next.get()) {
                         return;
                     }
                     next.set(d.revision() + 1);
-                    deliver(() -> listener.delete(d.subnet(), d.revision()));
+                    deliver(d.revision(), () -> listener.delete(d.subnet(), d.revision()));
                 }
                 case Resync r -> {
                     next.set(r.revision() + 1);
-                    deliver(() -> listener.resync(new Snapshot(r.revision(), r.leases(), List.of())));
+                    deliver(r.revision(), () -> listener.resync(new Snapshot(r.revision(), r.leases(), List.of())));
                 }
                 default -> {
                 }
             }
         }
 
-        private void deliver(Runnable call) {
+        /**
+         * Changes received from the hub and not yet given to the listener, in revisions (each of
+         * the hub's revisions is a lease change): 0 when the listener has everything received.
+         */
+        @Override
+        public long lagRevisions() {
+            return Math.max(0, next.get() - 1 - delivered);
+        }
+
+        private void deliver(long revision, Runnable call) {
             if (closed) {
                 return;
             }
@@ -267,6 +279,7 @@ public final class HubLeaseStore implements LeaseStore {
                     } catch (RuntimeException e) {
                         LOG.warn("hub watch listener failed; the watch goes on", e);
                     } finally {
+                        delivered = Math.max(delivered, revision);
                         if (waiting.decrementAndGet() < RESUME_READING && paused.compareAndSet(true, false)) {
                             connection.reading(true);
                         }

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +107,58 @@ class HubServerTest {
             t.awaitExactly(Set.of(lease(1), changed));
         }
         assertEquals(3, hub.watchers());
+    }
+
+    /** A node's watch lag: the changes it has received and not yet given to its listener; 0 once it has. */
+    @Test
+    void aWatchsLagCountsTheChangesItsListenerHasNotBeenGiven() throws Exception {
+        startHub(0);
+        HubLeaseStore writer = node("node1");
+        HubLeaseStore watcher = node("node2");
+        CountDownLatch firstPut = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        List<Lease> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LeaseStore.Watch watch = watcher.watch(watcher.list().revision() + 1, new io.muslin.control.store.LeaseListener() {
+            @Override
+            public void put(Lease lease, long revision) {
+                firstPut.countDown();
+                try {
+                    assertTrue(goOn.await(60, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                seen.add(lease);
+            }
+
+            @Override
+            public void delete(Ipv4Prefix subnet, long revision) {
+            }
+
+            @Override
+            public void resync(LeaseStore.Snapshot snapshot) {
+            }
+        });
+        open.add(watch);
+        assertEquals(0, watch.lagRevisions());
+        assertTrue(writer.acquire(lease(1), TTL));
+        assertTrue(firstPut.await(60, TimeUnit.SECONDS));
+        assertTrue(writer.acquire(at(lease(2), lease(1)), TTL));
+        assertTrue(writer.acquire(at(lease(3), lease(1)), TTL));
+        // The listener holds the first change; the other two are received behind it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (watch.lagRevisions() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(3, watch.lagRevisions(), "the first change is being delivered, two more are waiting");
+        goOn.countDown();
+        while (seen.size() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(3, seen.size());
+        while (watch.lagRevisions() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, watch.lagRevisions());
     }
 
     /**
