@@ -1,6 +1,7 @@
 package io.muslin.node.config;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -44,6 +45,12 @@ class ConfigLoaderFuzzTest {
         } catch (ConfigException e) {
             assertNotNull(e.getMessage());
             assertTrue(e.getMessage().contains(":"), "names a field: " + e.getMessage());
+            return;
+        }
+        if (config.networkFromStore()) {
+            // Left to the store's network configuration: only etcd and a hub have one.
+            assertNull(config.network());
+            assertTrue(config.control().shared(), "no Network, and no store to take it from");
             return;
         }
         Ipv4Prefix network = config.network();

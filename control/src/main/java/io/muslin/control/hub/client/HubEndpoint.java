@@ -1,5 +1,8 @@
 package io.muslin.control.hub.client;
 
+import io.muslin.dataplane.table.Ipv6Text;
+import java.util.regex.Pattern;
+
 /**
  * A hub's address as a node dials it: {@code host:port}. With TLS the hub's certificate must
  * name {@code host} (an IP SAN or a DNS SAN).
@@ -29,15 +32,31 @@ public record HubEndpoint(String host, int port) {
                 throw new IllegalArgumentException("hub endpoint: \"" + text + "\" has no closing ] (expected: [v6]:port)");
             }
             host = t.substring(1, close);
+            try {
+                Ipv6Text.hi(host);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("hub endpoint: \"" + text + "\": [" + host
+                    + "] is not an IPv6 address (expected: [v6]:port)");
+            }
             if (close + 1 < t.length()) {
                 port = port(text, t.substring(close + 1));
             }
-        } else if (colon >= 0) {
-            host = t.substring(0, colon);
-            port = port(text, t.substring(colon));
+        } else {
+            if (colon >= 0) {
+                host = t.substring(0, colon);
+                port = port(text, t.substring(colon));
+            }
+            if (!HOST_NAME.matcher(host).matches() || host.length() > 253) {
+                throw new IllegalArgumentException("hub endpoint: \"" + text + "\": \"" + host + "\" is not a host name "
+                    + "or IPv4 address (expected: host:port, or [v6]:port for IPv6)");
+            }
         }
         return new HubEndpoint(host, port);
     }
+
+    /** A DNS name or a dotted IPv4 address: labels of letters, digits, underscores and inner hyphens. */
+    private static final Pattern HOST_NAME =
+        Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?");
 
     private static int port(String text, String colonPort) {
         if (!colonPort.startsWith(":") || colonPort.length() == 1) {
