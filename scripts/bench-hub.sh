@@ -6,9 +6,12 @@
 # each engine (OpenSSL's and the JDK's); then a chart of join time against node count.
 #
 #   scripts/bench-hub.sh [--nodes "100 1000 5000"] [--changes C] [--handshakes H]
-#                        [--modes "tls insecure"] [--out DIR]
+#                        [--modes "tls insecure"] [--baseline JAR] [--port P] [--out DIR]
 #     (defaults: nodes 100 1000 5000, 100 changes, 1000 handshakes per engine;
 #      DIR = <repo>/bench-out)
+#
+# --baseline JAR: each run is made twice, interleaved, with that hub (muslin.jar of another
+# commit, labelled "baseline") and this tree's (labelled "branch"), for an A/B in one run.
 #
 # For each node count the TLS run and the insecure run follow each other, each against a fresh
 # hub (its own JVM, so its heap and CPU are its own) and a fresh store; the simulated nodes share
@@ -26,6 +29,8 @@ NODE_COUNTS="100 1000 5000"
 CHANGES=100
 HANDSHAKES=1000
 MODES="tls insecure"
+BASELINE=''
+PORT=18473
 OUT="$MUSLIN_ROOT/bench-out"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -34,6 +39,8 @@ while [[ $# -gt 0 ]]; do
         --handshakes) HANDSHAKES="${2:?}"; shift 2 ;;
         --modes) MODES="${2:?}"; shift 2 ;;
         --insecure) MODES="insecure"; shift ;;
+        --baseline) BASELINE="${2:?}"; shift 2 ;;
+        --port) PORT="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
@@ -70,14 +77,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=18473
+[[ -z "$BASELINE" || -f "$BASELINE" ]] || die "--baseline: $BASELINE: no such file"
 step "cluster CA and the hub's certificate (the simulator issues the node certificates itself)"
 "$JAVA" -jar "$MUSLIN_JAR" ca init --dir "$WORK/pki" >/dev/null
 "$JAVA" -jar "$MUSLIN_JAR" ca issue --dir "$WORK/pki" --name hub --ip 127.0.0.1 --hub >/dev/null
 
-# start_hub MODE ENGINE: a fresh hub (and store) in the background; sets HUB_PID.
+# start_hub MODE ENGINE [JAR]: a fresh hub (and store) in the background; sets HUB_PID.
 start_hub() {
-    local mode="$1" engine="$2" tls_json
+    local mode="$1" engine="$2" jar="${3:-$MUSLIN_JAR}" tls_json
     rm -rf "$WORK/store"
     if [[ "$mode" == tls ]]; then
         tls_json="\"CAFile\": \"$WORK/pki/ca.crt\", \"CertFile\": \"$WORK/pki/hub.crt\", \"KeyFile\": \"$WORK/pki/hub.key\""
@@ -90,7 +97,7 @@ start_hub() {
  "NetworkConfig": {"Network": "10.0.0.0/8", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}}
 JSON
     # shellcheck disable=SC2086
-    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$MUSLIN_JAR" hub --config "$WORK/hub.json" \
+    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$jar" hub --config "$WORK/hub.json" \
         >"$WORK/hub.log" 2>&1 &
     HUB_PID=$!
     for _ in $(seq 1 150); do
@@ -113,16 +120,21 @@ sim() {
 mkdir -p "$OUT"
 RESULTS="$OUT/hub-scale.jsonl"
 : >"$RESULTS"
+HUBS=("branch=$MUSLIN_JAR")
+[[ -z "$BASELINE" ]] || HUBS=("baseline=$BASELINE" "branch=$MUSLIN_JAR")
 for n in $NODE_COUNTS; do
     for mode in $MODES; do
-        step "$n nodes, $mode: join, then $CHANGES changes fan out"
-        start_hub "$mode" openssl
-        args=(--nodes "$n" --changes "$CHANGES")
-        [[ "$mode" == tls ]] && args+=(--pki "$WORK/pki")
-        # a run that fails (the simulator out of memory at a large count) is said, and the others go on
-        sim openssl "${args[@]}" | tee -a "$RESULTS" || warn "$n nodes, $mode: the simulation failed (exit $?)"
-        grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
-        stop_hub
+        for hub in "${HUBS[@]}"; do
+            label="${hub%%=*}"
+            step "$n nodes, $mode, hub $label: join, then $CHANGES changes fan out"
+            start_hub "$mode" openssl "${hub#*=}"
+            args=(--nodes "$n" --changes "$CHANGES" --label "$label")
+            [[ "$mode" == tls ]] && args+=(--pki "$WORK/pki")
+            # a run that fails (the simulator out of memory at a large count) is said, and the others go on
+            sim openssl "${args[@]}" | grep '^{' | tee -a "$RESULTS" || warn "$n nodes, $mode: the simulation failed"
+            grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
+            stop_hub
+        done
     done
 done
 if [[ "$HANDSHAKES" -gt 0 && " $MODES " == *" tls "* ]]; then
@@ -143,17 +155,19 @@ results, out = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(results) if l.startswith("{")]
 joins = [r for r in rows if "tablesCompleteSeconds" in r]
 shakes = [r for r in rows if "hubCpuMsPerSession" in r]
-md = ["| nodes | mode | tables complete (s) | hub CPU join (s) | simulator CPU join (s) | hub heap after GC (MiB) "
+md = ["| nodes | mode | hub | tables complete (s) | hub CPU join (s) | simulator CPU join (s) | hub heap after GC (MiB) "
       "| fan-out p50 (ms) | p99 (ms) | max (ms) | hub CPU per change (ms) |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+      "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in joins:
-    md.append("| %d | %s | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |" % (r["nodes"], "TLS" if r["tls"] else "insecure",
+    md.append("| %d | %s | %s | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |" % (r["nodes"],
+              "TLS" if r["tls"] else "insecure", r.get("label", "branch"),
               r["tablesCompleteSeconds"], r["hubCpuSecondsJoin"], r.get("simCpuSecondsJoin", float("nan")),
               r["hubHeapUsedAfterGcMiB"], r["fanOutP50Ms"], r["fanOutP99Ms"], r["fanOutMaxMs"],
               1000.0 * r["hubCpuSecondsChanges"] / max(1, r["changes"])))
 by = {}
 for r in joins:
-    by.setdefault(r["nodes"], {})["tls" if r["tls"] else "insecure"] = r["tablesCompleteSeconds"]
+    if r.get("label", "branch") == "branch":
+        by.setdefault(r["nodes"], {})["tls" if r["tls"] else "insecure"] = r["tablesCompleteSeconds"]
 md += ["", "| nodes | TLS ÷ insecure |", "|---:|---:|"]
 for n, v in sorted(by.items()):
     if "tls" in v and "insecure" in v:

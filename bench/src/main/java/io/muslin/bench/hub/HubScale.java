@@ -64,7 +64,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  *   java -cp benchmarks.jar io.muslin.bench.hub.HubScale --hub 127.0.0.1:8473 --nodes 1000
  *       [--pki DIR] [--changes 100] [--connect-parallelism 256] [--client-nodes 16]
- *       [--warmup 300] [--handshakes-only true] [--hub-pid PID]
+ *       [--warmup 300] [--handshakes-only true] [--hub-pid PID] [--label L]
  * </pre>
  * With {@code --pki DIR} each node's certificate is {@code DIR/sim<i>.crt} / {@code .key}
  * (issued here once, kept for later runs), naming the node's simulated PublicIP 10.200.x.y; its
@@ -111,7 +111,9 @@ public final class HubScale {
             Integer.parseInt(opts.getOrDefault("warmup", "300")),
             new HubProcess(Long.parseLong(opts.getOrDefault("hub-pid", "0"))),
             Boolean.parseBoolean(opts.getOrDefault("handshakes-only", "false")));
-        System.out.println(scale.handshakesOnly ? scale.handshakes() : scale.run());
+        String label = opts.getOrDefault("label", "branch");
+        String result = scale.handshakesOnly ? scale.handshakes() : scale.run();
+        System.out.println("{\"label\":\"" + label + "\"," + result.substring(1));
         System.exit(0);
     }
 
