@@ -19,7 +19,8 @@
 # session, certificate, lease and watch: most speak the protocol themselves and share the decoding
 # of the frames the hub shares (CountingNode), 16 run the node's real client (ClientNode); the
 # simulator warms its JIT up on a hub of its own first and reports its own CPU beside the hub's. Writes DIR/hub-scale.jsonl (one JSON object per run),
-# DIR/hub-scale.md (the table) and DIR/hub-join.png (the chart; python3-matplotlib is installed
+# DIR/hub-scale.md (the table), DIR/metrics-N-MODE-LABEL.txt (the hub's /metrics after each run:
+# its fan-out and fsync histograms, its counters) and DIR/hub-join.png (the chart; python3-matplotlib is installed
 # if missing). Figures from a shared machine are noisy: compare the runs of one invocation.
 set -euo pipefail
 
@@ -97,7 +98,7 @@ start_hub() {
  "NetworkConfig": {"Network": "10.0.0.0/8", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}}
 JSON
     # shellcheck disable=SC2086
-    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$jar" hub --config "$WORK/hub.json" \
+    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$jar" hub --config "$WORK/hub.json" --metrics "127.0.0.1:$((PORT + 1))" \
         >"$WORK/hub.log" 2>&1 &
     HUB_PID=$!
     for _ in $(seq 1 150); do
@@ -132,6 +133,9 @@ for n in $NODE_COUNTS; do
             [[ "$mode" == tls ]] && args+=(--pki "$WORK/pki")
             # a run that fails (the simulator out of memory at a large count) is said, and the others go on
             sim openssl "${args[@]}" | grep '^{' | tee -a "$RESULTS" || warn "$n nodes, $mode: the simulation failed"
+            # the hub's own histograms (fan-out, fsync) and counters after the run
+            /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+                "http://127.0.0.1:$((PORT + 1))/metrics" >"$OUT/metrics-$n-$mode-$label.txt" 2>/dev/null || true
             grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
             stop_hub
         done
