@@ -19,10 +19,16 @@ final class NodeStatus {
     private volatile Daemon.Dataplane dataplane;
     private volatile PeerSource peers;
     private volatile boolean ready;
+    private volatile String waitingFor;
 
     void started(Daemon.Dataplane dataplane, PeerSource peers) {
         this.peers = peers;
         this.dataplane = dataplane;
+    }
+
+    /** The store ({@code etcd}, {@code hub}) the start is waiting for, or null: shown as {@code muslin_control_up 0}. */
+    void waitingFor(String source) {
+        this.waitingFor = source;
     }
 
     void ready(boolean ready) {
@@ -44,6 +50,15 @@ final class NodeStatus {
         return d == null || d.responsive(HEALTH_TIMEOUT_MILLIS);
     }
 
+    private ControlState controlState() {
+        PeerSource p = peers;
+        String waiting = waitingFor;
+        if (p != null) {
+            return p.controlState();
+        }
+        return waiting != null ? new ControlState(waiting, false, -1, -1) : ControlState.STATIC;
+    }
+
     NodeCollector.Sources sources() {
         return new NodeCollector.Sources(
             () -> dataplane == null ? null : dataplane.counters(),
@@ -52,7 +67,7 @@ final class NodeStatus {
             () -> dataplane == null ? List.of() : dataplane.pathMtus(),
             () -> dataplane == null ? 0 : dataplane.mtu(),
             () -> dataplane == null ? null : dataplane.capture(),
-            () -> peers == null ? ControlState.STATIC : peers.controlState(),
+            this::controlState,
             this::ready);
     }
 }

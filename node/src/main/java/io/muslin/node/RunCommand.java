@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -108,7 +109,7 @@ final class RunCommand implements Callable<Integer> {
         PeerSource peers;
         try {
             if (cfg.control().shared()) {
-                Start start = storeStart(cfg, text, stateDir);
+                Start start = storeStart(cfg, text, stateDir, status, StoreWait.RETRY);
                 cfg = start.config();
                 peers = start.peers();
                 settings = start.settings();
@@ -154,12 +155,35 @@ final class RunCommand implements Callable<Integer> {
      * @throws ConfigException when the file and the store's network configuration disagree, or
      *                         the merged configuration is not valid
      */
-    private static Start storeStart(NodeConfig fileConfig, String text, Path stateDir)
-        throws IOException, ConfigException {
+    private static Start storeStart(NodeConfig fileConfig, String text, Path stateDir, NodeStatus status,
+                                    Duration storeRetry) throws IOException, ConfigException {
         NodeConfig.Control c = fileConfig.control();
-        LeaseStore store = c.hub() ? openHub(fileConfig) : openEtcd(c);
+        // TLS material is read before the first attempt: a bad file is an error, not a wait.
+        SslContext hubTls = c.hub() && !c.insecure() ? TlsContexts.client(c.caFile(), c.certFile(), c.keyFile()) : null;
+        LeaseStore[] opened = {c.hub() ? null : openEtcd(c)}; // etcd connects on first use, a hub at once
+        String what = c.hub() ? "hub " + c.hubs().stream().map(Object::toString).collect(Collectors.joining(", "))
+            : "etcd at " + c.endpoints().stream().map(Object::toString).collect(Collectors.joining(", "));
+        Optional<String> netConf;
         try {
-            NodeConfig cfg = ConfigLoader.parse(text, store.networkConfig(), store.where());
+            netConf = new StoreWait(what, storeRetry).until(() -> {
+                if (opened[0] == null) {
+                    opened[0] = HubLeaseStore.open(HubClientSettings.of(c.hubs(), hubTls, fileConfig.node().name()));
+                }
+                Optional<String> conf = opened[0].networkConfig();
+                if (conf.isEmpty() && fileConfig.networkFromStore()) {
+                    throw new StoreWait.NotYet("no network configuration there yet (the node's file leaves Network to it)");
+                }
+                return conf;
+            }, waiting -> status.waitingFor(waiting ? c.type() : null));
+        } catch (IOException e) {
+            if (opened[0] != null) {
+                opened[0].close();
+            }
+            throw e;
+        }
+        LeaseStore store = opened[0];
+        try {
+            NodeConfig cfg = ConfigLoader.parse(text, netConf, store.where());
             if (fileConfig.networkFromStore()) {
                 LOG.info("{}: network {} with /{} subnets, backend {} (from its network configuration)", store.where(),
                     cfg.network(), cfg.subnetLen(), cfg.backend().type());
@@ -187,12 +211,6 @@ final class RunCommand implements Callable<Integer> {
                 Optional.ofNullable(c.certFile()), Optional.ofNullable(c.keyFile())));
         }
         return EtcdLeaseStore.open(storeConfig);
-    }
-
-    private static LeaseStore openHub(NodeConfig cfg) throws IOException {
-        NodeConfig.Control c = cfg.control();
-        SslContext ssl = c.insecure() ? null : TlsContexts.client(c.caFile(), c.certFile(), c.keyFile());
-        return HubLeaseStore.open(HubClientSettings.of(c.hubs(), ssl, cfg.node().name()));
     }
 
     /** The VTEP MAC: configured, or generated once and kept (VXLAN only; NONE otherwise). */

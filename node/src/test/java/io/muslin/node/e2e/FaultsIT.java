@@ -1,11 +1,13 @@
 package io.muslin.node.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -41,6 +43,7 @@ class FaultsIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Where the churned leases ({@link EtcdChurn}) say their made-up peers are: on the underlay's subnet, but nobody. */
     private static final String FAKE_PEER = "192.168.50.200";
+    private static final int METRICS_PORT = 9465;
 
     private static Lab lab;
     private static Lab.Spawned etcd;
@@ -48,7 +51,7 @@ class FaultsIT {
     @BeforeAll
     static void up() {
         Lab.assumeLabCapable();
-        Lab.assumeTools("etcd", "ping", "ss", "iperf3", "tcpdump", "tshark", Lab.NETCAT);
+        Lab.assumeTools("etcd", "ping", "ss", "curl", "iperf3", "tcpdump", "tshark", Lab.NETCAT);
         lab = Lab.create();
         lab.up(3, "--mode", "bare");
         startEtcd();
@@ -88,8 +91,9 @@ class FaultsIT {
             {"Network": "10.244.0.0/16", "SubnetLen": %d,
              "Backend": {"Type": "vxlan", "VNI": 1, "Port": 8472},
              "Control": {"Type": "etcd", "Endpoints": ["%s"], "TTL": %d},
+             "Metrics": {"Listen": "127.0.0.1:%d"},
              "Node": {"Name": "node%d", "PublicIP": "%s", "Subnet": "10.244.%d.0/%d", "Interface": "muslin0"%s}}
-            """.formatted(SUBNET_LEN, etcdUrl(), TTL_SECONDS, i, lab.pubIp(i), i, SUBNET_LEN, mac);
+            """.formatted(SUBNET_LEN, etcdUrl(), TTL_SECONDS, METRICS_PORT, i, lab.pubIp(i), i, SUBNET_LEN, mac);
     }
 
     /** Node 1's ARP entry for node 2's VTEP address: node 2's VTEP MAC as node 1 knows it. */
@@ -206,7 +210,20 @@ class FaultsIT {
             assertEquals(300, sent, p.output());
             assertTrue(received >= 297, "pings answered while the store was down: " + p.output());
         }
+        // A node started while the store is down waits for it (flanneld's way): not ready, healthy,
+        // nothing installed; ready once etcd answers.
+        lab.stopDaemon(3);
+        Lab.Spawned start3 = lab.spawn("start-3-store-down", null, List.of(Lab.LAB_SH.toString(), "start", "3",
+            "--prefix", lab.prefix, "--dir", lab.dir.toString(), "--timeout", "180"));
+        assertTrue(Lab.waitFor(150, () -> lab.daemonLog(3).contains("asking again every")), () -> lab.daemonLog(3));
+        assertEquals("503", httpStatus(3, "/readyz"));
+        assertEquals("200", httpStatus(3, "/healthz"));
+        assertTrue(Files.notExists(lab.subnetEnv(3)), "no subnet.env while waiting");
+        assertNotEquals(0, lab.exec(lab.nodeNs(3), Duration.ofSeconds(10), "ip", "link", "show", "muslin0").exitCode(),
+            "no TUN device while waiting");
         startEtcd();
+        assertEquals(0, start3.await(Duration.ofMinutes(4)), start3::output);
+        assertEquals("200", httpStatus(3, "/readyz"));
         // Every node takes its lease again, and a change made afterwards reaches everyone.
         assertTrue(Lab.waitFor(150, () -> leaseKeys().size() == 3), () -> "leases in etcd: " + leaseKeys());
         lab.stopDaemon(3);
@@ -214,6 +231,12 @@ class FaultsIT {
         lab.startDaemon(3);
         lab.awaitPeerRoutes(3, 2);
         lab.assertAllPodsReachEachOther(3);
+    }
+
+    /** The HTTP status of node {@code i}'s metrics listener at {@code path}. */
+    private static String httpStatus(int i, String path) {
+        return lab.exec(lab.nodeNs(i), Duration.ofSeconds(10), "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "http://127.0.0.1:" + METRICS_PORT + path).stdout().strip();
     }
 
     /** The subnet keys in etcd, read with etcdctl. */
