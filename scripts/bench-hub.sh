@@ -20,7 +20,8 @@
 # of the frames the hub shares (CountingNode), 16 run the node's real client (ClientNode); the
 # simulator warms its JIT up on a hub of its own first and reports its own CPU beside the hub's. Writes DIR/hub-scale.jsonl (one JSON object per run),
 # DIR/hub-scale.md (the table), DIR/metrics-N-MODE-LABEL.txt (the hub's /metrics after each run:
-# its fan-out and fsync histograms, its counters) and DIR/hub-join.png (the chart; python3-matplotlib is installed
+# its fan-out and fsync histograms, its counters), DIR/threads-N-MODE-LABEL.txt (the hub's CPU by
+# thread kind: JIT compilers, GC, event loops, store), DIR/hub-N-MODE-LABEL.log (its log) and DIR/hub-join.png (the chart; python3-matplotlib is installed
 # if missing). Figures from a shared machine are noisy: compare the runs of one invocation.
 set -euo pipefail
 
@@ -109,6 +110,21 @@ JSON
     die "the hub did not listen within 30 s"
 }
 
+# hub_threads: the running hub's CPU seconds by thread kind (JIT compilers, GC, event loops,
+# store), from /proc (the threads alive now; the process total is in the run's JSON).
+hub_threads() {
+    local clk t comm rest
+    clk="$(getconf CLK_TCK)"
+    for t in /proc/"$HUB_PID"/task/*; do
+        comm="$(<"$t/comm")"
+        rest="$(<"$t/stat")"
+        rest="${rest##*) }"
+        # shellcheck disable=SC2086
+        set -- $rest
+        printf '%s\t%s\n' "$(sed -E 's/[-#]?[0-9]+$//' <<<"$comm")" "$(( ${12} + ${13} ))"
+    done | awk -F'\t' -v clk="$clk" '{ s[$1] += $2 } END { for (k in s) printf "%8.2f s  %s\n", s[k] / clk, k }' | sort -rn
+}
+
 # sim ENGINE ARGS...: the simulated nodes against the running hub; prints its JSON line.
 sim() {
     local engine="$1"
@@ -136,8 +152,10 @@ for n in $NODE_COUNTS; do
             # the hub's own histograms (fan-out, fsync) and counters after the run
             /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
                 "http://127.0.0.1:$((PORT + 1))/metrics" >"$OUT/metrics-$n-$mode-$label.txt" 2>/dev/null || true
+            hub_threads >"$OUT/threads-$n-$mode-$label.txt" || true
             grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
             stop_hub
+            cp "$WORK/hub.log" "$OUT/hub-$n-$mode-$label.log"
         done
     done
 done
