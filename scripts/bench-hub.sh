@@ -6,15 +6,22 @@
 # each engine (OpenSSL's and the JDK's); then a chart of join time against node count.
 #
 #   scripts/bench-hub.sh [--nodes "100 1000 5000"] [--changes C] [--handshakes H]
-#                        [--modes "tls insecure"] [--out DIR]
+#                        [--modes "tls insecure"] [--baseline JAR] [--port P] [--out DIR]
 #     (defaults: nodes 100 1000 5000, 100 changes, 1000 handshakes per engine;
 #      DIR = <repo>/bench-out)
+#
+# --baseline JAR: each run is made twice, interleaved, with that hub (muslin.jar of another
+# commit, labelled "baseline") and this tree's (labelled "branch"), for an A/B in one run.
 #
 # For each node count the TLS run and the insecure run follow each other, each against a fresh
 # hub (its own JVM, so its heap and CPU are its own) and a fresh store; the simulated nodes share
 # one other JVM (bench/target/benchmarks.jar, io.muslin.bench.hub.HubScale), each with its own
-# session, certificate, lease and watch. Writes DIR/hub-scale.jsonl (one JSON object per run),
-# DIR/hub-scale.md (the table) and DIR/hub-join.png (the chart; python3-matplotlib is installed
+# session, certificate, lease and watch: most speak the protocol themselves and share the decoding
+# of the frames the hub shares (CountingNode), 16 run the node's real client (ClientNode); the
+# simulator warms its JIT up on a hub of its own first and reports its own CPU beside the hub's. Writes DIR/hub-scale.jsonl (one JSON object per run),
+# DIR/hub-scale.md (the table), DIR/metrics-N-MODE-LABEL.txt (the hub's /metrics after each run:
+# its fan-out and fsync histograms, its counters), DIR/threads-N-MODE-LABEL.txt (the hub's CPU by
+# thread kind: JIT compilers, GC, event loops, store), DIR/hub-N-MODE-LABEL.log (its log) and DIR/hub-join.png (the chart; python3-matplotlib is installed
 # if missing). Figures from a shared machine are noisy: compare the runs of one invocation.
 set -euo pipefail
 
@@ -24,6 +31,8 @@ NODE_COUNTS="100 1000 5000"
 CHANGES=100
 HANDSHAKES=1000
 MODES="tls insecure"
+BASELINE=''
+PORT=18473
 OUT="$MUSLIN_ROOT/bench-out"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -32,6 +41,8 @@ while [[ $# -gt 0 ]]; do
         --handshakes) HANDSHAKES="${2:?}"; shift 2 ;;
         --modes) MODES="${2:?}"; shift 2 ;;
         --insecure) MODES="insecure"; shift ;;
+        --baseline) BASELINE="${2:?}"; shift 2 ;;
+        --port) PORT="${2:?}"; shift 2 ;;
         --out) OUT="${2:?}"; shift 2 ;;
         -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
@@ -68,14 +79,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=18473
+[[ -z "$BASELINE" || -f "$BASELINE" ]] || die "--baseline: $BASELINE: no such file"
 step "cluster CA and the hub's certificate (the simulator issues the node certificates itself)"
 "$JAVA" -jar "$MUSLIN_JAR" ca init --dir "$WORK/pki" >/dev/null
 "$JAVA" -jar "$MUSLIN_JAR" ca issue --dir "$WORK/pki" --name hub --ip 127.0.0.1 --hub >/dev/null
 
-# start_hub MODE ENGINE: a fresh hub (and store) in the background; sets HUB_PID.
+# start_hub MODE ENGINE [JAR]: a fresh hub (and store) in the background; sets HUB_PID.
 start_hub() {
-    local mode="$1" engine="$2" tls_json
+    local mode="$1" engine="$2" jar="${3:-$MUSLIN_JAR}" tls_json
     rm -rf "$WORK/store"
     if [[ "$mode" == tls ]]; then
         tls_json="\"CAFile\": \"$WORK/pki/ca.crt\", \"CertFile\": \"$WORK/pki/hub.crt\", \"KeyFile\": \"$WORK/pki/hub.key\""
@@ -88,7 +99,7 @@ start_hub() {
  "NetworkConfig": {"Network": "10.0.0.0/8", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}}
 JSON
     # shellcheck disable=SC2086
-    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$MUSLIN_JAR" hub --config "$WORK/hub.json" \
+    "$JAVA" -Dmuslin.tls.engine="$engine" ${MUSLIN_HUB_JAVA_OPTS:-} -jar "$jar" hub --config "$WORK/hub.json" --metrics "127.0.0.1:$((PORT + 1))" \
         >"$WORK/hub.log" 2>&1 &
     HUB_PID=$!
     for _ in $(seq 1 150); do
@@ -97,6 +108,21 @@ JSON
         sleep 0.2
     done
     die "the hub did not listen within 30 s"
+}
+
+# hub_threads: the running hub's CPU seconds by thread kind (JIT compilers, GC, event loops,
+# store), from /proc (the threads alive now; the process total is in the run's JSON).
+hub_threads() {
+    local clk t comm rest
+    clk="$(getconf CLK_TCK)"
+    for t in /proc/"$HUB_PID"/task/*; do
+        comm="$(<"$t/comm")"
+        rest="$(<"$t/stat")"
+        rest="${rest##*) }"
+        # shellcheck disable=SC2086
+        set -- $rest
+        printf '%s\t%s\n' "$(sed -E 's/[-#]?[0-9]+$//' <<<"$comm")" "$(( ${12} + ${13} ))"
+    done | awk -F'\t' -v clk="$clk" '{ s[$1] += $2 } END { for (k in s) printf "%8.2f s  %s\n", s[k] / clk, k }' | sort -rn
 }
 
 # sim ENGINE ARGS...: the simulated nodes against the running hub; prints its JSON line.
@@ -111,16 +137,26 @@ sim() {
 mkdir -p "$OUT"
 RESULTS="$OUT/hub-scale.jsonl"
 : >"$RESULTS"
+HUBS=("branch=$MUSLIN_JAR")
+[[ -z "$BASELINE" ]] || HUBS=("baseline=$BASELINE" "branch=$MUSLIN_JAR")
 for n in $NODE_COUNTS; do
     for mode in $MODES; do
-        step "$n nodes, $mode: join, then $CHANGES changes fan out"
-        start_hub "$mode" openssl
-        args=(--nodes "$n" --changes "$CHANGES")
-        [[ "$mode" == tls ]] && args+=(--pki "$WORK/pki")
-        # a run that fails (the simulator out of memory at a large count) is said, and the others go on
-        sim openssl "${args[@]}" | tee -a "$RESULTS" || warn "$n nodes, $mode: the simulation failed (exit $?)"
-        grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
-        stop_hub
+        for hub in "${HUBS[@]}"; do
+            label="${hub%%=*}"
+            step "$n nodes, $mode, hub $label: join, then $CHANGES changes fan out"
+            start_hub "$mode" openssl "${hub#*=}"
+            args=(--nodes "$n" --changes "$CHANGES" --label "$label")
+            [[ "$mode" == tls ]] && args+=(--pki "$WORK/pki")
+            # a run that fails (the simulator out of memory at a large count) is said, and the others go on
+            sim openssl "${args[@]}" | grep '^{' | tee -a "$RESULTS" || warn "$n nodes, $mode: the simulation failed"
+            # the hub's own histograms (fan-out, fsync) and counters after the run
+            /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+                "http://127.0.0.1:$((PORT + 1))/metrics" >"$OUT/metrics-$n-$mode-$label.txt" 2>/dev/null || true
+            hub_threads >"$OUT/threads-$n-$mode-$label.txt" || true
+            grep -E "WARN|ERROR" "$WORK/hub.log" | head -3 >&2 || true
+            stop_hub
+            cp "$WORK/hub.log" "$OUT/hub-$n-$mode-$label.log"
+        done
     done
 done
 if [[ "$HANDSHAKES" -gt 0 && " $MODES " == *" tls "* ]]; then
@@ -138,18 +174,22 @@ step "table and chart"
 /usr/bin/python3 - "$RESULTS" "$OUT" <<'PY'
 import json, sys
 results, out = sys.argv[1], sys.argv[2]
-rows = [json.loads(l) for l in open(results) if l.strip()]
+rows = [json.loads(l) for l in open(results) if l.startswith("{")]
 joins = [r for r in rows if "tablesCompleteSeconds" in r]
 shakes = [r for r in rows if "hubCpuMsPerSession" in r]
-md = ["| nodes | mode | tables complete (s) | hub CPU join (s) | hub heap after GC (MiB) | fan-out p50 (ms) | p99 (ms) | max (ms) |",
-      "|---:|---|---:|---:|---:|---:|---:|---:|"]
+md = ["| nodes | mode | hub | tables complete (s) | hub CPU join (s) | simulator CPU join (s) | hub heap after GC (MiB) "
+      "| fan-out p50 (ms) | p99 (ms) | max (ms) | hub CPU per change (ms) |",
+      "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in joins:
-    md.append("| %d | %s | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f |" % (r["nodes"], "TLS" if r["tls"] else "insecure",
-              r["tablesCompleteSeconds"], r["hubCpuSecondsJoin"], r["hubHeapUsedAfterGcMiB"], r["fanOutP50Ms"],
-              r["fanOutP99Ms"], r["fanOutMaxMs"]))
+    md.append("| %d | %s | %s | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |" % (r["nodes"],
+              "TLS" if r["tls"] else "insecure", r.get("label", "branch"),
+              r["tablesCompleteSeconds"], r["hubCpuSecondsJoin"], r.get("simCpuSecondsJoin", float("nan")),
+              r["hubHeapUsedAfterGcMiB"], r["fanOutP50Ms"], r["fanOutP99Ms"], r["fanOutMaxMs"],
+              1000.0 * r["hubCpuSecondsChanges"] / max(1, r["changes"])))
 by = {}
 for r in joins:
-    by.setdefault(r["nodes"], {})["tls" if r["tls"] else "insecure"] = r["tablesCompleteSeconds"]
+    if r.get("label", "branch") == "branch":
+        by.setdefault(r["nodes"], {})["tls" if r["tls"] else "insecure"] = r["tablesCompleteSeconds"]
 md += ["", "| nodes | TLS ÷ insecure |", "|---:|---:|"]
 for n, v in sorted(by.items()):
     if "tls" in v and "insecure" in v:

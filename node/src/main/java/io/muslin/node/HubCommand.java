@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -87,7 +88,8 @@ final class HubCommand implements Callable<Integer> {
         MetricsServer metricsServer = null;
         if (metrics != null) {
             try {
-                metricsServer = MetricsServer.start(metrics, new HubCollector(hub.stats()), () -> true, () -> true);
+                metricsServer = MetricsServer.start(metrics, new HubCollector(hub.stats(), store instanceof EmbeddedLeaseStore e
+                    ? Optional.of(e::fsyncTimes) : Optional.empty()), () -> true, () -> true);
             } catch (IOException e) {
                 hub.close();
                 store.close();

@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -345,6 +347,15 @@ public final class EmbeddedLeaseStore implements LeaseStore {
      * fsync, then (under the lock) hands those changes to the history and the watches, wakes
      * their callers, and compacts when due. Runs until the store is closed and nothing waits.
      */
+    private static final long MAX_FSYNC_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** How long each journal fsync took (one covers every change written while the one before ran). */
+    private final ConcurrentHistogram fsyncNanos = new ConcurrentHistogram(1, MAX_FSYNC_NANOS, 2);
+
+    /** A copy of the journal's fsync times so far, nanoseconds, one sample per fsync (for the hub's metrics). */
+    public Histogram fsyncTimes() {
+        return fsyncNanos.copy();
+    }
+
     private void syncLoop() {
         for (;;) {
             long target;
@@ -362,6 +373,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
                 target = written;
             }
             IOException failure = null;
+            long syncStart = System.nanoTime();
             try {
                 while (!journal.sync()) {
                     synchronized (this) {
@@ -371,6 +383,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
             } catch (IOException e) {
                 failure = e;
             }
+            fsyncNanos.recordValue(Math.min(Math.max(1, System.nanoTime() - syncStart), MAX_FSYNC_NANOS));
             synchronized (this) {
                 if (failure == null) {
                     settle(target);

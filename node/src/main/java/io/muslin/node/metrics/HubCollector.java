@@ -4,9 +4,14 @@ import io.muslin.control.hub.server.HubStats;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
 
 /**
  * A hub's metrics, read at scrape time from its {@link HubStats}:
@@ -14,6 +19,10 @@ import java.util.Map;
  * muslin_hub_sessions                              sessions open now (opened - closed)
  * muslin_hub_refused_total{reason="handshake|hello|malformed|denied|invalid|flood"}
  * muslin_hub_events_total{event="requests|changes|framesFannedOut|..."}   every other hub counter
+ * muslin_hub_fanout_seconds                        histogram: a change from the store's watch until an
+ *                                                  event loop wrote it to all its watching sessions
+ * muslin_store_journal_fsync_seconds               histogram: each fsync of the embedded store's journal
+ *                                                  (absent with etcd)
  * </pre>
  */
 public final class HubCollector implements MultiCollector {
@@ -23,9 +32,16 @@ public final class HubCollector implements MultiCollector {
     private static final List<String> SESSIONS = List.of("sessionsOpened", "sessionsClosed");
 
     private final HubStats stats;
+    private final Optional<Supplier<Histogram>> fsyncTimes;
 
     public HubCollector(HubStats stats) {
+        this(stats, Optional.empty());
+    }
+
+    /** @param fsyncTimes the embedded store's fsync times (nanoseconds), when the hub's store is embedded */
+    public HubCollector(HubStats stats, Optional<Supplier<Histogram>> fsyncTimes) {
         this.stats = stats;
+        this.fsyncTimes = fsyncTimes;
     }
 
     @Override
@@ -45,7 +61,14 @@ public final class HubCollector implements MultiCollector {
         });
         GaugeSnapshot sessions = GaugeSnapshot.builder().name("muslin_hub_sessions").help("Node sessions open now")
             .dataPoint(NodeCollector.gauge(v.get("sessionsOpened") - v.get("sessionsClosed"))).build();
-        return MetricSnapshots.builder().metricSnapshot(sessions).metricSnapshot(refused.build())
-            .metricSnapshot(events.build()).build();
+        MetricSnapshots.Builder out = MetricSnapshots.builder().metricSnapshot(sessions).metricSnapshot(refused.build())
+            .metricSnapshot(events.build())
+            .metricSnapshot(HistogramSnapshot.builder().name("muslin_hub_fanout_seconds")
+                .help("A change, from the store's watch until an event loop wrote it to every watching session of its own")
+                .dataPoint(Histograms.point(stats.fanOutLatency(), Labels.EMPTY)).build());
+        fsyncTimes.ifPresent(f -> out.metricSnapshot(HistogramSnapshot.builder().name("muslin_store_journal_fsync_seconds")
+            .help("Each fsync of the embedded store's journal (one covers every change written while the one before ran)")
+            .dataPoint(Histograms.point(f.get(), Labels.EMPTY)).build()));
+        return out.build();
     }
 }

@@ -192,6 +192,11 @@ public final class HubLeaseStore implements LeaseStore {
         }
     }
 
+    /** Changes the open watch has received and not yet handed to its listener (0 without a watch). */
+    synchronized int watchBacklog() {
+        return watch == null ? 0 : watch.waiting.get();
+    }
+
     /**
      * Changes a watch may have waiting for its listener before the session stops reading from the
      * hub; it reads again once fewer than {@link #RESUME_READING} wait. A node whose listener is

@@ -2,7 +2,10 @@ package io.muslin.control.hub.server;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 
 /** The hub's counters. Each refusal and each error has its own, so an operator sees why. */
 public final class HubStats {
@@ -40,6 +43,23 @@ public final class HubStats {
     final LongAdder snapshotsSent = new LongAdder();
     /** Snapshot chunks encoded: once per chunk per change in it, however many sessions are sent it. */
     final LongAdder chunksEncoded = new LongAdder();
+
+    /**
+     * Fan-out latency, nanoseconds: from the store's watch handing a change to the hub's view
+     * until an event loop has written it to every one of its watching sessions (one sample per
+     * change per event loop; the node's TCP and TLS come after).
+     */
+    final ConcurrentHistogram fanOutNanos = new ConcurrentHistogram(1, MAX_NANOS, 2);
+    private static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    /** A copy of the fan-out latencies so far (nanoseconds). */
+    public Histogram fanOutLatency() {
+        return fanOutNanos.copy();
+    }
+
+    static long clamp(long nanos) {
+        return Math.min(Math.max(1, nanos), MAX_NANOS);
+    }
 
     /** name → value, in a fixed order, for logs and the admin output. */
     public Map<String, Long> values() {

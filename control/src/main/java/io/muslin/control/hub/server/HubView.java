@@ -112,7 +112,8 @@ final class HubView implements LeaseListener {
     private record Change(long revision, ByteBuf frame) {
     }
     /** Watching sessions, by the event loop they write on: a change is one task per loop, not per session. */
-    private final Map<Executor, Set<Subscriber>> subscribers = new ConcurrentHashMap<>();
+    /** Watching sessions by event loop, each with the revision its backlog or snapshot brought it to. */
+    private final Map<Executor, Map<Subscriber, Long>> subscribers = new ConcurrentHashMap<>();
     private final Map<Executor, LoopQueue> queues = new ConcurrentHashMap<>();
     private long revision;
     /** Replies held until the view reaches their write's revision ({@link #whenAt}), lowest revision first. */
@@ -238,7 +239,8 @@ final class HubView implements LeaseListener {
             if (!sessions.isEmpty()) {
                 List<Out> copies = new ArrayList<>(frames.size());
                 frames.forEach(o -> copies.add(new Out(o.frame().retainedDuplicate(), o.shared())));
-                queues.computeIfAbsent(loop, LoopQueue::new).offer(copies, List.copyOf(sessions));
+                queues.computeIfAbsent(loop, LoopQueue::new).offer(new Pending(revision, null, copies,
+                    List.copyOf(sessions.keySet()), System.nanoTime()));
             }
         });
         frames.forEach(o -> o.frame().release());
@@ -253,7 +255,7 @@ final class HubView implements LeaseListener {
             dropped.frame().release();
             historyStart = dropped.revision();
         }
-        fanOut(c.frame());
+        fanOut(c);
         stats.changes.increment();
         reached();
     }
@@ -282,13 +284,14 @@ final class HubView implements LeaseListener {
         }
     }
 
-    /** Queues {@code frame} (borrowed) for every watching session. */
-    private void fanOut(ByteBuf frame) {
+    /** Queues the change {@code c} (its frame borrowed) for every event loop with watching sessions. */
+    private void fanOut(Change c) {
         subscribers.forEach((loop, sessions) -> {
             if (!sessions.isEmpty()) {
-                // the sessions watching now: one that subscribes later has this change in its backlog
-                queues.computeIfAbsent(loop, LoopQueue::new)
-                    .offer(List.of(new Out(frame.retainedDuplicate(), false)), List.copyOf(sessions));
+                // which of the loop's sessions get it is decided when the loop drains: those
+                // subscribed before it (a session subscribing later has it in its backlog)
+                queues.computeIfAbsent(loop, LoopQueue::new).offer(new Pending(c.revision(), c.frame().retainedDuplicate(),
+                    null, System.nanoTime()));
             }
         });
     }
@@ -301,26 +304,46 @@ final class HubView implements LeaseListener {
     }
 
     /**
-     * The changes waiting for one event loop's sessions. One task drains it: it hands every
-     * waiting change to its sessions, then has each session write once, so a burst of changes
-     * (a thousand nodes joining) costs a session one write and one system call (one TLS record
-     * run) per drain, not one per change.
+     * Something for one loop's sessions: a change (its revision and frame; {@code targets} null:
+     * every session subscribed before it), or snapshot frames for the sessions named.
      */
-    private final class LoopQueue implements Runnable {
-        private record Pending(List<Out> frames, List<Subscriber> targets) {
+    private record Pending(long revision, ByteBuf frame, List<Out> frames, List<Subscriber> targets, long queuedNanos) {
+        Pending(long revision, ByteBuf frame, List<Subscriber> targets, long queuedNanos) {
+            this(revision, frame, null, targets, queuedNanos);
         }
 
+        void release() {
+            if (frame != null) {
+                frame.release();
+            }
+            if (frames != null) {
+                frames.forEach(o -> o.frame().release());
+            }
+        }
+    }
+
+    /**
+     * The changes waiting for one event loop's sessions. One task drains it: the changes that
+     * arrived since the last drain are copied back to back into one buffer, and each session is
+     * handed one slice of it (from the first change it has not seen: a session subscribed
+     * between two changes starts at the second), then writes once. A burst of changes (a
+     * thousand nodes joining) costs a session one buffer reference, one write and one system
+     * call (one TLS record run) per drain, not one of each per change.
+     */
+    private final class LoopQueue implements Runnable {
         private final Executor loop;
         private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** The run of changes being gathered by {@link #run}; loop only. */
+        private final List<Pending> changes = new ArrayList<>();
 
         LoopQueue(Executor loop) {
             this.loop = loop;
         }
 
         /** Takes ownership of the frames. */
-        void offer(List<Out> frames, List<Subscriber> targets) {
-            pending.add(new Pending(frames, targets));
+        void offer(Pending p) {
+            pending.add(p);
             if (scheduled.compareAndSet(false, true)) {
                 try {
                     loop.execute(this);
@@ -336,28 +359,104 @@ final class HubView implements LeaseListener {
             scheduled.set(false);
             Set<Subscriber> written = Collections.newSetFromMap(new IdentityHashMap<>());
             Pending p;
-            while ((p = pending.poll()) != null) {
-                try {
-                    for (Subscriber s : p.targets()) {
-                        for (Out o : p.frames()) {
-                            s.write(o.frame().retainedDuplicate(), o.shared());
-                        }
-                        written.add(s);
+            try {
+                while ((p = pending.poll()) != null) {
+                    if (p.targets() == null) {
+                        changes.add(p);
+                        continue;
                     }
-                    stats.framesFannedOut.add((long) p.targets().size() * p.frames().size());
-                } finally {
-                    p.frames().forEach(o -> o.frame().release());
+                    writeChanges(written);
+                    try {
+                        for (Subscriber s : p.targets()) {
+                            for (Out o : p.frames()) {
+                                s.write(o.frame().retainedDuplicate(), o.shared());
+                            }
+                            written.add(s);
+                        }
+                        stats.framesFannedOut.add((long) p.targets().size() * p.frames().size());
+                    } finally {
+                        p.release();
+                    }
                 }
+                writeChanges(written);
+            } finally {
+                changes.forEach(Pending::release);
+                changes.clear();
             }
             written.forEach(Subscriber::flush);
+            long now = System.nanoTime();
+            for (long queued : drained) {
+                stats.fanOutNanos.recordValue(HubStats.clamp(now - queued));
+            }
+            drained.clear();
+        }
+
+        /** When each change of this drain was queued, for the fan-out histogram; loop only. */
+        private final List<Long> drained = new ArrayList<>();
+
+        /** Hands the gathered changes to this loop's sessions: one buffer, a slice of it per session. */
+        private void writeChanges(Set<Subscriber> written) {
+            int n = changes.size();
+            if (n == 0) {
+                return;
+            }
+            long[] revisions = new long[n];
+            int[] offsets = new int[n + 1];
+            int total = 0;
+            for (int i = 0; i < n; i++) {
+                revisions[i] = changes.get(i).revision();
+                offsets[i] = total;
+                total += changes.get(i).frame().readableBytes();
+            }
+            offsets[n] = total;
+            ByteBuf all = alloc.directBuffer(total);
+            try {
+                for (Pending c : changes) {
+                    all.writeBytes(c.frame(), c.frame().readerIndex(), c.frame().readableBytes());
+                    drained.add(c.queuedNanos());
+                }
+                changes.forEach(Pending::release);
+                changes.clear();
+                Map<Subscriber, Long> sessions = subscribers.get(loop);
+                if (sessions == null) {
+                    return;
+                }
+                long frames = 0;
+                for (Map.Entry<Subscriber, Long> e : sessions.entrySet()) {
+                    int first = firstAfter(revisions, e.getValue());
+                    if (first < n) {
+                        e.getKey().write(all.retainedSlice(offsets[first], total - offsets[first]), false);
+                        written.add(e.getKey());
+                        frames += n - first;
+                    }
+                }
+                stats.framesFannedOut.add(frames);
+            } finally {
+                all.release();
+            }
         }
 
         private void drop() {
             Pending p;
             while ((p = pending.poll()) != null) {
-                p.frames().forEach(o -> o.frame().release());
+                p.release();
             }
         }
+    }
+
+    /** The index of the first of {@code revisions} (ascending) above {@code seen}, or their number. */
+    static int firstAfter(long[] revisions, long seen) {
+        int lo = 0;
+        int hi = revisions.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (revisions[mid] <= seen) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /**
@@ -388,7 +487,8 @@ final class HubView implements LeaseListener {
             stats.snapshotsSent.increment();
         }
         subscriber.flush();
-        subscribers.computeIfAbsent(subscriber.loop(), l -> ConcurrentHashMap.newKeySet()).add(subscriber);
+        // every change up to this revision went out above; the loop's fan-out sends it the later ones
+        subscribers.computeIfAbsent(subscriber.loop(), l -> new ConcurrentHashMap<>()).put(subscriber, revision);
         return resume;
     }
 
@@ -424,7 +524,7 @@ final class HubView implements LeaseListener {
     }
 
     void unsubscribe(Subscriber subscriber) {
-        Set<Subscriber> sessions = subscribers.get(subscriber.loop());
+        Map<Subscriber, Long> sessions = subscribers.get(subscriber.loop());
         if (sessions != null) {
             sessions.remove(subscriber);
         }
@@ -432,7 +532,7 @@ final class HubView implements LeaseListener {
 
     int subscribers() {
         int n = 0;
-        for (Set<Subscriber> sessions : subscribers.values()) {
+        for (Map<Subscriber, Long> sessions : subscribers.values()) {
             n += sessions.size();
         }
         return n;
