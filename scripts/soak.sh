@@ -123,7 +123,9 @@ churn() {
         for k in $(seq 0 199); do
             local third=$((64 + (k * 4) / 256)) fourth=$(((k * 4) % 256))
             if ((round % 2 == 0)); then
-                printf "put %s/10.244.%d.%d-30 '{\"PublicIP\":\"192.168.50.200\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"6e:75:74:00:%02x:%02x\"}}'\n" \
+                # Double quotes, inner ones escaped: etcdctl txn cuts a 'single-quoted' value to
+                # its first character (its Argify slices by the number of arguments).
+                printf 'put %s/10.244.%d.%d-30 "{\\"PublicIP\\":\\"192.168.50.200\\",\\"BackendType\\":\\"vxlan\\",\\"BackendData\\":{\\"VNI\\":1,\\"VtepMAC\\":\\"6e:75:74:00:%02x:%02x\\"}}"\n' \
                     "$KEYS" "$third" "$fourth" $((k / 256)) $((k % 256)) >>"$txn"
             else
                 printf 'del %s/10.244.%d.%d-30\n' "$KEYS" "$third" "$fourth" >>"$txn"
@@ -176,8 +178,15 @@ sample() {
         threads="$(awk '/^Threads:/ {print $2}' "/proc/$pid/status")"
         stats="$(nsx "n$i" "$MUSLIN_ROOT/bin/muslin" stats --admin-socket "$DIR/n$i/admin.sock" 2>/dev/null || true)"
         drops="$(awk '$1 ~ /^drop/ {s += $2} END {print s + 0}' <<<"$stats")"
-        lease=false
-        etcdctl_ get --keys-only "$KEYS/10.244.$i.0-30" 2>/dev/null | grep -q . && lease=true
+        # true or false once etcdctl answers; null (unknown) if it never does (a loaded machine).
+        lease=null
+        for _ in 1 2 3; do
+            if out="$(etcdctl_ --command-timeout=10s get --keys-only "$KEYS/10.244.$i.0-30" 2>/dev/null)"; then
+                if [[ -n "$out" ]]; then lease=true; else lease=false; fi
+                break
+            fi
+            sleep 1
+        done
         printf '{"minute":%d,"node":%d,"fault":"%s","alive":true,"pid":%d,"rss":%d,"heap":%d,"fds":%d,"threads":%d,"drops":%d,"lease":%s}\n' \
             "$minute" "$i" "$fault" "$pid" "${rss:-0}" "${heap:-0}" "$fds" "$threads" "$drops" "$lease" >>"$SAMPLES"
     done
@@ -226,10 +235,13 @@ for n in nodes:
         if a is not None and b is not None and b - a > 8:
             failures.append(f"node {n}: {key} grew from {a:.1f} to {b:.1f}")
 # A node's lease may be missing only in the minute of a fault that explains it.
+unknown = []
 for s in samples:
     excused = s["fault"] == "store" or (s["fault"] == "kill" and s["node"] == 3)
     if not s.get("alive"):
         failures.append(f"minute {s['minute']}: node {s['node']} is not running")
+    elif s["lease"] is None:
+        unknown.append(f"minute {s['minute']}: node {s['node']}")
     elif not s["lease"] and not excused:
         failures.append(f"minute {s['minute']}: node {s['node']}'s lease is not in etcd")
 
@@ -246,7 +258,8 @@ for m in minutes:
             cells += ["-"] * 4
     rows.append(f"| {m} | {fault} | " + " | ".join(cells) + " |")
 with open(f"{out}/soak.md", "w") as f:
-    f.write("\n".join(rows) + "\n\n" + ("FAILED:\n" + "\n".join(failures) if failures else "no growth, no lost lease") + "\n")
+    f.write("\n".join(rows) + "\n\n" + ("FAILED:\n" + "\n".join(failures) if failures else "no growth, no lost lease") + "\n"
+            + ("\netcdctl did not answer the lease check (3 tries): " + ", ".join(unknown) + "\n" if unknown else ""))
 with open(f"{out}/soak.json", "w") as f:
     json.dump({"samples": samples, "failures": failures}, f, indent=1)
 
