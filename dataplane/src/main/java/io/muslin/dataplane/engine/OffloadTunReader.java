@@ -11,6 +11,7 @@ import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
@@ -218,10 +219,11 @@ final class OffloadTunReader implements TunDriver {
             if (capture != null) {
                 capture.tunIn(buf, 0);
             }
-            int underlay = path.process(buf, snapshot);
-            if (underlay == 0) {
+            Underlay to = path.process(buf, snapshot);
+            if (to == null) {
                 return dropped(buf);
             }
+            int underlay = to.ipv4();
             sender.frame(buf, underlay);
             probe.peerSent(underlay, 1, buf.readableBytes());
             if (capture != null) {
@@ -238,20 +240,21 @@ final class OffloadTunReader implements TunDriver {
         if (capture != null) {
             capture.tunIn(buf, VirtioNetHeader.gsoSize(buf, vnet));
         }
-        int underlay = path.resolve(buf, snapshot);
-        if (underlay == 0) {
+        Underlay to = path.resolve(buf, snapshot);
+        if (to == null) {
             return dropped(buf);
         }
+        int underlay = to.ipv4();
         int segments = segmenter.begin(buf, OutboundPath.HEADROOM, length, VirtioNetHeader.gsoSize(buf, vnet));
         if (segments < 0) {
             counters.inc(Counter.DROP_MALFORMED);
             return dropped(buf);
         }
-        if (!path.admitSegments(buf, segmenter.segmentLength(0), underlay)) {
+        if (!path.admitSegments(buf, segmenter.segmentLength(0), to)) {
             return dropped(buf);
         }
-        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), underlay, templates, 0)
-            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), underlay, templates, LAST_TEMPLATE)) {
+        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), to, templates, 0)
+            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), to, templates, LAST_TEMPLATE)) {
             return dropped(buf);
         }
         probe.peerSent(underlay, segments, length + (long) (segments - 1) * segmenter.headerLength()

@@ -6,6 +6,7 @@ import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
@@ -91,8 +92,9 @@ final class TunReader implements TunDriver {
             if (capture != null) {
                 capture.tunIn(buf, 0);
             }
-            int underlay = path.process(buf, snapshot);
-            if (underlay != 0) {
+            Underlay to = path.process(buf, snapshot);
+            if (to != null) {
+                int underlay = to.ipv4();
                 batch.setBuffer(staged, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
                 batch.setDestination(staged, underlay, 0);
                 staged++;
