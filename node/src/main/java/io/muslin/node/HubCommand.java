@@ -1,7 +1,7 @@
 package io.muslin.node;
 
-import io.muslin.control.hub.HubConfig;
-import io.muslin.control.hub.HubServer;
+import io.muslin.control.hub.server.HubConfig;
+import io.muslin.control.hub.server.HubServer;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.store.EmbeddedLeaseStore;
 import io.muslin.control.store.EtcdLeaseStore;

@@ -1,11 +1,10 @@
 package io.muslin.node;
 
-import io.muslin.control.hub.HubClientSettings;
+import io.muslin.control.hub.client.HubClientSettings;
+import io.muslin.control.hub.client.HubLeaseStore;
 import io.muslin.node.metrics.MetricsServer;
 import io.muslin.node.metrics.NodeCollector;
-import io.muslin.control.hub.HubLeaseStore;
 import io.muslin.control.lease.Lease;
-import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.control.store.EtcdLeaseStore;
@@ -72,9 +71,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        String text;
         NodeConfig cfg;
         try {
-            cfg = ConfigLoader.load(config);
+            text = ConfigLoader.read(config);
+            cfg = ConfigLoader.parse(text);
         } catch (ConfigException e) {
             err.println("muslin: config error: " + e.getMessage());
             err.flush();
@@ -94,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         try {
-            return run(cfg, status, err);
+            return run(cfg, text, status, err);
         } finally {
             if (metrics != null) {
                 metrics.close();
@@ -102,12 +103,13 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int run(NodeConfig cfg, NodeStatus status, PrintWriter err) {
+    private int run(NodeConfig cfg, String text, NodeStatus status, PrintWriter err) {
         DataplaneSettings settings;
         PeerSource peers;
         try {
             if (cfg.control().shared()) {
-                Start start = storeStart(cfg, stateDir);
+                Start start = storeStart(cfg, text, stateDir);
+                cfg = start.config();
                 peers = start.peers();
                 settings = start.settings();
             } else if (cfg.control().isBgp()) {
@@ -118,6 +120,10 @@ final class RunCommand implements Callable<Integer> {
                 settings = settings(cfg, stateDir, cfg.node().subnet());
                 peers = new StaticPeerFile(config, cfg, StaticPeerFile.DEFAULT_INTERVAL);
             }
+        } catch (ConfigException e) {
+            err.println("muslin: config error: " + e.getMessage());
+            err.flush();
+            return EXIT_CONFIG_ERROR;
         } catch (IOException e) {
             err.println("muslin: " + e.getMessage());
             err.flush();
@@ -130,19 +136,30 @@ final class RunCommand implements Callable<Integer> {
         return daemon.run();
     }
 
-    /** What a node starts with: its dataplane settings and where its peers come from. */
-    private record Start(DataplaneSettings settings, PeerSource peers) {
+    /** What a node starts with: its configuration (completed by the store's), dataplane settings and peers. */
+    private record Start(NodeConfig config, DataplaneSettings settings, PeerSource peers) {
     }
 
     /**
-     * With etcd or a hub: opens the store, takes this node's subnet there (configured, kept from
-     * an earlier run, or allocated) and returns the peer source that renews it and follows the others.
+     * With etcd or a hub: opens the store, completes the configuration with the store's network
+     * configuration ({@code Network}, {@code SubnetLen}, {@code SubnetMin/Max}, {@code Backend}
+     * where the file leaves them out; where both give one they must agree), takes this node's
+     * subnet there (configured, kept from an earlier run, or allocated) and returns the peer
+     * source that renews it and follows the others.
+     *
+     * @throws ConfigException when the file and the store's network configuration disagree, or
+     *                         the merged configuration is not valid
      */
-    private static Start storeStart(NodeConfig cfg, Path stateDir) throws IOException {
-        NodeConfig.Control c = cfg.control();
-        LeaseStore store = c.hub() ? openHub(cfg) : openEtcd(c);
+    private static Start storeStart(NodeConfig fileConfig, String text, Path stateDir)
+        throws IOException, ConfigException {
+        NodeConfig.Control c = fileConfig.control();
+        LeaseStore store = c.hub() ? openHub(fileConfig) : openEtcd(c);
         try {
-            checkNetwork(cfg, store);
+            NodeConfig cfg = ConfigLoader.parse(text, store.networkConfig(), store.where());
+            if (fileConfig.networkFromStore()) {
+                LOG.info("{}: network {} with /{} subnets, backend {} (from its network configuration)", store.where(),
+                    cfg.network(), cfg.subnetLen(), cfg.backend().type());
+            }
             Duration ttl = Duration.ofSeconds(c.ttlSeconds());
             long mac = vtepMac(cfg, stateDir);
             NodeConfig.Node node = cfg.node();
@@ -152,35 +169,10 @@ final class RunCommand implements Callable<Integer> {
             Lease own = StorePeerSource.acquire(store, node.subnet(), stateFile, allocator,
                 subnet -> type.equals(Lease.VXLAN) ? Lease.vxlan(subnet, node.publicIp(), cfg.backend().vni(), mac)
                     : Lease.of(type, subnet, node.publicIp()), ttl);
-            return new Start(settings(cfg, stateDir, own.subnet()), new StorePeerSource(store, own, ttl, c.type()));
-        } catch (IOException | RuntimeException e) {
+            return new Start(cfg, settings(cfg, stateDir, own.subnet()), new StorePeerSource(store, own, ttl, c.type()));
+        } catch (IOException | ConfigException | RuntimeException e) {
             store.close();
             throw e;
-        }
-    }
-
-    /**
-     * The store's network configuration (the hub's NetworkConfig, etcd's {@code <prefix>/config}),
-     * if it has one, must say what this node's file says: a node on another Network or SubnetLen
-     * would announce a lease the others cannot route (and a hub refuses).
-     */
-    static void checkNetwork(NodeConfig cfg, LeaseStore store) throws IOException {
-        Optional<String> text = store.networkConfig();
-        if (text.isEmpty()) {
-            return;
-        }
-        NetworkConfig theirs;
-        try {
-            theirs = NetworkConfig.parse(text.get());
-        } catch (IllegalArgumentException e) {
-            LOG.warn("{}: its network configuration does not parse ({}); using this node's Network {} /{}",
-                store.where(), e.getMessage(), cfg.network(), cfg.subnetLen());
-            return;
-        }
-        if (!theirs.network().equals(cfg.network()) || theirs.subnetLen() != cfg.subnetLen()) {
-            throw new IOException("Network " + cfg.network() + " with SubnetLen " + cfg.subnetLen()
-                + " (this node's file) differs from " + store.where() + "'s: Network " + theirs.network()
-                + " with SubnetLen " + theirs.subnetLen() + " (make them the same)");
         }
     }
 

@@ -3,9 +3,9 @@ package io.muslin.node;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.control.store.LeaseKeeper;
 import io.muslin.node.metrics.ControlState;
 import io.muslin.control.store.LeaseListener;
-import io.muslin.control.store.LeaseLostException;
 import io.muslin.control.store.LeaseStore;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.node.state.AtomicFiles;
@@ -16,40 +16,31 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Peers from a shared lease store (etcd in flannel's layout, or a hub): this node's lease is
- * acquired (its subnet kept across restarts, or allocated) and renewed every third of its TTL;
- * every other node's lease is programmed from a listing and then from a watch, so a node that
- * stops renewing disappears from the tables when its TTL runs out. While the store is
- * unreachable the programmed peers stay (the dataplane keeps forwarding on its last-known
- * tables) and the watch retries.
+ * Peers from a shared lease store (etcd in flannel's layout, or a hub): every other node's
+ * lease is programmed from a listing and then from a watch, so a node that stops renewing
+ * disappears from the tables when its TTL runs out. This node's own lease is kept by control's
+ * {@link LeaseKeeper} (acquired before, renewed every third of its TTL, taken again as soon as
+ * the watch shows it gone). While the store is unreachable the programmed peers stay (the
+ * dataplane keeps forwarding on its last-known tables) and the watch retries.
  */
 final class StorePeerSource implements PeerSource {
     private static final Logger LOG = LoggerFactory.getLogger(StorePeerSource.class);
-    /** Attempts to find a free subnet when another node takes the one picked first. */
-    static final int ALLOCATION_ATTEMPTS = 8;
 
     private final LeaseStore store;
     private final Lease own;
-    private final Duration ttl;
     private final String name;
+    private final Duration ttl;
+    private final LeaseKeeper keeper;
     private final Set<Ipv4Prefix> programmedSubnets = new HashSet<>();
-    private ScheduledExecutorService renewer;
     private LeaseStore.Watch watch;
     private PeerProgrammer programmer;
     /** System.nanoTime of the last successful acquisition or renewal. */
-    private volatile long leaseRenewedNanos = System.nanoTime();
-    private volatile boolean lastRenewalOk = true;
     private volatile long watchRevision = -1;
 
     /**
@@ -59,14 +50,15 @@ final class StorePeerSource implements PeerSource {
     StorePeerSource(LeaseStore store, Lease own, Duration ttl, String name) {
         this.store = store;
         this.own = own;
-        this.ttl = ttl;
         this.name = name;
+        this.ttl = ttl;
+        this.keeper = new LeaseKeeper(store, own, ttl, name);
     }
 
     /**
-     * Takes this node's subnet in the store: {@code configured} if given, else the one kept in
-     * {@code stateFile} from an earlier run, else a free one of {@code allocator}'s range. Writes
-     * the subnet to {@code stateFile}. Returns the lease held.
+     * Takes this node's subnet in the store ({@link LeaseKeeper#acquire}): {@code configured} if
+     * given, else the one kept in {@code stateFile} from an earlier run, else a free one of
+     * {@code allocator}'s range. Writes the subnet to {@code stateFile}. Returns the lease held.
      *
      * @param leaseOf the lease this node announces for a subnet
      * @throws IOException when the store cannot be reached, the configured or kept subnet is
@@ -75,31 +67,10 @@ final class StorePeerSource implements PeerSource {
     static Lease acquire(LeaseStore store, Ipv4Prefix configured, Path stateFile, SubnetAllocator allocator,
                          Function<Ipv4Prefix, Lease> leaseOf, Duration ttl) throws IOException {
         Ipv4Prefix wanted = configured != null ? configured : kept(stateFile, allocator);
-        if (wanted != null) {
-            Lease lease = leaseOf.apply(wanted);
-            if (!store.acquire(lease, ttl)) {
-                throw new IOException("subnet " + wanted + " is held by another node in the store"
-                    + (configured != null ? " (Node.Subnet)" : " (kept in " + stateFile + "; delete it to allocate anew)"));
-            }
-            keep(stateFile, wanted);
-            return lease;
-        }
-        for (int attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
-            Set<Ipv4Prefix> taken = new HashSet<>();
-            store.list().leases().forEach(l -> taken.add(l.subnet()));
-            Optional<Ipv4Prefix> pick = allocator.pick(taken, ThreadLocalRandom.current());
-            if (pick.isEmpty()) {
-                throw new IOException("no free subnet: all " + allocator.size() + " subnets of the network are leased");
-            }
-            Lease lease = leaseOf.apply(pick.get());
-            if (store.acquire(lease, ttl)) {
-                keep(stateFile, pick.get());
-                LOG.info("allocated subnet {}", pick.get());
-                return lease;
-            }
-        }
-        throw new IOException("could not allocate a subnet after " + ALLOCATION_ATTEMPTS + " attempts (other nodes "
-            + "took each one first)");
+        String from = configured != null ? "Node.Subnet" : "kept in " + stateFile + "; delete it to allocate anew";
+        Lease lease = LeaseKeeper.acquire(store, wanted, from, allocator, leaseOf, ttl);
+        keep(stateFile, lease.subnet());
+        return lease;
     }
 
     private static Ipv4Prefix kept(Path stateFile, SubnetAllocator allocator) throws IOException {
@@ -136,8 +107,8 @@ final class StorePeerSource implements PeerSource {
 
     @Override
     public ControlState controlState() {
-        boolean up = lastRenewalOk && !store.where().contains("reconnecting");
-        return new ControlState(name, up, (System.nanoTime() - leaseRenewedNanos) / 1e9, watchRevision);
+        boolean up = keeper.lastRenewalOk() && !store.where().contains("reconnecting");
+        return new ControlState(name, up, (System.nanoTime() - keeper.renewedNanos()) / 1e9, watchRevision);
     }
 
     @Override
@@ -147,87 +118,9 @@ final class StorePeerSource implements PeerSource {
         watchRevision = snapshot.revision();
         replaceAll(snapshot.leases());
         watch = store.watch(snapshot.revision() + 1, new Listener());
-        renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "muslin-lease-renew");
-            t.setDaemon(true);
-            return t;
-        });
-        renewer.schedule(this::renewAndReschedule, renewEvery(), TimeUnit.MILLISECONDS);
+        keeper.start();
         LOG.info("{}: lease {} held for {}s, {} peer(s) programmed", name, own.subnet(), ttl.toSeconds(),
             programmedSubnets.size());
-    }
-
-    /** Renewals come every third of the TTL (at least a second apart). */
-    private long renewEvery() {
-        return Math.max(1000, ttl.toMillis() / 3);
-    }
-
-    /** After a failed renewal the next try comes sooner: a quarter of the interval, 1-5 s. */
-    private long retryEvery() {
-        return Math.max(1000, Math.min(5000, renewEvery() / 4));
-    }
-
-    /** One renewal, then the next one scheduled: soon if this one failed, else a third of the TTL on. */
-    private void renewAndReschedule() {
-        boolean renewed = renew();
-        synchronized (this) {
-            if (renewer != null) {
-                renewer.schedule(this::renewAndReschedule, renewed ? renewEvery() : retryEvery(), TimeUnit.MILLISECONDS);
-            }
-        }
-    }
-
-    /** Renews our lease (acquiring it again if it was lost); false if the store could not be reached. */
-    private boolean renew() {
-        try {
-            store.renew(own);
-            leaseRenewedNanos = System.nanoTime();
-            lastRenewalOk = true;
-            return true;
-        } catch (LeaseLostException | IllegalStateException e) {
-            // IllegalStateException: an etcd store that no longer holds the lease it acquired
-            LOG.warn("{}: our lease for {} was lost ({}); acquiring it again", name, own.subnet(), e.getMessage());
-            return reacquire();
-        } catch (IOException | RuntimeException e) {
-            lastRenewalOk = false;
-            LOG.warn("{}: cannot renew the lease for {}: {} (retrying in {} ms)", name, own.subnet(), e.getMessage(),
-                retryEvery());
-            return false;
-        }
-    }
-
-    /** Takes our subnet again after it expired or was deleted; false if the store could not be reached. */
-    private boolean reacquire() {
-        try {
-            if (!store.acquire(own, ttl)) {
-                LOG.error("{}: subnet {} is now held by another node; this node's pods are unreachable", name,
-                    own.subnet());
-            } else {
-                leaseRenewedNanos = System.nanoTime();
-                lastRenewalOk = true;
-            }
-            return true;
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("{}: cannot acquire {}: {}", name, own.subnet(), e.getMessage());
-            return false;
-        }
-    }
-
-    /** The store no longer shows our lease (deleted by hand, expired while we were cut off): take it again now. */
-    private synchronized void ownLeaseGone(String how) {
-        if (renewer == null) {
-            return;
-        }
-        LOG.warn("{}: our lease for {} {}; acquiring it again", name, own.subnet(), how);
-        renewer.execute(() -> {
-            if (!reacquire()) {
-                synchronized (this) {
-                    if (renewer != null) {
-                        renewer.schedule(this::reacquire, retryEvery(), TimeUnit.MILLISECONDS);
-                    }
-                }
-            }
-        });
     }
 
     private synchronized void put(Lease lease) {
@@ -271,7 +164,7 @@ final class StorePeerSource implements PeerSource {
         public void delete(Ipv4Prefix subnet, long revision) {
             watchRevision = revision;
             if (subnet.equals(own.subnet())) {
-                ownLeaseGone("was deleted from the store");
+                keeper.lost("was deleted from the store");
                 return;
             }
             StorePeerSource.this.delete(subnet);
@@ -282,7 +175,7 @@ final class StorePeerSource implements PeerSource {
             watchRevision = snapshot.revision();
             replaceAll(snapshot.leases());
             if (snapshot.lease(own.subnet()).isEmpty()) {
-                ownLeaseGone("is missing from the store's listing");
+                keeper.lost("is missing from the store's listing");
             }
         }
     }
@@ -290,16 +183,11 @@ final class StorePeerSource implements PeerSource {
     /** Stops renewing and watching and closes the store; our lease is left to expire (or to be taken over on restart). */
     @Override
     public void close() {
-        ScheduledExecutorService r;
+        keeper.close();
         LeaseStore.Watch w;
         synchronized (this) {
-            r = renewer;
             w = watch;
-            renewer = null;
             watch = null;
-        }
-        if (r != null) {
-            r.shutdownNow();
         }
         if (w != null) {
             w.close();

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.muslin.control.store.EmbeddedLeaseStore;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.engine.DataplaneSettings;
@@ -19,7 +18,6 @@ import io.muslin.node.state.VtepMacStore;
 import java.io.IOException;
 import java.net.NetworkInterface;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,24 +59,5 @@ class RunCommandTest {
         IOException e = assertThrows(IOException.class, () -> RunCommand.settings(cfg, stateDir, cfg.node().subnet()));
         assertEquals("Node.PublicIP 192.0.2.77 is not assigned to any local interface "
             + "(needed to compute the MTU; or set Backend.MTU)", e.getMessage());
-    }
-
-    @Test
-    void aStoreOnAnotherNetworkIsAClearErrorAtStart() throws Exception {
-        NodeConfig cfg = ConfigLoader.parse(ExampleConfig.text());
-        String same = "{\"Network\":\"" + cfg.network() + "\",\"SubnetLen\":" + cfg.subnetLen() + "}";
-        try (EmbeddedLeaseStore store = EmbeddedLeaseStore.open(stateDir.resolve("a"), Optional.of(same))) {
-            RunCommand.checkNetwork(cfg, store); // agrees
-        }
-        try (EmbeddedLeaseStore store = EmbeddedLeaseStore.open(stateDir.resolve("b"), Optional.empty())) {
-            RunCommand.checkNetwork(cfg, store); // nothing to compare with
-        }
-        String other = "{\"Network\":\"10.99.0.0/16\",\"SubnetLen\":" + cfg.subnetLen() + "}";
-        try (EmbeddedLeaseStore store = EmbeddedLeaseStore.open(stateDir.resolve("c"), Optional.of(other))) {
-            IOException e = assertThrows(IOException.class, () -> RunCommand.checkNetwork(cfg, store));
-            assertEquals("Network " + cfg.network() + " with SubnetLen " + cfg.subnetLen() + " (this node's file) differs from "
-                + store.where() + "'s: Network 10.99.0.0/16 with SubnetLen " + cfg.subnetLen() + " (make them the same)",
-                e.getMessage());
-        }
     }
 }

@@ -19,14 +19,18 @@ import java.util.Set;
  * @param subnetLen the length of each node's subnet
  */
 public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
-    /** flannel's default SubnetLen. */
+    /** flannel's default SubnetLen, for a network of /22 or larger. */
     public static final int DEFAULT_SUBNET_LEN = 24;
+
     /**
-     * The most node subnets one network may have (2^18 = 262,144): a hub sends every lease in one
-     * snapshot frame, and that many leases of about 130 bytes each (34 MB) fit both
-     * {@code HubFrames.MAX_FRAME} and what a hub lets one session have queued (64 MiB).
+     * flannel's SubnetLen when net-conf.json has none ({@code CheckNetworkConfig} in
+     * {@code pkg/subnet/config.go}): a /24 per node when the network is a /22 or larger, else the
+     * network's length + 2 (four subnets).
      */
-    public static final int MAX_SUBNETS_LOG2 = 18;
+    public static int defaultSubnetLen(Ipv4Prefix network) {
+        return network.length() <= DEFAULT_SUBNET_LEN - 2 ? DEFAULT_SUBNET_LEN : network.length() + 2;
+    }
+
     /** The backends a lease may name: the ones muslin forwards for. */
     public static final Set<String> BACKENDS = Set.of(Lease.VXLAN, Lease.IPIP, Lease.HOST_GW);
 
@@ -34,11 +38,6 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
         if (subnetLen <= network.length() || subnetLen > 30) {
             throw new IllegalArgumentException("SubnetLen: " + subnetLen + " does not fit Network " + network
                 + " (accepted: " + (network.length() + 1) + "-30)");
-        }
-        if (subnetLen - network.length() > MAX_SUBNETS_LOG2) {
-            throw new IllegalArgumentException("SubnetLen: " + subnetLen + " makes " + (1L << (subnetLen - network.length()))
-                + " subnets of Network " + network + " (accepted: at most " + (1 << MAX_SUBNETS_LOG2)
-                + ", SubnetLen " + (network.length() + 1) + "-" + Math.min(30, network.length() + MAX_SUBNETS_LOG2) + ")");
         }
     }
 
@@ -59,7 +58,7 @@ public record NetworkConfig(Ipv4Prefix network, int subnetLen) {
             throw new JsonFieldException("Network", e.getMessage());
         }
         JsonNode len = tree.get("SubnetLen");
-        int subnetLen = DEFAULT_SUBNET_LEN;
+        int subnetLen = defaultSubnetLen(network);
         if (len != null) {
             if (!len.canConvertToInt() || !len.isIntegralNumber()) {
                 throw new JsonFieldException("SubnetLen", len + " is not an integer (accepted: " + (network.length() + 1) + "-30)");

@@ -34,15 +34,23 @@ import org.slf4j.LoggerFactory;
  * through this instance.
  *
  * <p>Durability: a put or delete is in the journal and forced to disk before the call returns;
- * renewals are not written. After a restart every lease gets its full TTL again from the load
- * (as etcd does after a leader change) and revisions continue from the last one on disk. A
- * change whose write fails is not applied, but uses up its revision, so a record that reached
- * the disk after all can never share a revision with a later one.
+ * renewals are not written. Writes are committed in groups: a caller writes its record under the
+ * lock and waits (without it) for the journal thread's next fsync, which covers every record
+ * written meanwhile, so Acquires that arrive together share one fsync and each returns only
+ * once its record is on disk. Watches and the history see a change only then. After a restart
+ * every lease gets its full TTL again from the load (as etcd does after a leader change) and
+ * revisions continue from the last one on disk. A change whose write fails is not applied, but
+ * uses up its revision, so a record that reached the disk after all can never share a revision
+ * with a later one. A failed fsync fails every change written since the last good one (they
+ * are taken back out of memory and their callers get the IOException) and the store takes no
+ * more changes until it is opened again, which reads what the disk really holds.
  *
- * <p>Threads: callers, under one lock (with an fsync per put or delete); one daemon thread,
- * {@code muslin-store-expiry}, that deletes the leases past their TTL every {@link #SWEEP}
- * (a scan of the table, all of a sweep's deletes with one fsync); one virtual thread per watch
- * ({@link EmbeddedLeaseWatch}), never called under the lock.
+ * <p>Threads: callers, under one lock (a write call then waits for the fsync without it); one
+ * daemon thread, {@code muslin-store-journal}, that forces the journal, hands synced changes to
+ * the watches and compacts; one daemon thread, {@code muslin-store-expiry}, that deletes the
+ * leases past their TTL every {@link #SWEEP} (a scan of the table, all of a sweep's deletes in
+ * one record group); one virtual thread per watch ({@link EmbeddedLeaseWatch}), never called
+ * under the lock.
  */
 public final class EmbeddedLeaseStore implements LeaseStore {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedLeaseStore.class);
@@ -91,8 +99,15 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         }
     }
 
-    /** A lease in memory: what is stored, and when it expires unless renewed. */
-    private record Held(Stored stored, long deadlineNanos) {
+    /** A lease in memory: what is stored, when it expires unless renewed, and the revision that wrote it. */
+    private record Held(Stored stored, long deadlineNanos, long modRevision) {
+    }
+
+    /**
+     * A change written to the journal and not yet synced, with what it replaced and where its
+     * record starts in the journal (to take it back if the sync fails).
+     */
+    private record Unsynced(Change change, Held replaced, long journalStart) {
     }
 
     private final Settings settings;
@@ -102,20 +117,35 @@ public final class EmbeddedLeaseStore implements LeaseStore {
     private final ArrayDeque<Change> history = new ArrayDeque<>();
     private final Set<EmbeddedLeaseWatch> watches = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService sweeper;
+    private final Thread journalThread;
+    /** Changes written and not yet synced, in revision order. */
+    private final ArrayDeque<Unsynced> unsynced = new ArrayDeque<>();
+    /** The last revision assigned (a failed write uses one up). */
     private long revision;
+    /** The revision of the last change written to the journal, and of the last one known to be on disk. */
+    private long written;
+    private long synced;
+    /** Set when a sync failed: no more changes. */
+    private IOException syncFailure;
     /** Every change after this revision is in {@link #history}. */
     private long historyStart;
     private boolean expiryFailing;
     private boolean closed;
 
-    private EmbeddedLeaseStore(Settings settings) throws IOException {
+    private EmbeddedLeaseStore(Settings settings, LeaseJournal.Syncer syncer) throws IOException {
         this.settings = settings;
         this.where = "store " + settings.dir();
-        LeaseJournal.Loaded loaded = LeaseJournal.open(settings.dir());
+        LeaseJournal.Loaded loaded = LeaseJournal.open(settings.dir(), syncer);
         this.journal = loaded.journal();
-        loaded.leases().forEach((subnet, s) -> leases.put(subnet, new Held(s, deadline(s.ttlSeconds()))));
+        loaded.leases().forEach((subnet, s) -> leases.put(subnet,
+            new Held(s, deadline(s.ttlSeconds()), loaded.revision())));
         this.revision = loaded.revision();
+        this.written = revision;
+        this.synced = revision;
         this.historyStart = revision;
+        this.journalThread = new Thread(this::syncLoop, "muslin-store-journal");
+        journalThread.setDaemon(true);
+        journalThread.start();
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "muslin-store-expiry");
             t.setDaemon(true);
@@ -135,7 +165,12 @@ public final class EmbeddedLeaseStore implements LeaseStore {
      * (and line) if a file cannot be read or is corrupt, or if another store has the directory open.
      */
     public static EmbeddedLeaseStore open(Settings settings) throws IOException {
-        return new EmbeddedLeaseStore(settings);
+        return new EmbeddedLeaseStore(settings, LeaseJournal.Syncer.FORCE);
+    }
+
+    /** As {@link #open(Settings)}, forcing the journal with {@code syncer} (tests). */
+    static EmbeddedLeaseStore open(Settings settings, LeaseJournal.Syncer syncer) throws IOException {
+        return new EmbeddedLeaseStore(settings, syncer);
     }
 
     public Settings settings() {
@@ -154,20 +189,24 @@ public final class EmbeddedLeaseStore implements LeaseStore {
 
     /** As {@link LeaseStore#acquire}; a TTL outside {@link #MIN_TTL}..{@link #MAX_TTL} is an IllegalArgumentException. */
     @Override
-    public synchronized boolean acquire(Lease lease, Duration ttl) throws IOException {
+    public synchronized Written acquireWritten(Lease lease, Duration ttl) throws IOException {
         long ttlSeconds = ttlSeconds(ttl);
         checkOpen();
         Held held = leases.get(lease.subnet());
+        Written done;
         if (held != null && held.stored().lease().publicIp() != lease.publicIp()) {
-            return false;
-        }
-        Stored stored = new Stored(lease, ttlSeconds);
-        if (held != null && held.stored().equals(stored)) {
-            leases.put(lease.subnet(), new Held(stored, deadline(ttlSeconds)));
+            done = Written.REFUSED;
         } else {
-            put(stored);
+            Stored stored = new Stored(lease, ttlSeconds);
+            if (held != null && held.stored().equals(stored)) {
+                leases.put(lease.subnet(), new Held(stored, deadline(ttlSeconds), held.modRevision()));
+                done = Written.at(held.modRevision());
+            } else {
+                done = Written.at(put(stored));
+            }
         }
-        return true;
+        awaitSynced(written);
+        return done;
     }
 
     /**
@@ -177,7 +216,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
      * @throws LeaseLostException if there is no entry (expired or released) or another PublicIP holds it
      */
     @Override
-    public synchronized void renew(Lease lease) throws IOException {
+    public synchronized Written renewWritten(Lease lease) throws IOException {
         checkOpen();
         Held held = leases.get(lease.subnet());
         if (held == null) {
@@ -188,22 +227,27 @@ public final class EmbeddedLeaseStore implements LeaseStore {
                 + Ipv4Address.format(held.stored().lease().publicIp()));
         }
         long ttlSeconds = held.stored().ttlSeconds();
+        Written done;
         if (held.stored().lease().equals(lease)) {
-            leases.put(lease.subnet(), new Held(held.stored(), deadline(ttlSeconds)));
+            leases.put(lease.subnet(), new Held(held.stored(), deadline(ttlSeconds), held.modRevision()));
+            done = Written.at(held.modRevision());
         } else {
-            put(new Stored(lease, ttlSeconds));
+            done = Written.at(put(new Stored(lease, ttlSeconds)));
         }
+        awaitSynced(written);
+        return done;
     }
 
     @Override
-    public synchronized boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
+    public synchronized Written releaseWritten(Ipv4Prefix subnet, int publicIp) throws IOException {
         checkOpen();
         Held held = leases.get(subnet);
-        if (held == null || held.stored().lease().publicIp() != publicIp) {
-            return false;
+        Written done = Written.REFUSED;
+        if (held != null && held.stored().lease().publicIp() == publicIp) {
+            done = Written.at(delete(List.of(subnet)));
         }
-        delete(List.of(subnet));
-        return true;
+        awaitSynced(written);
+        return done;
     }
 
     @Override
@@ -240,26 +284,131 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         return w;
     }
 
-    private void put(Stored stored) throws IOException {
+    /** Writes {@code stored} to the journal and applies it; returns its revision. Synced later ({@link #awaitSynced}). */
+    private long put(Stored stored) throws IOException {
+        checkWritable();
         checkStorable(stored.lease());
         long rev = ++revision; // used up even if the write fails
-        journal.put(rev, stored.lease(), stored.ttlSeconds());
-        leases.put(stored.lease().subnet(), new Held(stored, deadline(stored.ttlSeconds())));
-        changed(Change.put(rev, stored.lease()));
-        compactIfDue();
+        long start = journal.put(rev, stored.lease(), stored.ttlSeconds());
+        Held replaced = leases.put(stored.lease().subnet(), new Held(stored, deadline(stored.ttlSeconds()), rev));
+        written(new Unsynced(Change.put(rev, stored.lease()), replaced, start));
+        return rev;
     }
 
-    /** Deletes {@code subnets}, one revision each, with one fsync. */
-    private void delete(List<Ipv4Prefix> subnets) throws IOException {
+    /** Deletes {@code subnets}, one revision each, in one journal write; returns the last revision. */
+    private long delete(List<Ipv4Prefix> subnets) throws IOException {
+        checkWritable();
         long first = revision + 1;
         revision += subnets.size(); // used up even if the write fails
-        journal.delete(first, subnets);
+        long start = journal.delete(first, subnets);
         long rev = first;
         for (Ipv4Prefix subnet : subnets) {
-            leases.remove(subnet);
-            changed(Change.delete(rev++, subnet));
+            written(new Unsynced(Change.delete(rev++, subnet), leases.remove(subnet), start));
         }
-        compactIfDue();
+        return rev - 1;
+    }
+
+    private void written(Unsynced change) {
+        unsynced.addLast(change);
+        written = change.change().revision();
+        notifyAll(); // the journal thread
+    }
+
+    /**
+     * Waits (the lock let go meanwhile) until every change up to {@code rev} is on disk; an
+     * IOException if the sync failed. Not interruptible: the outcome of a write in progress is
+     * known only once its sync is done, so an interrupted caller waits for it and keeps its interrupt.
+     */
+    private void awaitSynced(long rev) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (synced < rev && syncFailure == null) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (synced < rev) {
+            throw new IOException(where + ": cannot record a change: syncing the journal failed: "
+                + syncFailure.getMessage(), syncFailure);
+        }
+    }
+
+    /**
+     * The journal thread: forces every record written since the last sync to disk with one
+     * fsync, then (under the lock) hands those changes to the history and the watches, wakes
+     * their callers, and compacts when due. Runs until the store is closed and nothing waits.
+     */
+    private void syncLoop() {
+        for (;;) {
+            long target;
+            synchronized (this) {
+                while (synced == written && !closed) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        // never interrupted by the store; go on until closed
+                    }
+                }
+                if (synced == written) {
+                    return; // closed, nothing left to sync
+                }
+                target = written;
+            }
+            IOException failure = null;
+            try {
+                while (!journal.sync()) {
+                    synchronized (this) {
+                        journal.reopen(); // an interrupted writer closed the channel: the data is in the page cache
+                    }
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+            synchronized (this) {
+                if (failure == null) {
+                    settle(target);
+                    compactIfDue();
+                } else {
+                    failSync(failure);
+                }
+                notifyAll();
+            }
+        }
+    }
+
+    /** Changes up to {@code target} are on disk: they go to the history and the watches. */
+    private void settle(long target) {
+        while (!unsynced.isEmpty() && unsynced.peekFirst().change().revision() <= target) {
+            changed(unsynced.pollFirst().change());
+        }
+        synced = Math.max(synced, target);
+    }
+
+    /** The sync failed: every unsynced change is taken back, newest first, and the store takes no more changes. */
+    private void failSync(IOException failure) {
+        syncFailure = failure;
+        if (!unsynced.isEmpty()) {
+            journal.syncFailed(failure, unsynced.peekFirst().journalStart());
+        }
+        LOG.error("{}: syncing the journal failed; {} change(s) not recorded and taken back; no more changes until the "
+            + "store is opened again: {}", where, unsynced.size(), failure.toString());
+        while (!unsynced.isEmpty()) {
+            Unsynced u = unsynced.pollLast();
+            Ipv4Prefix subnet = u.change().subnet();
+            if (u.replaced() == null) {
+                leases.remove(subnet);
+            } else {
+                leases.put(subnet, u.replaced());
+            }
+        }
+        written = synced; // their revisions stay used up
     }
 
     private void changed(Change change) {
@@ -272,7 +421,11 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         }
     }
 
-    /** The change is durable in the journal already: a failed compaction is logged and tried again on the next change. */
+    /**
+     * On the journal thread, under the lock, after a good sync. The snapshot holds every lease in
+     * memory, the unsynced ones too, and is forced to disk: those are then settled as well. A
+     * failed compaction is logged and tried again after the next sync.
+     */
     private void compactIfDue() {
         if (journal.records() < settings.compactAfter()) {
             return;
@@ -281,6 +434,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         leases.values().forEach(h -> all.add(h.stored()));
         try {
             journal.compact(revision, all);
+            settle(written);
             LOG.debug("{}: compacted {} lease(s) at revision {}", where, all.size(), revision);
         } catch (IOException e) {
             LOG.warn("{}: cannot write the snapshot, the journal keeps growing: {}", where, e.toString());
@@ -304,6 +458,7 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         }
         try {
             delete(due);
+            awaitSynced(written);
         } catch (IOException e) {
             if (!expiryFailing) {
                 LOG.error("{}: cannot record the expiry of {} lease(s), retrying: {}", where, due.size(), e.getMessage());
@@ -356,7 +511,17 @@ public final class EmbeddedLeaseStore implements LeaseStore {
         }
     }
 
-    /** Stops expiry, closes the watches (waiting for listener calls in progress) and the journal. */
+    private void checkWritable() throws IOException {
+        if (syncFailure != null) {
+            throw new IOException(where + ": takes no more changes since syncing the journal failed ("
+                + syncFailure.getMessage() + "); open the store again to reload it", syncFailure);
+        }
+    }
+
+    /**
+     * Stops expiry, lets the journal thread sync what was written, closes the watches (waiting
+     * for listener calls in progress) and the journal.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -364,8 +529,14 @@ public final class EmbeddedLeaseStore implements LeaseStore {
                 return;
             }
             closed = true;
+            notifyAll();
         }
         sweeper.shutdown(); // never interrupt it: an interrupt in a FileChannel call closes the journal
+        try {
+            journalThread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (EmbeddedLeaseWatch w : List.copyOf(watches)) {
             w.close();
         }

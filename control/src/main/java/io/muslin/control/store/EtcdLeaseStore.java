@@ -125,13 +125,13 @@ public final class EtcdLeaseStore implements LeaseStore {
     }
 
     @Override
-    public synchronized boolean acquire(Lease lease, Duration ttl) throws IOException {
+    public synchronized Written acquireWritten(Lease lease, Duration ttl) throws IOException {
         long ttlSeconds = ttlSeconds(ttl);
         String key = keys.subnet(lease.subnet());
         ByteSequence k = bytes(key);
         ByteSequence value = bytes(LeaseJson.toValueJson(lease));
         long leaseId = await(client.getLeaseClient().grant(ttlSeconds), "grant a " + ttlSeconds + " s lease").getID();
-        boolean done = false;
+        Written done = Written.REFUSED;
         try {
             KV kv = client.getKVClient();
             PutOption withLease = PutOption.builder().withLeaseId(leaseId).build();
@@ -142,11 +142,11 @@ public final class EtcdLeaseStore implements LeaseStore {
                 .commit(), "create " + key);
             if (created.isSucceeded()) {
                 LOG.info("acquired {} for {} s (etcd lease {})", key, ttlSeconds, Long.toHexString(leaseId));
-                done = true;
+                done = Written.at(created.getHeader().getRevision());
             } else {
                 done = takeOver(lease, key, value, leaseId, created);
             }
-            if (done) {
+            if (done.done()) {
                 Long previous = held.put(lease.subnet(), leaseId);
                 if (previous != null && previous != leaseId) {
                     revokeQuietly(previous);
@@ -154,17 +154,17 @@ public final class EtcdLeaseStore implements LeaseStore {
             }
             return done;
         } finally {
-            if (!done) {
+            if (!done.done()) {
                 revokeQuietly(leaseId);
             }
         }
     }
 
     /** The key exists: take it over if it holds our PublicIP (ours from before a restart). */
-    private boolean takeOver(Lease lease, String key, ByteSequence value, long leaseId, TxnResponse seen) throws IOException {
+    private Written takeOver(Lease lease, String key, ByteSequence value, long leaseId, TxnResponse seen) throws IOException {
         List<KeyValue> kvs = seen.getGetResponses().isEmpty() ? List.of() : seen.getGetResponses().getFirst().getKvs();
         if (kvs.isEmpty()) {
-            return false; // deleted since; the caller may try again
+            return Written.REFUSED; // deleted since; the caller may try again
         }
         KeyValue existing = kvs.getFirst();
         Lease theirs;
@@ -172,11 +172,11 @@ public final class EtcdLeaseStore implements LeaseStore {
             theirs = LeaseJson.parseValue(existing.getValue().toString(StandardCharsets.UTF_8), lease.subnet());
         } catch (JsonFieldException e) {
             LOG.warn("{} holds a value that does not parse, leaving it alone: {}", key, e.getMessage());
-            return false;
+            return Written.REFUSED;
         }
         if (theirs.publicIp() != lease.publicIp()) {
             LOG.info("{} is held by {}", key, Ipv4Address.format(theirs.publicIp()));
-            return false;
+            return Written.REFUSED;
         }
         ByteSequence k = bytes(key);
         TxnResponse replaced = await(client.getKVClient().txn()
@@ -186,12 +186,13 @@ public final class EtcdLeaseStore implements LeaseStore {
         if (replaced.isSucceeded()) {
             LOG.info("took over {} (same PublicIP {}), now on etcd lease {}", key, Ipv4Address.format(lease.publicIp()),
                 Long.toHexString(leaseId));
+            return Written.at(replaced.getHeader().getRevision());
         }
-        return replaced.isSucceeded();
+        return Written.REFUSED;
     }
 
     @Override
-    public synchronized void renew(Lease lease) throws IOException {
+    public synchronized Written renewWritten(Lease lease) throws IOException {
         Long leaseId = held.get(lease.subnet());
         if (leaseId == null) {
             throw new IllegalStateException("cannot renew " + lease.subnet() + ": not acquired by this store");
@@ -232,11 +233,13 @@ public final class EtcdLeaseStore implements LeaseStore {
                 throw new LeaseLostException(where + ": lost " + key + ": it changed while being updated");
             }
             LOG.info("updated {}: {}", key, lease);
+            return Written.at(updated.getHeader().getRevision());
         }
+        return Written.at(current.getModRevision());
     }
 
     @Override
-    public synchronized boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
+    public synchronized Written releaseWritten(Ipv4Prefix subnet, int publicIp) throws IOException {
         String key = keys.subnet(subnet);
         KeyValue current = await(client.getKVClient().get(bytes(key)), "read " + key).getKvs().stream()
             .findFirst().orElse(null);
@@ -244,22 +247,22 @@ public final class EtcdLeaseStore implements LeaseStore {
             if (current == null) {
                 held.remove(subnet);
             }
-            return false;
+            return Written.REFUSED;
         }
         ByteSequence k = bytes(key);
-        boolean deleted = await(client.getKVClient().txn()
+        TxnResponse deleted = await(client.getKVClient().txn()
             .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
             .Then(Op.delete(k, DeleteOption.DEFAULT))
-            .commit(), "delete " + key).isSucceeded();
-        if (!deleted) {
-            return false; // changed meanwhile: whoever holds it now keeps it
+            .commit(), "delete " + key);
+        if (!deleted.isSucceeded()) {
+            return Written.REFUSED; // changed meanwhile: whoever holds it now keeps it
         }
         held.remove(subnet);
         if (current.getLease() != 0) {
             revokeQuietly(current.getLease());
         }
         LOG.info("released {}", key);
-        return true;
+        return Written.at(deleted.getHeader().getRevision());
     }
 
     /** The PublicIP of a stored lease value, or 0 when it does not parse. */

@@ -10,6 +10,7 @@ import io.muslin.control.lease.LeaseJson;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -50,7 +51,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The journal is locked ({@link FileChannel#tryLock}) while open: a second store on the same
  * directory, in this process or another, is refused. Not thread-safe: {@link EmbeddedLeaseStore}
- * calls it under its lock.
+ * calls it under its lock, except {@link #sync}, which its journal thread calls without it so
+ * that writers go on appending while the disk syncs (group commit: one fsync for every record
+ * written meanwhile).
  */
 final class LeaseJournal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseJournal.class);
@@ -73,16 +76,26 @@ final class LeaseJournal implements AutoCloseable {
     record Loaded(LeaseJournal journal, Map<Ipv4Prefix, Stored> leases, long revision) {
     }
 
+    /** How the journal is forced to disk ({@code FileChannel.force(false)}; tests hold it to see what waits for it). */
+    interface Syncer {
+        Syncer FORCE = ch -> ch.force(false);
+
+        void force(FileChannel journal) throws IOException;
+    }
+
     private final Path dir;
     private final Path file;
-    private FileChannel journal;
+    private final Syncer syncer;
+    /** Written under the store's lock; read by {@link #sync} without it. */
+    private volatile FileChannel journal;
     private int records;
     /** Set when a failed write could not be taken back: no more writes. */
     private IOException broken;
     private boolean closed;
 
-    private LeaseJournal(Path dir, FileChannel journal, int records) {
+    private LeaseJournal(Path dir, FileChannel journal, int records, Syncer syncer) {
         this.dir = dir;
+        this.syncer = syncer;
         this.file = dir.resolve(JOURNAL);
         this.journal = journal;
         this.records = records;
@@ -90,6 +103,11 @@ final class LeaseJournal implements AutoCloseable {
 
     /** Opens (creating) the files in {@code dir}, locks the journal and loads both files. */
     static Loaded open(Path dir) throws IOException {
+        return open(dir, Syncer.FORCE);
+    }
+
+    /** As {@link #open(Path)}, forcing the journal with {@code syncer}. */
+    static Loaded open(Path dir, Syncer syncer) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(JOURNAL);
         boolean created = !Files.exists(file);
@@ -105,7 +123,7 @@ final class LeaseJournal implements AutoCloseable {
             Replay replay = new Replay(file, revision);
             replay.run(ch, leases);
             ch.position(ch.size());
-            return new Loaded(new LeaseJournal(dir, ch, replay.applied), leases, replay.revision);
+            return new Loaded(new LeaseJournal(dir, ch, replay.applied, syncer), leases, replay.revision);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -224,16 +242,19 @@ final class LeaseJournal implements AutoCloseable {
         return Arrays.copyOf(buf.array(), buf.position());
     }
 
-    /** Records a put; on disk when this returns. */
-    void put(long revision, Lease lease, long ttlSeconds) throws IOException {
+    /** Writes a put (into the page cache: on disk after the next {@link #sync}); returns where its record starts. */
+    long put(long revision, Lease lease, long ttlSeconds) throws IOException {
         ObjectNode o = LeaseJson.MAPPER.createObjectNode();
         o.put(REVISION, revision).put(TTL, ttlSeconds);
         o.set(PUT, LeaseJson.toTree(lease, true));
-        append(line(o), 1);
+        return append(line(o), 1);
     }
 
-    /** Records deletes at {@code firstRevision}, {@code firstRevision + 1}, ...; on disk (one fsync) when this returns. */
-    void delete(long firstRevision, List<Ipv4Prefix> subnets) throws IOException {
+    /**
+     * Writes deletes at {@code firstRevision}, {@code firstRevision + 1}, ... (on disk after the
+     * next {@link #sync}); returns where their records start.
+     */
+    long delete(long firstRevision, List<Ipv4Prefix> subnets) throws IOException {
         StringBuilder lines = new StringBuilder();
         long revision = firstRevision;
         for (Ipv4Prefix subnet : subnets) {
@@ -241,12 +262,12 @@ final class LeaseJournal implements AutoCloseable {
             o.put(REVISION, revision++).put(DELETE, subnet.toString());
             lines.append(line(o));
         }
-        append(lines.toString(), subnets.size());
+        return append(lines.toString(), subnets.size());
     }
 
-    private void append(String lines, int count) throws IOException {
+    private long append(String lines, int count) throws IOException {
         if (broken != null) {
-            throw new IOException(file + ": not written since an earlier write could not be taken back ("
+            throw new IOException(file + ": not written since an earlier write could not be taken back or synced ("
                 + broken.getMessage() + "); restart the store to reload it", broken);
         }
         long before = -1;
@@ -254,7 +275,6 @@ final class LeaseJournal implements AutoCloseable {
             FileChannel ch = channel();
             before = ch.size();
             writeFully(ch, lines.getBytes(StandardCharsets.UTF_8));
-            ch.force(false);
         } catch (IOException e) {
             if (before >= 0) {
                 takeBack(before, e);
@@ -262,6 +282,54 @@ final class LeaseJournal implements AutoCloseable {
             throw new IOException(file + ": cannot record a change: " + e, e);
         }
         records += count;
+        return before;
+    }
+
+    /**
+     * Forces what was written to disk (fsync, data only). The one call that may run while the
+     * store's lock is not held: it touches only the channel, which {@link FileChannel} allows.
+     *
+     * @return false if the channel was closed under it (an interrupted writer closed it, see
+     *         {@link #channel()}): call {@link #reopen()} under the lock and sync again; nothing
+     *         was lost, the data is in the page cache
+     */
+    boolean sync() throws IOException {
+        try {
+            syncer.force(journal);
+            return true;
+        } catch (ClosedChannelException e) {
+            return false;
+        }
+    }
+
+    /** After {@link #sync} returned false: opens the journal again (under the store's lock). */
+    void reopen() throws IOException {
+        channel();
+    }
+
+    /**
+     * A sync failed: what was written since the last good one is in an unknown state, so it is
+     * cut off again (back to {@code keepLength}, best effort: a store opened on this directory
+     * later must not bring back changes whose callers were told they failed), and the journal
+     * takes no more writes until it is opened again, as PostgreSQL stops after a failed fsync.
+     */
+    void syncFailed(IOException e, long keepLength) {
+        if (broken == null) {
+            broken = e;
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            FileChannel ch = channel();
+            ch.truncate(keepLength);
+            ch.force(false);
+        } catch (IOException ex) {
+            e.addSuppressed(ex);
+            LOG.error("{}: cannot cut the unsynced records off after a failed sync: {}", file, ex.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * A shared store of leases in flannel's model: the etcd store ({@link EtcdLeaseStore}), the
  * hub's own store ({@link EmbeddedLeaseStore}) and a node's session with a hub
- * ({@code io.muslin.control.hub.HubLeaseStore}) implement it.
+ * ({@code io.muslin.control.hub.client.HubLeaseStore}) implement it.
  *
  * <p>Errors: a store that cannot be reached (or answers with an error) is an
  * {@link IOException} whose message names the store's endpoints. A value that does not parse
@@ -40,7 +40,12 @@ public interface LeaseStore extends AutoCloseable {
      * @return false if the subnet is held by another node (a different PublicIP, or a value that
      *         does not parse); nothing is changed then
      */
-    boolean acquire(Lease lease, Duration ttl) throws IOException;
+    default boolean acquire(Lease lease, Duration ttl) throws IOException {
+        return acquireWritten(lease, ttl).done();
+    }
+
+    /** As {@link #acquire}, with the revision of the change it made ({@link Written}). */
+    Written acquireWritten(Lease lease, Duration ttl) throws IOException;
 
     /**
      * Extends a lease taken with {@link #acquire} by its TTL, and writes the value again if
@@ -51,7 +56,12 @@ public interface LeaseStore extends AutoCloseable {
      *         (etcd, whose lease ids are per client; the embedded store and the hub accept a
      *         renewal of any entry with the same PublicIP)
      */
-    void renew(Lease lease) throws IOException;
+    default void renew(Lease lease) throws IOException {
+        renewWritten(lease);
+    }
+
+    /** As {@link #renew}, with the revision of the entry's value ({@link Written}). */
+    Written renewWritten(Lease lease) throws IOException;
 
     /**
      * Deletes the entry for {@code subnet} and ends its TTL, if it still holds a lease with
@@ -60,7 +70,12 @@ public interface LeaseStore extends AutoCloseable {
      *
      * @return true if an entry was deleted
      */
-    boolean release(Ipv4Prefix subnet, int publicIp) throws IOException;
+    default boolean release(Ipv4Prefix subnet, int publicIp) throws IOException {
+        return releaseWritten(subnet, publicIp).done();
+    }
+
+    /** As {@link #release}, with the revision of the delete. */
+    Written releaseWritten(Ipv4Prefix subnet, int publicIp) throws IOException;
 
     /** All leases now, with the store's revision at that moment. */
     Snapshot list() throws IOException;
@@ -77,6 +92,29 @@ public interface LeaseStore extends AutoCloseable {
     /** Closes open watches and the connection. */
     @Override
     void close();
+
+    /**
+     * What a write did: whether it took effect, and the store revision at which the entry came to
+     * be as it now stands: the revision of the change the call made, or, when it changed nothing
+     * (a renewal, an acquire of the value already stored), of the change that wrote that value;
+     * 0 for a refusal. A server that answers reads from a copy of the store fed by a
+     * {@link #watch} (the hub) holds its acknowledgement until the copy has reached
+     * {@code revision}, so that its client reads its own writes.
+     */
+    record Written(boolean done, long revision) {
+        public static final Written REFUSED = new Written(false, 0);
+
+        public Written {
+            if (revision < 0 || !done && revision != 0) {
+                throw new IllegalArgumentException("Written(" + done + ", " + revision + "): a revision belongs to a change made");
+            }
+        }
+
+        /** Done; the entry is as written at {@code revision}. */
+        public static Written at(long revision) {
+            return new Written(true, revision);
+        }
+    }
 
     /**
      * A listing.

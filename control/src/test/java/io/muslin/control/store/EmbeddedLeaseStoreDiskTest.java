@@ -15,6 +15,7 @@ import io.muslin.control.store.RecordingListener.Delete;
 import io.muslin.control.store.RecordingListener.Put;
 import io.muslin.control.store.RecordingListener.Resync;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -280,5 +285,110 @@ class EmbeddedLeaseStoreDiskTest {
         s.close();
         assertEquals(before, store().list());
         assertEquals(2, Files.readAllLines(journal()).size());
+    }
+
+    /** A syncer that counts its syncs and holds each one until {@link #open()}; {@link #failWith} makes them fail. */
+    private static final class HeldSyncer implements LeaseJournal.Syncer {
+        final AtomicInteger syncs = new AtomicInteger();
+        /** A permit each time a sync begins. */
+        final Semaphore entered = new Semaphore(0);
+        private final CountDownLatch opened = new CountDownLatch(1);
+        volatile IOException failWith;
+
+        @Override
+        public void force(FileChannel journal) throws IOException {
+            entered.release();
+            try {
+                opened.await();
+            } catch (InterruptedException e) {
+                throw new IOException("interrupted", e);
+            }
+            syncs.incrementAndGet();
+            if (failWith != null) {
+                throw failWith;
+            }
+            journal.force(false);
+        }
+
+        void open() {
+            opened.countDown();
+        }
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> CompletableFuture<T> async(IoCall<T> call) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(call.call());
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Waits until the store has {@code revision} in memory (written, maybe not synced): a condition polled, bound 60 s. */
+    private static void awaitWritten(EmbeddedLeaseStore s, long revision) throws InterruptedException {
+        long deadline = System.nanoTime() + RecordingListener.BOUND.toNanos();
+        while (s.list().revision() < revision) {
+            assertTrue(System.nanoTime() - deadline < 0, "revision " + revision + " never written");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void acquiresArrivingTogetherShareOneFsyncAndEachReturnsOnlyAfterIt() throws Exception {
+        HeldSyncer syncer = new HeldSyncer();
+        EmbeddedLeaseStore s = EmbeddedLeaseStore.open(settings(), syncer);
+        open.add(s);
+        RecordingListener watch = new RecordingListener();
+        open.add(s.watch(1, watch));
+
+        List<CompletableFuture<Boolean>> calls = new ArrayList<>();
+        calls.add(async(() -> s.acquire(lease(1, 1), TTL)));
+        syncer.entered.acquire(); // the journal thread syncs lease 1's record, and is held there
+        for (int n = 2; n <= 4; n++) {
+            int node = n;
+            calls.add(async(() -> s.acquire(lease(node, node), TTL)));
+        }
+        awaitWritten(s, 4); // all four records written, none synced
+        for (CompletableFuture<Boolean> c : calls) {
+            assertFalse(c.isDone(), "an Acquire returned before its record was synced");
+        }
+        assertEquals(List.of(), watch.pending(), "a watch sees a change only once it is on disk");
+
+        syncer.open();
+        for (CompletableFuture<Boolean> c : calls) {
+            assertTrue(c.get());
+        }
+        assertEquals(2, syncer.syncs.get(), "one sync for lease 1, one for the three written while it ran");
+        for (int n = 1; n <= 4; n++) {
+            assertEquals(new Put(lease(n, n), n), watch.next());
+        }
+        s.close();
+        assertEquals(4, store().list().leases().size(), "all four on disk");
+    }
+
+    @Test
+    void aFailedSyncTakesItsChangesBackAndTheStoreTakesNoMore() throws Exception {
+        HeldSyncer syncer = new HeldSyncer();
+        syncer.open();
+        EmbeddedLeaseStore s = EmbeddedLeaseStore.open(settings(), syncer);
+        open.add(s);
+        assertTrue(s.acquire(lease(1, 1), TTL));
+        syncer.failWith = new IOException("Input/output error");
+        IOException e = assertThrows(IOException.class, () -> s.acquire(lease(2, 2), TTL));
+        assertTrue(e.getMessage().contains("syncing the journal failed: Input/output error"), e.getMessage());
+        assertEquals(List.of(lease(1, 1)), s.list().leases(), "the change whose sync failed is taken back");
+        syncer.failWith = null;
+        IOException after = assertThrows(IOException.class, () -> s.acquire(lease(3, 3), TTL));
+        assertTrue(after.getMessage().contains("takes no more changes since syncing the journal failed"), after.getMessage());
+        s.close();
+        open.remove(s);
+        assertEquals(List.of(lease(1, 1)), store().list().leases(), "opened again: what the disk holds, lease 2 cut off");
     }
 }

@@ -2,7 +2,7 @@ package io.muslin.node.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.muslin.control.bgp.speaker.BgpControlConfig;
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
 import io.muslin.control.lease.Lease;
@@ -27,7 +27,10 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Loads and validates a node's JSON configuration:
@@ -73,40 +76,82 @@ public final class ConfigLoader {
 
     /** Reads and validates {@code file}. */
     public static NodeConfig load(Path file) throws ConfigException {
-        String text;
+        return parse(read(file));
+    }
+
+    /** The text of {@code file}; a ConfigException naming it when it cannot be read. */
+    public static String read(Path file) throws ConfigException {
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ConfigException("cannot read " + file + ": " + describe(e), e);
         }
-        return parse(text);
     }
 
-    /** Validates a configuration given as JSON text. */
+    /**
+     * Validates a configuration given as JSON text. With etcd or a hub ({@link Control#shared()})
+     * the file may leave {@code Network} out: the result then has no network yet
+     * ({@link NodeConfig#networkFromStore()}), everything else in the file is checked, and
+     * {@link #parse(String, Optional, String)} completes it once the store is open.
+     */
     public static NodeConfig parse(String json) throws ConfigException {
         try {
-            return read(LeaseJson.readTree(json));
+            return read(LeaseJson.readTree(json), null);
         } catch (JsonFieldException e) {
             throw new ConfigException(e.getMessage(), e);
         }
     }
 
-    private static NodeConfig read(JsonNode tree) {
+    /**
+     * Validates a configuration whose network fields ({@code Network}, {@code SubnetLen},
+     * {@code SubnetMin}, {@code SubnetMax}, {@code Backend}'s) may come from the store's network
+     * configuration ({@link StoreNetwork}): a field the file leaves out is the store's, a field
+     * both give must say the same (the error names both values), an error in a field taken from
+     * the store says so.
+     *
+     * @param storeNetConf the store's net-conf.json (etcd's {@code <prefix>/config}, the hub's
+     *                     {@code NetworkConfig}), if it has one
+     * @param where        the store, for messages: {@code etcd at http://192.168.50.1:2379}
+     */
+    public static NodeConfig parse(String json, Optional<String> storeNetConf, String where) throws ConfigException {
+        Set<String> fromStore = new HashSet<>();
+        try {
+            JsonNode merged = StoreNetwork.merge(LeaseJson.readTree(json), storeNetConf, where, fromStore);
+            return read(merged, where);
+        } catch (JsonFieldException e) {
+            String detail = fromStore.contains(e.path()) ? " (from the network configuration of " + where + ")" : "";
+            throw new ConfigException(e.getMessage() + detail, e);
+        }
+    }
+
+    /**
+     * @param store null: the store has not been read (with etcd or a hub, Network may be left to
+     *              it); else the store whose network fields were merged in (for messages)
+     */
+    private static NodeConfig read(JsonNode tree, String store) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
             CONTROL, METRICS, SOURCE_CHECK, IP_MASQ);
-
-        Ipv4Prefix network = root.required(NETWORK, PREFIX_EXAMPLE, Ipv4Prefix::parse);
-        if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
-            throw root.error(NETWORK, network + " has prefix length " + network.length() + " (accepted: "
-                + NodeConfig.MIN_NETWORK_LEN + "-" + NodeConfig.MAX_NETWORK_LEN + ", to leave room for node subnets)");
-        }
-        int subnetLen = subnetLen(root, network);
-        Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
-            Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
         List<String> controlFields = new ArrayList<>(List.of(TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
         controlFields.addAll(BgpControlConfig.FIELDS);
-        Control control = control(root.optionalObject(CONTROL, controlFields.toArray(String[]::new)), network);
+        JsonFields controlSection = root.optionalObject(CONTROL, controlFields.toArray(String[]::new));
+        boolean shared = isSharedStore(controlType(controlSection));
+
+        Ipv4Prefix network = null;
+        if (root.has(NETWORK) || !shared || store != null) {
+            String expected = !shared ? PREFIX_EXAMPLE : store == null ? PREFIX_EXAMPLE
+                : PREFIX_EXAMPLE + ", in this node's file or in the network configuration of " + store;
+            network = root.required(NETWORK, expected, Ipv4Prefix::parse);
+            if (network.length() < NodeConfig.MIN_NETWORK_LEN || network.length() > NodeConfig.MAX_NETWORK_LEN) {
+                throw root.error(NETWORK, network + " has prefix length " + network.length() + " (accepted: "
+                    + NodeConfig.MIN_NETWORK_LEN + "-" + NodeConfig.MAX_NETWORK_LEN + ", to leave room for node subnets)");
+            }
+        }
+        Control control = control(controlSection, network);
+        IntSetting len = NodeConfig.SUBNET_LEN;
+        int subnetLen = network != null ? subnetLen(root, network) : root.optionalInt(SUBNET_LEN, 0, len.min(), len.max());
+        Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
+            Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
         Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen,
             control);
         if (control.isBgp()) {
@@ -119,10 +164,12 @@ public final class ConfigLoader {
         List<Lease> peers = peers(root, network, subnetLen, node);
         Ipv4Prefix min = subnetBound(root, SUBNET_MIN, subnetLen);
         Ipv4Prefix max = subnetBound(root, SUBNET_MAX, subnetLen);
-        try {
-            new SubnetAllocator(network, subnetLen, min, max);
-        } catch (IllegalArgumentException e) {
-            throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
+        if (network != null) {
+            try {
+                new SubnetAllocator(network, subnetLen, min, max);
+            } catch (IllegalArgumentException e) {
+                throw root.error(e.getMessage().startsWith(SUBNET_MAX) ? SUBNET_MAX : SUBNET_MIN, e.getMessage());
+            }
         }
         NodeConfig.Metrics metrics = metrics(root.optionalObject(METRICS, NodeConfig.Metrics.LISTEN));
         boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
@@ -175,12 +222,18 @@ public final class ConfigLoader {
         };
     }
 
-    /** flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". */
+    /**
+     * flannel's SubnetMin/SubnetMax: the first address of a subnet, e.g. "10.244.10.0". Before
+     * the network is known (it comes from the store, {@code subnetLen} 0) only the address is checked.
+     */
     private static Ipv4Prefix subnetBound(JsonFields root, String field, int subnetLen) {
         if (!root.has(field)) {
             return null;
         }
         int address = root.required(field, "the first address of a subnet, e.g. 10.244.10.0", Ipv4Address::parse);
+        if (subnetLen == 0) {
+            return null;
+        }
         try {
             return new Ipv4Prefix(address, subnetLen);
         } catch (IllegalArgumentException e) {
@@ -247,11 +300,23 @@ public final class ConfigLoader {
         throw b.error(Backend.MSS_CLAMP, JsonFields.describe(v) + " is not valid " + accepted);
     }
 
-    private static Control control(JsonFields c, Ipv4Prefix network) {
+    /** {@code Control.Type}, one of {@link Control#TYPES}. */
+    private static String controlType(JsonFields c) {
         String type = c.optionalString(TYPE, Control.STATIC, "\"static\", \"etcd\", \"hub\" or \"bgp\"");
         if (!Control.TYPES.contains(type)) {
             throw c.error(TYPE, "\"" + type + "\" is not supported (accepted: " + String.join(", ", Control.TYPES) + ")");
         }
+        return type;
+    }
+
+    /** True for the control types whose store may hold the network configuration (etcd, hub). */
+    private static boolean isSharedStore(String type) {
+        return type.equals(Control.ETCD) || type.equals(Control.HUB);
+    }
+
+    /** The {@code Control} section; {@code network} is null only for a shared store that will supply it. */
+    private static Control control(JsonFields c, Ipv4Prefix network) {
+        String type = controlType(c);
         if (!type.equals(Control.BGP)) {
             for (String bgpOnly : BgpControlConfig.FIELDS) {
                 if (c.has(bgpOnly)) {
@@ -379,7 +444,9 @@ public final class ConfigLoader {
         Ipv4Prefix subnet = null;
         if (n.has(SUBNET) || !control.shared()) {
             subnet = n.required(SUBNET, "an IPv4 prefix such as 10.244.1.0/24", Ipv4Prefix::parse);
-            checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
+            if (network != null) {
+                checkSubnet(n.pathOf(SUBNET), subnet, network, subnetLen);
+            }
         }
         long vtepMac = n.optional(VTEP_MAC, MacAddress.NONE, "aa:bb:cc:dd:ee:ff", LeaseJson::parseVtepMac);
         String iface = n.optionalString(INTERFACE, Node.DEFAULT_INTERFACE, "an interface name such as \"muslin0\"");
@@ -440,7 +507,7 @@ public final class ConfigLoader {
         if (first == 0 || first >= 224) {
             throw new JsonFieldException(path, text + " is not a unicast host address (expected: " + ADDRESS_EXAMPLE + ")");
         }
-        if (network.contains(ip)) {
+        if (network != null && network.contains(ip)) {
             throw new JsonFieldException(path, text + " is inside Network " + network
                 + " (expected: the node's underlay address)");
         }

@@ -1,7 +1,7 @@
 package io.muslin.node.config;
 
 import io.muslin.control.bgp.speaker.BgpControlConfig;
-import io.muslin.control.hub.HubEndpoint;
+import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Ipv4Prefix;
@@ -19,8 +19,9 @@ import java.util.List;
  * leases ({@code Peers}). One record per JSON section; every default and range is declared
  * here once and read by {@link ConfigLoader}.
  *
- * @param network   the cluster pod network, e.g. {@code 10.244.0.0/16}
- * @param subnetLen the length of every node subnet
+ * @param network   the cluster pod network, e.g. {@code 10.244.0.0/16}; null while it is to come
+ *                  from the store's network configuration ({@link #networkFromStore()})
+ * @param subnetLen the length of every node subnet (0 while the network is to come from the store)
  * @param backend   the {@code Backend} section
  * @param node      the {@code Node} section
  * @param peers     the static peer leases, each inside {@code network} with length {@code subnetLen}
@@ -47,6 +48,14 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
 
     public NodeConfig {
         peers = List.copyOf(peers);
+    }
+
+    /**
+     * True when the file leaves {@code Network} to the store (etcd or a hub) and the store has
+     * not been read yet: {@code ConfigLoader.parse(json, storeNetConf, where)} completes it.
+     */
+    public boolean networkFromStore() {
+        return network == null;
     }
 
     /**

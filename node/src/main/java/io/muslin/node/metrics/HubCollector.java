@@ -1,6 +1,6 @@
 package io.muslin.node.metrics;
 
-import io.muslin.control.hub.HubStats;
+import io.muslin.control.hub.server.HubStats;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;

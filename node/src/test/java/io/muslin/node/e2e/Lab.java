@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.muslin.dataplane.packet.Ipv4Address;
+import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -492,6 +494,38 @@ final class Lab implements AutoCloseable {
         }
         fail("ping pod" + from + " -> pod" + to + " (" + podIp(to) + ") failed 3 times:\n" + last.output()
                 + "\n" + diagnostics());
+    }
+
+    /**
+     * Moves pod {@code i} into {@code subnet} (e.g. the one its node was allocated, read from its
+     * subnet.env, as flannel's CNI plugin does): pod0 in node i takes the subnet's first address,
+     * the pod the second, with its default route via the first.
+     */
+    void movePod(int i, Ipv4Prefix subnet) {
+        int gateway = subnet.address() + 1;
+        String length = "/" + subnet.length();
+        execOk(nodeNs(i), Duration.ofSeconds(10), "ip", "addr", "flush", "dev", "pod0");
+        execOk(nodeNs(i), Duration.ofSeconds(10), "ip", "addr", "add", Ipv4Address.format(gateway) + length, "dev", "pod0");
+        execOk(podNs(i), Duration.ofSeconds(10), "ip", "addr", "flush", "dev", "eth0");
+        execOk(podNs(i), Duration.ofSeconds(10), "ip", "addr", "add", Ipv4Address.format(gateway + 1) + length, "dev", "eth0");
+        execOk(podNs(i), Duration.ofSeconds(10), "ip", "route", "replace", "default", "via", Ipv4Address.format(gateway));
+    }
+
+    /** The address {@link #movePod} gives pod {@code i} in {@code subnet}. */
+    static String podIp(Ipv4Prefix subnet) {
+        return Ipv4Address.format(subnet.address() + 2);
+    }
+
+    /** {@code ping -c 3 -W 2} from pod {@code from} to address {@code to}, up to three tries. */
+    void assertPing(int from, String to) {
+        Result last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            last = exec(podNs(from), Duration.ofSeconds(30), "ping", "-n", "-c", "3", "-W", "2", to);
+            if (last.exitCode() == 0) {
+                return;
+            }
+        }
+        fail("ping pod" + from + " -> " + to + " failed 3 times:\n" + last.output() + "\n" + diagnostics());
     }
 
     /** {@link #assertPing} between every ordered pair of the pods of nodes 1..{@code nodes}. */
