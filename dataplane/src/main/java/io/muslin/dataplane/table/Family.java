@@ -72,7 +72,7 @@ public enum Family {
             }
         }
         if ((hi & hostHi) != 0 || (lo & hostLo) != 0) {
-            throw new IllegalArgumentException("host bits set in " + Ipv6Text.formatKey(this, hi, lo) + "/" + length);
+            throw new IllegalArgumentException("host bits set in " + Underlay.format(this, hi, lo) + "/" + length);
         }
     }
 }

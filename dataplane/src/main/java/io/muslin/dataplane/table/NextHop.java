@@ -75,6 +75,6 @@ public final class NextHop implements Underlay {
 
     @Override
     public String toString() {
-        return "via " + Ipv6Text.formatKey(family, hi, lo) + (direct() ? " direct" : "");
+        return "via " + Underlay.format(family, hi, lo) + (direct() ? " direct" : "");
     }
 }

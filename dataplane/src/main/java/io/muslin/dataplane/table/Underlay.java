@@ -1,5 +1,7 @@
 package io.muslin.dataplane.table;
 
+import io.muslin.dataplane.packet.Ipv6Text;
+
 import io.muslin.dataplane.packet.Ipv4Address;
 
 /**

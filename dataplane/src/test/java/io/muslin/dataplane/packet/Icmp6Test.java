@@ -2,7 +2,7 @@ package io.muslin.dataplane.packet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -9,7 +9,7 @@ import io.muslin.dataplane.packet.Icmp;
 import io.muslin.dataplane.packet.Icmp6;
 import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.table.Family;
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.netty.buffer.ByteBufUtil;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Address;

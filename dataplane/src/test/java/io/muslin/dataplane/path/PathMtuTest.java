@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.muslin.dataplane.table.Family;
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;

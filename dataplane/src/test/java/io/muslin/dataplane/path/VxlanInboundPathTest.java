@@ -9,7 +9,7 @@ import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.packet.Packets;
 import io.muslin.dataplane.table.Family;
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Tables;

@@ -1,5 +1,7 @@
 package io.muslin.dataplane.table;
 
+import io.muslin.dataplane.packet.Ipv6Text;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
