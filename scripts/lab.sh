@@ -3,13 +3,13 @@
 #
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
 #                 [--routing-nodes LIST] [--backend vxlan|ipip|host-gw] [--direct-routing]
-#                 [--remote-nodes LIST] [--router-mtu M]
+#                 [--remote-nodes LIST] [--router-mtu M] [--threads T] [--idle-spin US]
 #                 [--control static|bgp] [--reflector] [--bgp-hold-time S]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #                 [--metrics PORT]   (each daemon: "Metrics": {"Listen": "127.0.0.1:PORT"} in its namespace)
 #   lab.sh down   [--prefix P] [--dir D]
 #   lab.sh config --nodes N [--kernel-nodes LIST] [--backend B] [--direct-routing]
-#                 [--remote-nodes LIST] [--prefix P] [--dir D] [--vni V] [--port PORT]
+#                 [--remote-nodes LIST] [--threads T] [--prefix P] [--dir D] [--vni V] [--port PORT]
 #   lab.sh start  NODE [--prefix P] [--dir D] [--timeout SECONDS]   (muslin daemon on node NODE)
 #   lab.sh stop   NODE [--prefix P] [--dir D]
 #   lab.sh status [--prefix P] [--dir D]
@@ -47,7 +47,10 @@
 # --routing-nodes LIST: those nodes run plain kernel routing (as --mode routing) whatever --mode.
 # --control bgp: the muslin configs get "Control": {"Type": "bgp", "HoldTime": S (--bgp-hold-time,
 #               default 90), "Peers": [the reflector]} instead of static Peers (needs --reflector).
-# Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode.
+# Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode. --threads T (default
+# $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs,
+# without it each daemon runs one dataplane thread per core; --idle-spin US (default
+# $MUSLIN_LAB_IDLE_SPIN) adds "IdleSpinMicros": US.
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/common.sh"
@@ -83,6 +86,8 @@ REMOTE_NODES=''
 ROUTER_MTU=''                         # --router-mtu: two routers and a narrow link; empty: one router
 VNI=1
 PORT=8472
+THREADS="${MUSLIN_LAB_THREADS:-}"        # Dataplane.Threads of the muslin configs; empty: the default
+IDLE_SPIN="${MUSLIN_LAB_IDLE_SPIN:-}"    # Dataplane.IdleSpinMicros; empty: the default
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
 
 # The header's command lines: from line 2 to the blank comment line before "Layout".
@@ -159,6 +164,8 @@ parse_args() {
             --dir) DIR="${2:?--dir needs a path}"; shift 2 ;;
             --vni) VNI="${2:?--vni needs a number}"; shift 2 ;;
             --port) PORT="${2:?--port needs a number}"; shift 2 ;;
+            --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
+            --idle-spin) IDLE_SPIN="${2:?--idle-spin needs microseconds}"; shift 2 ;;
             --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
             -h|--help) usage ;;
             *) die "unknown argument: $1 (see lab.sh --help)" ;;
@@ -169,6 +176,8 @@ parse_args() {
     [[ -n "$DIR" ]] || DIR="$MUSLIN_ROOT/.lab/$PREFIX"
     DIR="$(readlink -m "$DIR")"
     [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout: '$TIMEOUT' is not a number of seconds"
+    [[ -z "$THREADS" || "$THREADS" =~ ^[0-9]+$ ]] || die "--threads: '$THREADS' is not a number"
+    [[ -z "$IDLE_SPIN" || "$IDLE_SPIN" =~ ^[0-9]+$ ]] || die "--idle-spin: '$IDLE_SPIN' is not a number"
 }
 
 # Restores what `up` saved in lab.env (for start/stop/status).
@@ -182,6 +191,7 @@ load_lab_env() {
             VNI) VNI="$val" ;; PORT) PORT="$val" ;;
             BACKEND) BACKEND="$val" ;; DIRECT_ROUTING) DIRECT_ROUTING="$val" ;;
             REMOTE_NODES) REMOTE_NODES="$val" ;; ROUTER_MTU) ROUTER_MTU="$val" ;;
+            THREADS) THREADS="$val" ;; IDLE_SPIN) IDLE_SPIN="$val" ;;
             METRICS_PORT) METRICS_PORT="$val" ;;
             ROUTING_NODES) ROUTING_NODES="$val" ;; CONTROL) CONTROL="$val" ;;
             REFLECTOR) REFLECTOR="$val" ;; BGP_HOLD_TIME) BGP_HOLD_TIME="$val" ;;
@@ -295,7 +305,10 @@ metrics_json() {
 # Writes $DIR/n$i.json, node i's muslin configuration: every other overlay node is a peer,
 # or with --control bgp the route reflector is its one BGP peer.
 write_config() {
-    local i="$1" j peers='' sep='' control
+    local i="$1" j peers='' sep='' control dataplane='' fields=''
+    [[ -z "$THREADS" ]] || fields="\"Threads\": $THREADS"
+    [[ -z "$IDLE_SPIN" ]] || fields+="${fields:+, }\"IdleSpinMicros\": $IDLE_SPIN"
+    [[ -z "$fields" ]] || dataplane=$'\n  "Dataplane": {'"$fields"'},'
     for ((j = 1; j <= NODES; j++)); do
         [[ $j -eq $i ]] && continue
         [[ "$(node_mode "$j")" == routing ]] && continue
@@ -317,7 +330,7 @@ write_config() {
   "SubnetLen": 24,
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
-           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)$dataplane
   $control
 }
 EOF
@@ -700,8 +713,8 @@ cmd_up() {
     mkdir -p "$DIR"
     printf 'PREFIX=%s\nNODES=%s\nMODE=%s\nKERNEL_NODES=%s\nVNI=%s\nPORT=%s\n' \
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
-    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\n' \
-        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" >>"$DIR/lab.env"
+    printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\nTHREADS=%s\nIDLE_SPIN=%s\n' \
+        "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" "$THREADS" "$IDLE_SPIN" >>"$DIR/lab.env"
     printf 'ROUTING_NODES=%s\nCONTROL=%s\nREFLECTOR=%s\nBGP_HOLD_TIME=%s\n' \
         "$ROUTING_NODES" "$CONTROL" "$REFLECTOR" "$BGP_HOLD_TIME" >>"$DIR/lab.env"
 

@@ -7,7 +7,7 @@
 #   find_jdk25                    sets and exports JAVA_HOME, sets JAVA; exits 1 if no JDK 25+
 #   missing_packages pkg...       prints the Debian packages that are not installed
 #   ensure_packages pkg...        apt-get update (once) and install only the missing ones
-#   ensure_muslin_jar             builds node/target/muslin.jar if it is missing
+#   ensure_muslin_jar             builds node/target/muslin.jar if it is missing (MUSLIN_JAR: another jar)
 #   is_root                       true when running as uid 0
 
 if [[ -n "${_MUSLIN_COMMON_SH:-}" ]]; then
@@ -16,7 +16,8 @@ fi
 _MUSLIN_COMMON_SH=1
 
 MUSLIN_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
-MUSLIN_JAR="$MUSLIN_ROOT/node/target/muslin.jar"
+# MUSLIN_JAR may be set to run another build (bench-iperf.sh --variant compares two).
+MUSLIN_JAR="${MUSLIN_JAR:-$MUSLIN_ROOT/node/target/muslin.jar}"
 _MUSLIN_PROG="$(basename "${0:-muslin}")"
 
 # ---------------------------------------------------------------- logging

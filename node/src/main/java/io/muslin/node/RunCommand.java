@@ -224,7 +224,7 @@ final class RunCommand implements Callable<Integer> {
         long mac = vtepMac(cfg, stateDir);
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
             mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
-            cfg.sourceCheck());
+            cfg.sourceCheck(), cfg.dataplane().threads(), cfg.dataplane().idleSpinMicros());
     }
 
     /** What the peer programmer needs of the backend. */

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonTest {
     private static final DataplaneSettings SETTINGS = new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"),
         Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"),
-        1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT);
+        1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT, 1, 0);
     private static final List<Lease> PEERS = List.of(Lease.vxlan(Ipv4Prefix.parse("10.244.2.0/24"),
         Ipv4Address.parse("192.168.50.2"), 1, MacAddress.parse("6e:75:73:00:00:02")));
 

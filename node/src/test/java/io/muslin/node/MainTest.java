@@ -11,6 +11,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -42,6 +44,24 @@ class MainTest {
         assertEquals("muslin: config error: Backend.VNI: 16777216 is out of range (accepted: 0-16777215)\n",
             err.toString());
         assertEquals("", out.toString());
+        assertTrue(!Files.exists(subnetFile) && !Files.exists(socket) && !Files.exists(dir.resolve("state")),
+            "nothing installed");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, -1, 65})
+    void runWithBadDataplaneThreadsExits2AndInstallsNothing(int threads) throws Exception {
+        Path bad = dir.resolve("bad-threads.json");
+        Files.writeString(bad, ExampleConfig.mutate("/Dataplane", "{\"Threads\":" + threads + "}"));
+        Path subnetFile = dir.resolve("subnet.env");
+        Path socket = dir.resolve("muslin0.sock");
+
+        int code = execute("run", "--config", bad.toString(), "--subnet-file", subnetFile.toString(),
+            "--admin-socket", socket.toString(), "--state-dir", dir.resolve("state").toString());
+
+        assertEquals(2, code);
+        assertEquals("muslin: config error: Dataplane.Threads: " + threads + " is out of range (accepted: 1-64)\n",
+            err.toString());
         assertTrue(!Files.exists(subnetFile) && !Files.exists(socket) && !Files.exists(dir.resolve("state")),
             "nothing installed");
     }

@@ -31,7 +31,9 @@ class RunCommandTest {
         NodeConfig cfg = ConfigLoader.parse(ExampleConfig.mutate("/Backend/MTU", "1400"));
         DataplaneSettings s = RunCommand.settings(cfg, stateDir, cfg.node().subnet());
         assertEquals(new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"), Ipv4Prefix.parse("10.244.1.0/24"),
-            Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400, false, 0, 1450, 0, SourceCheck.Mode.STRICT), s);
+            Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"), 1, 8472, 1400, false, 0, 1450, 0,
+            SourceCheck.Mode.STRICT, NodeConfig.Dataplane.THREADS.defaultValue(),
+            NodeConfig.Dataplane.IDLE_SPIN_MICROS.defaultValue()), s);
     }
 
     @Test

@@ -28,6 +28,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * class only moves bytes. UDP segmentation offloads ({@code TUN_F_UFO}, {@code TUN_F_USO4/6})
  * are not requested.
  *
+ * <p><b>Several queues</b> ({@link #create(String, boolean, boolean) create(name, offload, true)},
+ * then {@link #openQueue()} once per further queue): the device is opened with
+ * {@code IFF_MULTI_QUEUE}, and each queue is a descriptor of its own that one thread reads and
+ * writes. The kernel picks the queue of each packet it sends into the device by the flow's
+ * symmetric hash, and remembers for each flow the queue that last wrote one of its packets
+ * ({@code tun_flow_update}), so a flow stays on one queue each way. The device lives until its
+ * last queue is closed.
+ *
  * <pre>
  *  struct virtio_net_hdr (10 bytes, little-endian)
  *   0 flags  1 gso_type  2 hdr_len  4 gso_size  6 csum_start  8 csum_offset
@@ -58,12 +66,14 @@ public final class TunDevice implements AutoCloseable {
     private final int fd;
     private final String name;
     private final boolean offload;
+    private final boolean multiQueue;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private TunDevice(int fd, String name, boolean offload) {
+    private TunDevice(int fd, String name, boolean offload, boolean multiQueue) {
         this.fd = fd;
         this.name = name;
         this.offload = offload;
+        this.multiQueue = multiQueue;
     }
 
     /** Creates a plain TUN device {@code name}: {@link #create(String, boolean) create(name, false)}. */
@@ -77,27 +87,55 @@ public final class TunDevice implements AutoCloseable {
      * kernel device), so a second daemon never takes over the first's.
      */
     public static TunDevice create(String name, boolean offload) throws LinuxException {
+        return create(name, offload, false);
+    }
+
+    /**
+     * Creates TUN device {@code name}, in offload mode when {@code offload}, and with
+     * {@code IFF_MULTI_QUEUE} when {@code multiQueue} (this is its first queue; add more with
+     * {@link #openQueue()}). Fails if an interface of that name already exists.
+     */
+    public static TunDevice create(String name, boolean offload, boolean multiQueue) throws LinuxException {
         if (Interfaces.index(name) != 0) {
             throw new LinuxException("create TUN device " + name + ": an interface of that name already exists;"
                 + " create", Libc.EEXIST);
+        }
+        return attach(name, offload, multiQueue);
+    }
+
+    /**
+     * Opens one more queue of this multi-queue device: a descriptor of its own, with the same
+     * flags, for another thread. Closing it detaches the queue; the device stays while any
+     * queue is open.
+     */
+    public TunDevice openQueue() throws LinuxException {
+        if (!multiQueue) {
+            throw new IllegalStateException("TUN device " + name + " was not created with IFF_MULTI_QUEUE");
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("TUN device " + name + " is closed");
+        }
+        return attach(name, offload, true);
+    }
+
+    private static TunDevice attach(String name, boolean offload, boolean multiQueue) throws LinuxException {
+        byte[] b = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (b.length == 0 || b.length >= Interfaces.IFNAMSIZ) {
+            throw new IllegalArgumentException("interface name must be 1-15 characters: \"" + name + "\"");
         }
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment req = arena.allocate(40, 8);
             req.fill((byte) 0);
-            byte[] b = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            if (b.length == 0 || b.length >= Interfaces.IFNAMSIZ) {
-                throw new IllegalArgumentException("interface name must be 1-15 characters: \"" + name + "\"");
-            }
             MemorySegment.copy(b, 0, req, ValueLayout.JAVA_BYTE, 0, b.length);
-            short flags = (short) (IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0));
+            short flags = (short) (IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0) | (multiQueue ? IFF_MULTI_QUEUE : 0));
             req.set(ValueLayout.JAVA_SHORT, Interfaces.IFNAMSIZ, flags);
             Libc.ioctl(fd, TUNSETIFF, req, "TUNSETIFF " + name);
             String actual = req.getString(0);
             if (offload) {
                 Libc.ioctl(fd, TUNSETOFFLOAD, OFFLOADS, "TUNSETOFFLOAD " + name);
             }
-            return new TunDevice(fd, actual, offload);
+            return new TunDevice(fd, actual, offload, multiQueue);
         } catch (LinuxException | RuntimeException e) {
             Libc.close(fd);
             throw e;
@@ -159,11 +197,19 @@ public final class TunDevice implements AutoCloseable {
         return (int) n;
     }
 
+    /** True when the device has {@code IFF_MULTI_QUEUE} and this is one of its queues. */
+    public boolean multiQueue() {
+        return multiQueue;
+    }
+
     public boolean isOpen() {
         return !closed.get();
     }
 
-    /** Closes the descriptor; the kernel removes the device and its routes. Idempotent. */
+    /**
+     * Closes the descriptor; the kernel removes the device and its routes (for a multi-queue
+     * device, when its last queue closes). Idempotent.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {

@@ -25,13 +25,21 @@ import java.lang.foreign.MemorySegment;
  * <p>Why not the kernel's own path-MTU cache: the kernel files an ICMP error under the socket
  * that sent the packet, and muslin's VXLAN and IP-in-IP packets leave through a raw socket
  * with their own headers, which matches none.
+ *
+ * <p>One listener (on the first dataplane thread) serves every thread: what it learns goes to
+ * a {@link Learner}, which keeps each thread's own {@link PathMtu} (single writer each).
  */
 final class IcmpListener implements FdHandle.Listener, AutoCloseable {
+    /** Takes a learned path MTU; true when it changed an estimate. Runs on the listener's loop. */
+    interface Learner {
+        boolean learn(int underlay, int mtu, long nowNanos);
+    }
+
     static final int BATCH = 16;
     static final int CAPACITY = 1500;
 
     private final NativeSocket socket;
-    private final PathMtu pathMtu;
+    private final Learner pathMtu;
     private final Counters counters;
     private final int publicIp;
     private final int protocol;
@@ -44,7 +52,7 @@ final class IcmpListener implements FdHandle.Listener, AutoCloseable {
     /**
      * @param protocol {@link Ipv4#PROTO_UDP} (VXLAN, to {@code port}) or {@link Ipv4#PROTO_IPIP}
      */
-    IcmpListener(NativeSocket socket, PathMtu pathMtu, Counters counters, int publicIp, int protocol, int port,
+    IcmpListener(NativeSocket socket, Learner pathMtu, Counters counters, int publicIp, int protocol, int port,
                  ByteBufAllocator alloc) {
         this.socket = socket;
         this.pathMtu = pathMtu;

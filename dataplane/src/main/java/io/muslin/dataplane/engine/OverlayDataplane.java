@@ -36,8 +36,11 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
@@ -47,10 +50,20 @@ import java.util.function.IntConsumer;
  * the event loop that moves packets between them. {@link #start} installs everything;
  * {@link #close} removes it.
  *
- * <p>Threads: one Netty epoll event loop ({@code muslin-dataplane}) owns the TUN descriptor,
- * the receive socket (VXLAN: UDP port 8472; IP-in-IP: a raw socket for IP protocol 4) and the
- * raw IPv4 socket (send), so a packet never changes thread. Tables are written by the control plane through {@link #tables()} and read
- * by the loop as immutable snapshots.
+ * <p>Threads: {@link DataplaneSettings#threads()} Netty epoll event loops ({@code muslin-dataplane-1-N}),
+ * one per core by default. Each owns one queue of the TUN device ({@code IFF_MULTI_QUEUE} when
+ * there are several), its own receive socket (VXLAN: UDP port 8472, shared by the threads with
+ * {@code SO_REUSEPORT}; IP-in-IP: a raw socket for IP protocol 4, on the first thread only,
+ * since every raw socket gets a copy of every packet), its raw and GSO send sockets, buffers,
+ * batches, paths and counters: a packet is read, handled and sent by one thread, with no
+ * hand-off and no lock. The kernel keeps a flow on one thread each way: the TUN device picks a
+ * flow's queue by its symmetric hash (and then the queue that last wrote one of its packets),
+ * {@code SO_REUSEPORT} a datagram's socket by its addresses and ports, and a flow's outer source
+ * port does not depend on the thread that sends it (socket {@code k} of every thread has the same
+ * port). The first thread also runs the ICMP listener and the link watcher, whose news reaches
+ * the other threads as tasks on their loops. Tables are written by the control plane through
+ * {@link #tables()} and read by every loop as immutable snapshots; {@link #counters()} adds up
+ * the threads' counters when read.
  *
  * <p>Why a raw socket for sending: muslin writes the whole outer header in place, so the outer
  * UDP source port follows the inner flow (RFC 7348 §5, as the kernel's vxlan does) from one
@@ -99,11 +112,14 @@ public final class OverlayDataplane implements AutoCloseable {
 
     private final DataplaneSettings settings;
     private final Tables tables = new Tables();
-    private final Counters counters = new Counters();
+    /** The sum of every thread's counters (set at the start of {@link #install}). */
+    private Counters counters = new Counters();
     private Capture capture;
     private DataplaneProbes probes;
-    private IoEventLoop loop;
-    private PathMtu pathMtu;
+    /** The threads' event loops, in the order of their TUN queues. */
+    private IoEventLoop[] loops = new IoEventLoop[0];
+    /** One per thread, each written only by its thread's loop; all told the same ICMP news. */
+    private PathMtu[] pathMtus;
     private volatile int mtu;
     private volatile IntConsumer mtuListener = m -> { };
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
@@ -137,9 +153,21 @@ public final class OverlayDataplane implements AutoCloseable {
 
     private void install() throws IOException, InterruptedException {
         String name = settings.interfaceName();
-        TunDevice tun = createTun(name, Boolean.parseBoolean(System.getProperty(OFFLOAD_PROPERTY, "true")));
+        int threads = settings.threads();
+        List<Counters> parts = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            parts.add(new Counters());
+        }
+        counters = Counters.sumOf(parts);
+        TunDevice tun = createTun(name, Boolean.parseBoolean(System.getProperty(OFFLOAD_PROPERTY, "true")), threads > 1);
         offload = tun.offload();
         undo.push(tun); // closing the device removes it and every route through it
+        TunDevice[] queues = new TunDevice[threads];
+        queues[0] = tun;
+        for (int i = 1; i < threads; i++) {
+            queues[i] = tun.openQueue();
+            undo.push(queues[i]);
+        }
         int ifindex = tun.index();
         Interfaces.setMtu(name, settings.mtu());
         Interfaces.setTxQueueLength(name, TUN_TX_QUEUE);
@@ -156,40 +184,107 @@ public final class OverlayDataplane implements AutoCloseable {
         });
 
         boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
-        pathMtu = new PathMtu(settings.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
         mtu = settings.mtu();
-        // VXLAN receives UDP datagrams on its port; IP-in-IP every protocol-4 packet, outer header included.
-        NativeSocket receiver = vxlan ? NativeSocket.udp(0, settings.port(), SOCKET_BUFFER)
-            : NativeSocket.rawIpv4Receiver(Libc.IPPROTO_IPIP, SOCKET_BUFFER);
-        undo.push(receiver);
-        NativeSocket raw = NativeSocket.rawIpv4(SOCKET_BUFFER);
-        undo.push(raw);
-        NativeSocket[] senders = vxlan && offload && Boolean.parseBoolean(System.getProperty(UDP_OFFLOAD_PROPERTY, "true"))
-            ? udpSenders(settings.publicIp()) : new NativeSocket[0];
-        for (NativeSocket sender : senders) {
-            undo.push(sender);
+        // VXLAN receives UDP datagrams on its port, one socket per thread sharing it (SO_REUSEPORT);
+        // IP-in-IP every protocol-4 packet, outer header included, on one raw socket (each raw
+        // socket gets a copy of every packet, so a second one would deliver everything twice).
+        NativeSocket[] receivers = new NativeSocket[vxlan ? threads : 1];
+        if (vxlan && threads > 1) {
+            refuseSharedPort(settings.port());
         }
-        boolean udpGro = senders.length > 0 && enableGro(receiver);
-        udpOffload = senders.length > 0;
+        for (int i = 0; i < receivers.length; i++) {
+            receivers[i] = vxlan ? NativeSocket.udp(0, settings.port(), SOCKET_BUFFER, threads > 1)
+                : NativeSocket.rawIpv4Receiver(Libc.IPPROTO_IPIP, SOCKET_BUFFER);
+            undo.push(receivers[i]);
+        }
+        NativeSocket[][] senders = vxlan && offload && Boolean.parseBoolean(System.getProperty(UDP_OFFLOAD_PROPERTY, "true"))
+            ? udpSenders(settings.publicIp(), threads) : null;
+        if (senders != null) {
+            for (NativeSocket[] set : senders) {
+                for (NativeSocket sender : set) {
+                    undo.push(sender);
+                }
+            }
+        }
+        udpOffload = senders != null;
+        boolean udpGro = udpOffload;
+        for (NativeSocket r : receivers) {
+            udpGro = udpGro && enableGro(r);
+        }
 
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         NativeSocket icmp = NativeSocket.rawIpv4Receiver(Libc.IPPROTO_ICMP, 1 << 20);
         undo.push(icmp);
-        // These hold buffers; closed from the undo stack, so after the event loop has stopped
-        // (or right away when a later step of start fails).
-        TunReplyWriter replies = new TunReplyWriter(tun, alloc);
-        undo.push(replies);
-        IcmpListener icmpListener = new IcmpListener(icmp, pathMtu, counters, settings.publicIp(),
-            vxlan ? Ipv4.PROTO_UDP : Ipv4.PROTO_IPIP, settings.port(), alloc);
-        undo.push(icmpListener);
         NativeSocket links = settings.underlayIndex() == 0 ? null : NativeSocket.netlinkEvents(NativeSocket.RTMGRP_LINK);
-        UnderlayLinkWatcher linkWatcher = null;
         if (links != null) {
             undo.push(links);
-            linkWatcher = new UnderlayLinkWatcher(links, settings.underlayIndex(), settings.underlayMtu(),
-                this::underlayMtuChanged, alloc);
-            undo.push(linkWatcher);
         }
+
+        group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("muslin-dataplane", true),
+            EpollIoHandler.newFactory(0, IdleStrategy.factory(settings.idleSpinMicros() * 1000L,
+                DataplaneSettings.MAX_SPIN_SHARE)));
+        IoEventLoop[] loops = new IoEventLoop[threads];
+        int n = 0;
+        for (EventExecutor e : group) {
+            loops[n++] = (IoEventLoop) e;
+        }
+        undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+        this.loops = loops;
+        // One capture tap and one probe per thread (DataplaneProbes.newThread in startWorker).
+        capture = new Capture(new CaptureContext(settings.encapsulation(), settings.publicIp(), settings.port(),
+            settings.vni(), name, this::peerOf));
+        probes = new DataplaneProbes(capture);
+
+        pathMtus = new PathMtu[threads];
+        for (int i = 0; i < threads; i++) {
+            pathMtus[i] = new PathMtu(settings.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
+        }
+        for (int i = 0; i < threads; i++) {
+            startWorker(loops[i], queues[i], i < receivers.length ? receivers[i] : null, senders == null ? null : senders[i],
+                udpGro, pathMtus[i], parts.get(i), alloc);
+        }
+
+        // The ICMP listener and the link watcher run on the first thread; what they learn
+        // reaches the other threads' path-MTU tables as tasks on their loops.
+        IcmpListener icmpListener = new IcmpListener(icmp, (peer, m, now) -> learnPathMtu(loops, peer, m, now),
+            parts.get(0), settings.publicIp(), vxlan ? Ipv4.PROTO_UDP : Ipv4.PROTO_IPIP, settings.port(), alloc);
+        UnderlayLinkWatcher linkWatcher = links == null ? null : new UnderlayLinkWatcher(links, settings.underlayIndex(),
+            settings.underlayMtu(), this::underlayMtuChanged, alloc);
+        undo.push(() -> loops[0].submit(() -> {
+            try {
+                icmpListener.close();
+            } finally {
+                if (linkWatcher != null) {
+                    linkWatcher.close();
+                }
+            }
+        }).syncUninterruptibly());
+        FdHandle icmpHandle = FdHandle.register(loops[0], icmp.fd(), icmpListener);
+        FdHandle linkHandle = linkWatcher == null ? null : FdHandle.register(loops[0], links.fd(), linkWatcher);
+        undo.push(() -> loops[0].submit(() -> {
+            icmpHandle.cancel();
+            if (linkHandle != null) {
+                linkHandle.cancel();
+            }
+        }).syncUninterruptibly());
+    }
+
+    /**
+     * One dataplane thread: its TUN queue, receive socket (none for IP-in-IP past the first
+     * thread), raw and GSO send sockets, buffers, paths and counters, all used only on
+     * {@code loop}. Nothing here is shared with another thread but the tables (immutable
+     * snapshots) and the settings.
+     */
+    private void startWorker(IoEventLoop loop, TunDevice queue, NativeSocket receiver, NativeSocket[] senders,
+                             boolean udpGro, PathMtu pathMtu, Counters counters, ByteBufAllocator alloc)
+        throws IOException, InterruptedException {
+        boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
+        NativeSocket raw = NativeSocket.rawIpv4(SOCKET_BUFFER);
+        undo.push(raw);
+        // These hold buffers; closed from the undo stack, so after the event loop has stopped
+        // (or right away when a later step of start fails).
+        TunReplyWriter replies = new TunReplyWriter(queue, alloc);
+        undo.push(replies);
         MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.mssClamp(), replies,
             counters);
 
@@ -206,78 +301,101 @@ public final class OverlayDataplane implements AutoCloseable {
             inbound = new IpipInboundPath(tables, settings.sourceCheck(), this::mtu, counters);
         }
 
-        capture = new Capture(new CaptureContext(settings.encapsulation(), settings.publicIp(), settings.port(),
-            settings.vni(), name, this::peerOf));
-        probes = new DataplaneProbes(capture);
         ThreadProbe probe = probes.newThread();
-        group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("muslin-dataplane", true),
-            EpollIoHandler.newFactory());
-        IoEventLoop loop = (IoEventLoop) group.next();
-        this.loop = loop;
-        NativeSocket[] sendSockets = udpOffload ? senders : new NativeSocket[] {raw};
+        NativeSocket[] sendSockets = senders != null ? senders : new NativeSocket[] {raw};
         TunDriver tunReader;
         if (!offload) {
-            tunReader = new TunReader(tun, raw, outbound, tables, counters, probe, settings.mtu(), alloc);
+            tunReader = new TunReader(queue, raw, outbound, tables, counters, probe, settings.mtu(), alloc);
         } else {
-            UnderlaySender sender = udpOffload ? new GsoSender(senders, settings.port(), counters)
+            UnderlaySender sender = senders != null ? new GsoSender(senders, settings.port(), counters)
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
-            tunReader = new OffloadTunReader(tun, sender, outbound, tables, counters, probe, alloc);
+            tunReader = new OffloadTunReader(queue, sender, outbound, tables, counters, probe, alloc);
         }
-        UnderlayReader underlayReader = new UnderlayReader(receiver, raw, tun, inbound, guard, counters, probe, udpGro,
-            this::mtu, alloc);
-        undo.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+        UnderlayReader underlayReader = receiver == null ? null
+            : new UnderlayReader(receiver, raw, queue, inbound, guard, counters, probe, udpGro, this::mtu, alloc);
         undo.push(() -> loop.submit(() -> {
             try {
                 tunReader.close();
             } finally {
-                underlayReader.close();
+                if (underlayReader != null) {
+                    underlayReader.close();
+                }
             }
         }).syncUninterruptibly());
 
-        FdHandle tunHandle = FdHandle.register(loop, tun.fd(), tunReader);
+        FdHandle tunHandle = FdHandle.register(loop, queue.fd(), tunReader);
         FdHandle[] sendHandles = new FdHandle[sendSockets.length];
         for (int i = 0; i < sendSockets.length; i++) {
             FdHandle h = FdHandle.register(loop, sendSockets[i].fd(), tunReader);
             loop.submit(() -> h.setInterest(false, false)).sync();
             sendHandles[i] = h;
         }
-        FdHandle udpHandle = FdHandle.register(loop, receiver.fd(), underlayReader);
-        FdHandle icmpHandle = FdHandle.register(loop, icmp.fd(), icmpListener);
-        FdHandle linkHandle = linkWatcher == null ? null : FdHandle.register(loop, links.fd(), linkWatcher);
+        FdHandle udpHandle = underlayReader == null ? null : FdHandle.register(loop, receiver.fd(), underlayReader);
         tunReader.attach(tunHandle, sendHandles);
         undo.push(() -> loop.submit(() -> {
             tunHandle.cancel();
             for (FdHandle h : sendHandles) {
                 h.cancel();
             }
-            udpHandle.cancel();
-            icmpHandle.cancel();
-            if (linkHandle != null) {
-                linkHandle.cancel();
+            if (udpHandle != null) {
+                udpHandle.cancel();
             }
         }).syncUninterruptibly());
     }
 
     /**
-     * The UDP sockets GSO sends go out on, bound to our underlay address; none when the kernel
-     * lacks UDP segmentation offload or the address is not local (then segments go out one by
-     * one on the raw socket).
+     * On the first thread's loop, for the ICMP listener: learns into that thread's path-MTU table
+     * and, when it changed, hands the same estimate to every other thread's table on its loop.
      */
-    private static NativeSocket[] udpSenders(int publicIp) {
-        NativeSocket[] sockets = new NativeSocket[UDP_SENDERS + 1];
+    private boolean learnPathMtu(IoEventLoop[] loops, int peer, int m, long now) {
+        if (!pathMtus[0].learn(peer, m, now)) {
+            return false;
+        }
+        for (int i = 1; i < loops.length; i++) {
+            PathMtu copy = pathMtus[i];
+            loops[i].execute(() -> copy.learn(peer, m, now));
+        }
+        return true;
+    }
+
+    /**
+     * Fails when another socket holds {@code port} (before this dataplane's sockets share it with
+     * {@code SO_REUSEPORT}, which would otherwise join another process's sockets that set it too
+     * and take part of its traffic): a plain bind must succeed first.
+     */
+    private static void refuseSharedPort(int port) throws LinuxException {
+        NativeSocket.udp(0, port, 0).close();
+    }
+
+    /**
+     * The UDP sockets GSO sends go out on, per thread, bound to our underlay address; null when
+     * the kernel lacks UDP segmentation offload or the address is not local (then segments go
+     * out one by one on the raw socket). Socket {@code k} of every thread is bound to the same
+     * port ({@code SO_REUSEPORT}), so a flow keeps its outer source port on whichever thread.
+     */
+    private static NativeSocket[][] udpSenders(int publicIp, int threads) {
+        NativeSocket[][] sockets = new NativeSocket[threads][UDP_SENDERS + 1];
+        boolean shared = threads > 1;
         try {
-            for (int i = 0; i < sockets.length; i++) {
+            for (int k = 0; k < UDP_SENDERS + 1; k++) {
                 // The last one sends without DF, for inner packets without DF (GsoSender).
-                sockets[i] = NativeSocket.udpSender(publicIp, SOCKET_BUFFER, i < UDP_SENDERS);
+                boolean df = k < UDP_SENDERS;
+                sockets[0][k] = NativeSocket.udpSender(publicIp, 0, SOCKET_BUFFER, df, shared);
+                int port = shared ? sockets[0][k].localPort() : 0;
+                for (int t = 1; t < threads; t++) {
+                    sockets[t][k] = NativeSocket.udpSender(publicIp, port, SOCKET_BUFFER, df, true);
+                }
             }
             return sockets;
         } catch (LinuxException e) {
-            for (NativeSocket s : sockets) {
-                if (s != null) {
-                    s.close();
+            for (NativeSocket[] set : sockets) {
+                for (NativeSocket s : set) {
+                    if (s != null) {
+                        s.close();
+                    }
                 }
             }
-            return new NativeSocket[0];
+            return null;
         }
     }
 
@@ -292,10 +410,10 @@ public final class OverlayDataplane implements AutoCloseable {
     }
 
     /** Opens the device with offloads when asked and the kernel agrees, else plain. */
-    private static TunDevice createTun(String name, boolean offload) throws LinuxException {
+    private static TunDevice createTun(String name, boolean offload, boolean multiQueue) throws LinuxException {
         if (offload) {
             try {
-                return TunDevice.create(name, true);
+                return TunDevice.create(name, true, multiQueue);
             } catch (LinuxException e) {
                 if (e.errno() != Libc.EINVAL) {
                     throw e;
@@ -303,7 +421,7 @@ public final class OverlayDataplane implements AutoCloseable {
                 // A kernel without IFF_VNET_HDR offloads: the failed device is gone with its fd.
             }
         }
-        return TunDevice.create(name, false);
+        return TunDevice.create(name, false, multiQueue);
     }
 
     /** True when the device runs with TUN offloads (TSO reads, coalesced writes). */
@@ -339,16 +457,23 @@ public final class OverlayDataplane implements AutoCloseable {
     }
 
     /**
-     * True when the event loop runs a task within {@code timeoutMillis}: the dataplane thread is
-     * alive and not stuck (for {@code /healthz}). Any thread but the loop's.
+     * True when every event loop runs a task within {@code timeoutMillis}: each dataplane thread
+     * is alive and not stuck (for {@code /healthz}). Any thread but the loops'.
      */
     public boolean responsive(long timeoutMillis) {
-        IoEventLoop l = loop;
-        if (l == null || closed.get() || l.isShuttingDown()) {
+        IoEventLoop[] ls = loops;
+        if (ls.length == 0 || closed.get()) {
             return false;
         }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
-            return l.submit(() -> { }).await(timeoutMillis, TimeUnit.MILLISECONDS);
+            for (IoEventLoop l : ls) {
+                long left = deadline - System.nanoTime();
+                if (l.isShuttingDown() || !l.submit(() -> { }).await(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+            }
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -372,9 +497,9 @@ public final class OverlayDataplane implements AutoCloseable {
         return vtep == null ? 0 : vtep.underlay();
     }
 
-    /** Each peer's learned path MTU, and the underlay link's MTU. */
+    /** Each peer's learned path MTU, and the underlay link's MTU (the first thread's table; every thread's learns the same). */
     public PathMtu pathMtu() {
-        return pathMtu;
+        return pathMtus[0];
     }
 
     /** The TUN device's MTU now (it follows the underlay's when the MTU is automatic). */
@@ -395,8 +520,11 @@ public final class OverlayDataplane implements AutoCloseable {
      * automatic MTU the TUN device's MTU follows (not below the IPv4 minimum of 576).
      */
     private void underlayMtuChanged(int underlayMtu) {
-        pathMtu.linkMtu(underlayMtu);
-        counters.inc(Counter.UNDERLAY_MTU_CHANGES);
+        for (PathMtu p : pathMtus) {
+            p.linkMtu(underlayMtu);
+        }
+        Counters first = counters.parts().get(0); // this runs on the first thread's loop
+        first.inc(Counter.UNDERLAY_MTU_CHANGES);
         int tunnel = underlayMtu - settings.encapsulation().bytes(4);
         if (!settings.autoMtu() || tunnel < MIN_TUNNEL_MTU || tunnel == mtu) {
             return;
@@ -404,7 +532,7 @@ public final class OverlayDataplane implements AutoCloseable {
         try {
             Interfaces.setMtu(settings.interfaceName(), tunnel);
         } catch (LinuxException e) {
-            counters.inc(Counter.TUN_MTU_UPDATE_FAILED); // the TUN keeps its MTU; path MTU still caps every peer
+            first.inc(Counter.TUN_MTU_UPDATE_FAILED); // the TUN keeps its MTU; path MTU still caps every peer
             return;
         }
         mtu = tunnel;

@@ -5,6 +5,7 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.program.PeerProgrammer;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.PathMtu;
 import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.Route6;
@@ -140,8 +141,24 @@ public enum AdminCommand {
                 .append("mtu ").append(view.mtu()).append('\n')
                 // One route per peer (flannel's model), so the route count is the peer count.
                 .append("peers ").append(snapshot.routes().size()).append('\n');
-            for (Map.Entry<String, Long> c : view.counters().snapshot().entrySet()) {
-                sb.append(c.getKey()).append(' ').append(c.getValue()).append('\n');
+            // One read of every thread's counters: the totals are exactly the sum of the
+            // per-thread lines that follow them (those lines only with several threads, and
+            // only their non-zero counters).
+            long[][] read = view.counters().read();
+            Counter[] all = Counter.values();
+            for (Counter c : all) {
+                sb.append(c.label()).append(' ').append(read[0][c.ordinal()]).append('\n');
+            }
+            if (read.length > 2) {
+                sb.append("threads ").append(read.length - 1).append('\n');
+                for (int t = 1; t < read.length; t++) {
+                    for (Counter c : all) {
+                        if (read[t][c.ordinal()] != 0) {
+                            sb.append("thread").append(t - 1).append('.').append(c.label()).append(' ')
+                                .append(read[t][c.ordinal()]).append('\n');
+                        }
+                    }
+                }
             }
             return sb.toString();
         }

@@ -67,6 +67,7 @@ public final class ConfigLoader {
     static final String SOURCE_CHECK = "SourceCheck";
     static final String IP_MASQ = "IPMasq";
     static final String METRICS = "Metrics";
+    static final String DATAPLANE = "Dataplane";
 
     private static final String PREFIX_EXAMPLE = "an IPv4 prefix such as 10.244.0.0/16";
     private static final String ADDRESS_EXAMPLE = "an IPv4 address such as 192.168.50.1";
@@ -130,7 +131,7 @@ public final class ConfigLoader {
      */
     private static NodeConfig read(JsonNode tree, String store) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ);
+            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ, DATAPLANE);
         List<String> controlFields = new ArrayList<>(List.of(TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
         controlFields.addAll(BgpControlConfig.FIELDS);
@@ -173,8 +174,15 @@ public final class ConfigLoader {
         }
         NodeConfig.Metrics metrics = metrics(root.optionalObject(METRICS, NodeConfig.Metrics.LISTEN));
         boolean ipMasq = root.optionalBoolean(IP_MASQ, false);
+        NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name(),
+            NodeConfig.Dataplane.IDLE_SPIN_MICROS.name()));
         return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, metrics,
-            sourceCheck(root, backend), ipMasq);
+            sourceCheck(root, backend), ipMasq, dataplane);
+    }
+
+    /** {@code Dataplane}: {@code Threads} 1-64 (the number of cores by default), {@code IdleSpinMicros}. */
+    private static NodeConfig.Dataplane dataplane(JsonFields d) {
+        return new NodeConfig.Dataplane(NodeConfig.Dataplane.THREADS.read(d), NodeConfig.Dataplane.IDLE_SPIN_MICROS.read(d));
     }
 
     /** {@code Metrics.Listen}: "address:port" (IPv4), absent for no metrics. */

@@ -4,6 +4,7 @@ import io.muslin.control.bgp.speaker.BgpControlConfig;
 import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
@@ -34,10 +35,11 @@ import java.util.List;
  *                  subnet of the peer that sent it ({@link SourceCheck})
  * @param ipMasq    {@code IPMasq} (flanneld's {@code --ip-masq}): masquerade traffic from pods
  *                  leaving the cluster network
+ * @param dataplane the {@code Dataplane} section (muslin's own: how the packet path runs)
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
                          Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Metrics metrics,
-                         SourceCheck.Mode sourceCheck, boolean ipMasq) {
+                         SourceCheck.Mode sourceCheck, boolean ipMasq, Dataplane dataplane) {
     public static final String SOURCE_CHECK_STRICT = "strict";
     public static final String SOURCE_CHECK_OFF = "off";
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
@@ -171,6 +173,23 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
         public boolean shared() {
             return etcd() || hub();
         }
+    }
+
+    /**
+     * The {@code Dataplane} section: how muslin's packet path runs on this node.
+     *
+     * @param threads        dataplane threads, each with its own TUN queue and underlay sockets
+     *                       ({@code Threads}; default: the number of cores, at most 64)
+     * @param idleSpinMicros how long a dataplane thread keeps polling after work before it
+     *                       blocks ({@code IdleSpinMicros}; 0: it blocks at once)
+     */
+    public record Dataplane(int threads, int idleSpinMicros) {
+        public static final IntSetting THREADS = new IntSetting("Threads",
+            Math.min(DataplaneSettings.MAX_THREADS, Runtime.getRuntime().availableProcessors()),
+            DataplaneSettings.MIN_THREADS, DataplaneSettings.MAX_THREADS);
+        public static final IntSetting IDLE_SPIN_MICROS = new IntSetting("IdleSpinMicros",
+            DataplaneSettings.DEFAULT_IDLE_SPIN_MICROS, 0, DataplaneSettings.MAX_IDLE_SPIN_MICROS);
+        public static final Dataplane DEFAULTS = new Dataplane(THREADS.defaultValue(), IDLE_SPIN_MICROS.defaultValue());
     }
 
     /**

@@ -19,7 +19,7 @@ class ExplainTest {
         FakeAdminView v = new FakeAdminView();
         v.settings = new DataplaneSettings("muslin0", Encapsulation.VXLAN, Ipv4Prefix.parse("10.244.0.0/16"),
             Ipv4Prefix.parse("10.244.1.0/24"), Ipv4Address.parse("192.168.50.1"), MacAddress.parse("6e:75:73:00:00:01"),
-            1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT);
+            1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT, 1, 0);
         v.tables.update(b -> b.putRoute(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("10.244.2.0"))
             .putArp(Ipv4Address.parse("10.244.2.0"), MAC2).putFdb(MAC2, Ipv4Address.parse("192.168.50.2"))
             .putRoute(Ipv4Prefix.parse("10.244.3.0/24"), Ipv4Address.parse("10.244.3.0"))

@@ -55,6 +55,7 @@ class ConfigLoaderTest {
         assertEquals("muslin0", cfg.node().interfaceName());
         assertEquals(MacAddress.NONE, cfg.node().vtepMac());
         assertEquals(List.of(), cfg.peers());
+        assertEquals(Math.min(64, Runtime.getRuntime().availableProcessors()), cfg.dataplane().threads());
         assertEquals(SourceCheck.Mode.STRICT, cfg.sourceCheck());
     }
 
@@ -72,6 +73,31 @@ class ConfigLoaderTest {
             "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"},\"SourceCheck\":\"off\"," + node + "}"));
         assertEquals("SourceCheck: host-gw has no tunnel to check senders on (the kernel's rp_filter does; accepted: "
             + "only with \"vxlan\" or \"ipip\")", e.getMessage());
+    }
+
+    @Test
+    void dataplaneThreads() throws Exception {
+        assertEquals(1, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":1}")).dataplane().threads());
+        assertEquals(64, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"Threads\":64}")).dataplane().threads());
+        assertEquals(NodeConfig.Dataplane.DEFAULTS, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{}")).dataplane());
+        assertEquals(250, ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", "{\"IdleSpinMicros\":250}")).dataplane()
+            .idleSpinMicros());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        {"Threads":0}      | Dataplane.Threads: 0 is out of range (accepted: 1-64)
+        {"Threads":-2}     | Dataplane.Threads: -2 is out of range (accepted: 1-64)
+        {"Threads":65}     | Dataplane.Threads: 65 is out of range (accepted: 1-64)
+        {"Threads":"2"}    | Dataplane.Threads: not an integer: "2" (accepted: 1-64)
+        {"threads":2}      | Dataplane.threads: unknown field (did you mean "Threads"? accepted: Threads, IdleSpinMicros)
+        {"IdleSpinMicros":-1}    | Dataplane.IdleSpinMicros: -1 is out of range (accepted: 0-10000)
+        {"IdleSpinMicros":10001} | Dataplane.IdleSpinMicros: 10001 is out of range (accepted: 0-10000)
+        """)
+    void badDataplaneFieldsNameTheFieldAndRange(String dataplane, String message) {
+        ConfigException e = assertThrows(ConfigException.class,
+            () -> ConfigLoader.parse(ExampleConfig.mutate("/Dataplane", dataplane)));
+        assertEquals(message, e.getMessage());
     }
 
     @Test
@@ -296,7 +322,7 @@ class ConfigLoaderTest {
         /Backend/MTU                  | 1400.5                | Backend.MTU: not an integer: 1400.5             | accepted: 0 for auto, or 576-65535
         /Backend/DirectRouting        | "yes"                 | Backend.DirectRouting: not a boolean: "yes"     | accepted: true, false
         /Backend/vni                  | 1                     | Backend.vni: unknown field (did you mean "VNI"? | accepted: Type, VNI, Port, MTU, DirectRouting, MSSClamp
-        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers, Control, Metrics, SourceCheck, IPMasq
+        /Extra                        | 1                     | Extra: unknown field                            | accepted: Network, SubnetLen, SubnetMin, SubnetMax, Backend, Node, Peers, Control, Metrics, SourceCheck, IPMasq, Dataplane
         /SourceCheck                  | "loose"               | SourceCheck: "loose" is not a mode              | accepted: "strict", "off"
         /SourceCheck                  | 1                     | SourceCheck: not a string: 1                    | accepted: "strict", "off"
         /Node                         | REMOVE                | Node: missing                                   | JSON object

@@ -67,12 +67,12 @@ class EtcdControlIT {
     /** Node i's configuration: its lab addresses, no Peers, Control etcd with a short TTL. */
     private static String config(int i) {
         return """
-            {"Network": "10.244.0.0/16", "SubnetLen": 24,
+            {"Network": "10.244.0.0/16", "SubnetLen": 24, %s
              "Backend": {"Type": "vxlan", "VNI": 1, "Port": 8472},
              "Control": {"Type": "etcd", "Endpoints": ["%s"], "TTL": %d},
              "Node": {"Name": "node%d", "PublicIP": "%s", "Subnet": "10.244.%d.0/24",
                       "VtepMAC": "%s", "Interface": "muslin0"}}
-            """.formatted(etcdUrl(), TTL_SECONDS, i, lab.pubIp(i), i, Lab.vtepMac(i));
+            """.formatted(Lab.dataplaneSection(), etcdUrl(), TTL_SECONDS, i, lab.pubIp(i), i, Lab.vtepMac(i));
     }
 
     private static String routes(int node) {

@@ -87,12 +87,12 @@ class HubControlIT {
     private static String config(int i) {
         String subnet = i == 3 ? "" : "\"Subnet\": \"10.244." + i + ".0/24\", ";
         return """
-            {"Network": "10.244.0.0/16", "SubnetLen": 24, "SubnetMin": "10.244.3.0", "SubnetMax": "10.244.3.0",
+            {"Network": "10.244.0.0/16", "SubnetLen": 24, "SubnetMin": "10.244.3.0", "SubnetMax": "10.244.3.0", %s
              "Backend": {"Type": "vxlan", "VNI": 1, "Port": 8472},
              "Control": {"Type": "hub", "Endpoints": ["%s:%d"], "TTL": %d,
                          "CAFile": "%s", "CertFile": "%s", "KeyFile": "%s"},
              "Node": {"Name": "node%d", "PublicIP": "%s", %s"VtepMAC": "%s", "Interface": "muslin0"}}
-            """.formatted(lab.pubIp(1), PORT, TTL_SECONDS, pki.resolve("ca.crt"), pki.resolve("node" + i + ".crt"),
+            """.formatted(Lab.dataplaneSection(), lab.pubIp(1), PORT, TTL_SECONDS, pki.resolve("ca.crt"), pki.resolve("node" + i + ".crt"),
             pki.resolve("node" + i + ".key"), i, lab.pubIp(i), subnet, Lab.vtepMac(i));
     }
 

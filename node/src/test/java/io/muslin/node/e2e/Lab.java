@@ -53,6 +53,11 @@ final class Lab implements AutoCloseable {
     static final int VXLAN_PORT = 8472;
     static final String OVERLAY_DEVICE = "muslin0";
     static final String CLUSTER_NETWORK = "10.244.0.0/16";
+    /**
+     * Dataplane threads of every muslin daemon the tests start ({@code -Dmuslin.it.threads=N},
+     * passed to {@code lab.sh --threads}); empty: each daemon's default, one per core.
+     */
+    static final String THREADS = System.getProperty("muslin.it.threads", "").trim();
     /** OpenBSD netcat (for -N); Debian's "nc" may point at another netcat. */
     static final String NETCAT = findExecutable("nc.openbsd") != null ? "nc.openbsd" : "nc";
 
@@ -108,6 +113,9 @@ final class Lab implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(LAB_SH.toString(), "up", "--nodes", Integer.toString(nodes),
                 "--prefix", prefix, "--dir", dir.toString()));
         cmd.addAll(Arrays.asList(args));
+        if (!THREADS.isEmpty() && !cmd.contains("--threads")) {
+            cmd.addAll(List.of("--threads", THREADS));
+        }
         remoteNodes = parseRemoteNodes(args);
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         up = true;
@@ -116,6 +124,14 @@ final class Lab implements AutoCloseable {
             fail("lab.sh up failed (exit " + r.exitCode() + "):\n" + r.output());
         }
         return this;
+    }
+
+    /**
+     * The {@code Dataplane} section, with a trailing comma, for configurations a test writes
+     * itself: empty unless {@link #THREADS} is set.
+     */
+    static String dataplaneSection() {
+        return THREADS.isEmpty() ? "" : "\"Dataplane\": {\"Threads\": " + THREADS + "}, ";
     }
 
     /**

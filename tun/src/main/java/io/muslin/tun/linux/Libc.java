@@ -42,6 +42,8 @@ public final class Libc {
     public static final int IPPROTO_RAW = 255;
     public static final int SOL_SOCKET = 1;
     public static final int SO_REUSEADDR = 2;
+    public static final int SO_REUSEPORT = 15;
+    public static final int EADDRINUSE = 98;
     public static final int SO_SNDBUF = 7;
     public static final int SO_RCVBUF = 8;
     public static final int SO_SNDBUFFORCE = 32;

@@ -29,10 +29,23 @@ public final class NativeSocket implements AutoCloseable {
 
     /** A UDP socket bound to {@code ipv4:port} (0 = any address) with a receive buffer of {@code rcvbuf} bytes. */
     public static NativeSocket udp(int ipv4, int port, int rcvbuf) throws LinuxException {
+        return udp(ipv4, port, rcvbuf, false);
+    }
+
+    /**
+     * A UDP socket bound to {@code ipv4:port} with a receive buffer of {@code rcvbuf} bytes; with
+     * {@code reusePort}, {@code SO_REUSEPORT} is set first, so that several sockets (one per
+     * thread) share the port and the kernel spreads datagrams over them by a hash of their
+     * addresses and ports: a flow always lands on the same socket.
+     */
+    public static NativeSocket udp(int ipv4, int port, int rcvbuf, boolean reusePort) throws LinuxException {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
         String what = "udp " + formatIpv4(ipv4) + ":" + port;
         try {
             setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            if (reusePort) {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, what + " SO_REUSEPORT");
+            }
             try (Arena arena = Arena.ofConfined()) {
                 Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, port), what);
             }
@@ -111,15 +124,29 @@ public final class NativeSocket implements AutoCloseable {
      * ({@code IP_PMTUDISC_DONT}). Fails when the kernel has no UDP segmentation offload.
      */
     public static NativeSocket udpSender(int ipv4, int sndbuf, boolean dontFragment) throws LinuxException {
+        return udpSender(ipv4, 0, sndbuf, dontFragment, false);
+    }
+
+    /**
+     * As {@link #udpSender(int, int, boolean)}, bound to {@code port} (0: an ephemeral one); with
+     * {@code reusePort}, {@code SO_REUSEPORT} is set first, so that each dataplane thread can
+     * have its own socket on the same port (a flow then keeps its outer source port whichever
+     * thread sends it).
+     */
+    public static NativeSocket udpSender(int ipv4, int port, int sndbuf, boolean dontFragment, boolean reusePort)
+        throws LinuxException {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
-        String what = "udp sender " + formatIpv4(ipv4);
+        String what = "udp sender " + formatIpv4(ipv4) + (port == 0 ? "" : ":" + port);
         try {
             setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, what);
+            if (reusePort) {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, what + " SO_REUSEPORT");
+            }
             Libc.setsockoptInt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0, what + " UDP_SEGMENT"); // probe: 0 = per message
             Libc.setsockoptInt(fd, Libc.IPPROTO_IP, Libc.IP_MTU_DISCOVER,
                 dontFragment ? Libc.IP_PMTUDISC_PROBE : Libc.IP_PMTUDISC_DONT, what + " IP_MTU_DISCOVER");
             try (Arena arena = Arena.ofConfined()) {
-                Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, 0), what);
+                Libc.bind(fd, Libc.sockaddrIn(arena, ipv4, port), what);
             }
             return new NativeSocket(fd, what);
         } catch (LinuxException e) {
