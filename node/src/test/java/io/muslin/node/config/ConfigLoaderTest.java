@@ -352,7 +352,7 @@ class ConfigLoaderTest {
         /Peers/0/BackendData/VtepMAC  | "zz"                  | Peers[0].BackendData.VtepMAC: not a MAC address: "zz" (expected: aa:bb:cc:dd:ee:ff) | Peers[0]
         /Peers/0/BackendData/VtepMAC  | "6e:75:73:00:00:01"   | Peers[0].BackendData.VtepMAC: 6e:75:73:00:00:01 is this node's Node.VtepMAC | peer's own MAC
         /Peers/0/BackendData/VNI      | 16777216              | Peers[0].BackendData.VNI: 16777216 is out of range | accepted: 0-16777215
-        /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, PublicIP
+        /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, IPv6Subnet, PublicIP
         /Metrics                      | 1                     | Metrics: not a JSON object                      | Metrics
         /Metrics                      | {"Listen":"127.0.0.1"} | Metrics.Listen: "127.0.0.1" is not address:port | such as "127.0.0.1:9465"
         /Metrics                      | {"Listen":"localhost:9465"} | Metrics.Listen: "localhost:9465" is not address:port | an IPv4 address and a port 1-65535
