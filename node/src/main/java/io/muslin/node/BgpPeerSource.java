@@ -6,10 +6,12 @@ import io.muslin.control.bgp.speaker.BgpSpeaker;
 import io.muslin.control.bgp.speaker.BgpState;
 import io.muslin.control.bgp.speaker.LeaseFeed;
 import io.muslin.control.program.PeerProgrammer;
+import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
 /**
  * Peers from BGP (Calico's way): a {@link BgpSpeaker} announces this node's subnet with its
@@ -81,5 +83,13 @@ final class BgpPeerSource implements PeerSource {
         if (feed != null) {
             feed.close();
         }
+    }
+
+    /** BGP announces the next hop it started with; a new PublicIP takes a restart of the node. */
+    @Override
+    public void publicIpChanged(int publicIp) {
+        LoggerFactory.getLogger(BgpPeerSource.class).warn("the PublicIP is now {}, but BGP announces its "
+            + "block with the next hop it started with: restart this node to announce the new one",
+            Ipv4Address.format(publicIp));
     }
 }

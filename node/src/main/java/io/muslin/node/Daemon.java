@@ -105,17 +105,26 @@ public final class Daemon {
         void close();
     }
 
-    /** Starts a dataplane; throws (having undone its own partial work) if it cannot. */
+    /** The dataplane settings for this node at another PublicIP (its underlay device and MTU looked up again). */
     @FunctionalInterface
-    interface DataplaneStarter {
-        Dataplane start(DataplaneSettings settings) throws IOException;
+    interface SettingsFor {
+        DataplaneSettings publicIp(int publicIp) throws IOException;
     }
 
-    static final DataplaneStarter OVERLAY = settings -> {
+    /**
+     * Starts a dataplane on {@code tables} (the node's, which outlive it); throws (having undone
+     * its own partial work) if it cannot.
+     */
+    @FunctionalInterface
+    interface DataplaneStarter {
+        Dataplane start(DataplaneSettings settings, Tables tables) throws IOException;
+    }
+
+    static final DataplaneStarter OVERLAY = (settings, tables) -> {
         if (settings.encapsulation() == Encapsulation.NONE) {
-            return new RoutesOnly(settings.mtu());
+            return new RoutesOnly(tables, settings.mtu());
         }
-        OverlayDataplane dp = OverlayDataplane.start(settings);
+        OverlayDataplane dp = OverlayDataplane.start(settings, tables);
         return new Dataplane() {
             @Override
             public List<PathMtu.Entry> pathMtus() {
@@ -171,11 +180,12 @@ public final class Daemon {
 
     /** host-gw: the kernel forwards; the tables only record the peers for the admin socket. */
     private static final class RoutesOnly implements Dataplane {
-        private final Tables tables = new Tables();
+        private final Tables tables;
         private final Counters counters = new Counters();
         private final int mtu;
 
-        RoutesOnly(int mtu) {
+        RoutesOnly(Tables tables, int mtu) {
+            this.tables = tables;
             this.mtu = mtu;
         }
 
@@ -289,6 +299,9 @@ public final class Daemon {
     private final boolean ipMasq;
     private final MasqueradeRules masquerade;
     private final NodeStatus status;
+    private volatile RunningDataplane running;
+    private PublicIpWatch publicIpWatch;
+    private SettingsFor settingsFor;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -360,6 +373,16 @@ public final class Daemon {
         }));
     }
 
+    /**
+     * Takes a new {@code Node.PublicIP} at run time (flannel #760): {@code watch} reports it, and
+     * the dataplane starts again with {@code settingsFor}'s settings while the peers and tables
+     * stay; the peer source announces the address. Call before {@link #run}.
+     */
+    public void followPublicIp(PublicIpWatch watch, SettingsFor settingsFor) {
+        this.publicIpWatch = watch;
+        this.settingsFor = settingsFor;
+    }
+
     /** Asks {@link #run} to tear down and return. Any thread; idempotent. */
     public void requestStop() {
         stopRequested.countDown();
@@ -395,7 +418,8 @@ public final class Daemon {
         if (masquerade.removeStale()) {
             LOG.info("removed stale masquerade rules left by an earlier run");
         }
-        Dataplane dataplane = starter.start(settings);
+        RunningDataplane dataplane = RunningDataplane.start(starter, settings);
+        running = dataplane;
         undo.push(new Step("dataplane", dataplane::close));
         if (ipMasq) {
             masquerade.install(settings.network(), settings.nodeSubnet());
@@ -444,6 +468,11 @@ public final class Daemon {
             }
         }));
 
+        if (publicIpWatch != null) {
+            publicIpWatch.start(this::changePublicIp);
+            undo.push(new Step("PublicIP watch", publicIpWatch::close));
+        }
+
         int programmed = programmer.peers().size();
         String overlay = switch (backend.type()) {
             case Lease.VXLAN -> settings.interfaceName() + " vxlan vtep " + MacAddress.format(settings.vtepMac())
@@ -455,6 +484,33 @@ public final class Daemon {
             settings.nodeSubnet(), backend.directRouting() ? " direct-routing" : "", ipMasq ? " ip-masq" : "",
             Ipv4Address.format(settings.publicIp()), settings.mtu(), programmed, programmed == 1 ? "" : "s",
             adminSocket, subnetEnv.file());
+    }
+
+    /**
+     * The configuration names a new PublicIP (the watch's thread): the dataplane starts again
+     * with it on the same tables, then the peer source announces it. If the dataplane cannot
+     * start at all any more, the daemon stops (a supervisor starts it again).
+     */
+    private void changePublicIp(int publicIp) {
+        DataplaneSettings next;
+        try {
+            next = settingsFor.publicIp(publicIp);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot take PublicIP {}: {}; keeping {}", Ipv4Address.format(publicIp), e.getMessage(),
+                Ipv4Address.format(running.settings().publicIp()));
+            return;
+        }
+        try {
+            running.restart(next);
+        } catch (IOException e) {
+            if (running.stopped()) {
+                LOG.error("{}; stopping", e.getMessage());
+                requestStop();
+            }
+            return;
+        }
+        peers.publicIpChanged(publicIp);
+        LOG.info("{} forwards from PublicIP {} now", nodeName, Ipv4Address.format(publicIp));
     }
 
     private void awaitStopRequest() {

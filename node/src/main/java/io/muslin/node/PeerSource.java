@@ -40,6 +40,14 @@ interface PeerSource extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /**
+     * This node's PublicIP is now {@code publicIp} (its dataplane already runs with it): a
+     * source that announces the node's lease announces the new address. Static peers have
+     * nothing to announce (the peers' files name it).
+     */
+    default void publicIpChanged(int publicIp) {
+    }
+
     /** Stops following changes; leaves the programmed peers as they are. */
     @Override
     void close();

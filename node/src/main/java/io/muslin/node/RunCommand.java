@@ -132,6 +132,10 @@ final class RunCommand implements Callable<Integer> {
         Path socket = adminSocket != null ? adminSocket : AdminServer.defaultSocket(settings.interfaceName());
         Daemon daemon = new Daemon(cfg.node().name(), settings, backend(cfg.backend()), peers, socket, subnetFile,
             cfg.ipMasq(), err, status);
+        NodeConfig started = cfg;
+        DataplaneSettings first = settings;
+        daemon.followPublicIp(new PublicIpWatch(config, settings.publicIp(), PublicIpWatch.DEFAULT_INTERVAL,
+            ip -> acceptablePublicIp(started, ip)), ip -> withPublicIp(started, first, ip));
         daemon.stopOnSignals();
         return daemon.run();
     }
@@ -225,6 +229,28 @@ final class RunCommand implements Callable<Integer> {
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
             mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
             cfg.sourceCheck(), cfg.dataplane().threads(), cfg.dataplane().idleSpinMicros());
+    }
+
+    /** An address the node may take as its PublicIP at run time: what the start accepts (unicast, outside the network). */
+    static boolean acceptablePublicIp(NodeConfig cfg, int ip) {
+        int first = ip >>> 24;
+        return ip != 0 && first != 127 && first < 224 && !cfg.network().contains(new Ipv4Prefix(ip, 32));
+    }
+
+    /** {@code s} for the PublicIP {@code ip}: the underlay device and its MTU looked up again (auto MTU). */
+    static DataplaneSettings withPublicIp(NodeConfig cfg, DataplaneSettings s, int ip) throws IOException {
+        int mtu = s.mtu();
+        int underlayMtu = s.underlayMtu();
+        int underlayIndex = s.underlayIndex();
+        if (s.autoMtu()) {
+            NetworkInterface underlay = UnderlayMtu.device(ip);
+            mtu = UnderlayMtu.tunnelMtu(underlay, cfg.backend().encapsulation());
+            underlayMtu = underlay.getMTU();
+            underlayIndex = underlay.getIndex();
+        }
+        return new DataplaneSettings(s.interfaceName(), s.encapsulation(), s.network(), s.nodeSubnet(), ip, s.vtepMac(),
+            s.vni(), s.port(), mtu, s.autoMtu(), underlayIndex, underlayMtu, s.mssClamp(), s.sourceCheck(), s.threads(),
+            s.idleSpinMicros());
     }
 
     /** What the peer programmer needs of the backend. */

@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * file is validated as at start; then peers that are gone are removed, and new and changed ones
  * are added, through the {@link PeerProgrammer} (idempotent: unchanged peers are untouched). A
  * file that does not validate is logged once and changes nothing. Only {@code Peers} change at
- * run time: a change to {@code Network}, {@code SubnetLen}, {@code Backend} or {@code Node} is
- * logged as needing a restart, and the new peers are still applied.
+ * run time: a change to {@code Network}, {@code SubnetLen}, {@code Backend} or {@code Node} (but
+ * its PublicIP, which {@link PublicIpWatch} follows) is logged as needing a restart, and the new
+ * peers are still applied.
  */
 final class StaticPeerFile implements PeerSource {
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
@@ -108,11 +109,16 @@ final class StaticPeerFile implements PeerSource {
             return;
         }
         if (!cfg.network().equals(loaded.network()) || cfg.subnetLen() != loaded.subnetLen()
-            || !cfg.backend().equals(loaded.backend()) || !cfg.node().equals(loaded.node())) {
-            LOG.warn("config reload: {} changed outside Peers; only Peers change at run time, the rest needs a restart",
-                file);
+            || !cfg.backend().equals(loaded.backend()) || !butPublicIp(cfg.node()).equals(butPublicIp(loaded.node()))) {
+            LOG.warn("config reload: {} changed outside Peers; only Peers and Node.PublicIP change at run time, the "
+                + "rest needs a restart", file);
         }
         apply(cfg.peers());
+    }
+
+    /** The Node section without its PublicIP (which {@link PublicIpWatch} takes at run time). */
+    private static NodeConfig.Node butPublicIp(NodeConfig.Node n) {
+        return new NodeConfig.Node(n.name(), 0, n.subnet(), n.vtepMac(), n.interfaceName());
     }
 
     /** Makes the programmed peers those of {@code peers}: removes the rest, adds or replaces these. */

@@ -182,6 +182,12 @@ final class StorePeerSource implements PeerSource {
 
     /** Stops renewing and watching and closes the store; our lease is left to expire (or to be taken over on restart). */
     @Override
+    public void publicIpChanged(int publicIp) {
+        Lease own = keeper.lease();
+        keeper.update(new Lease(own.subnet(), publicIp, own.backendType(), own.vni(), own.vtepMac()));
+    }
+
+    @Override
     public void close() {
         keeper.close();
         LeaseStore.Watch w;

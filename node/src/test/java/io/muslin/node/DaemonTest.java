@@ -41,7 +41,7 @@ class DaemonTest {
 
     /** Records its lifecycle; tables and counters are real. */
     static final class FakeDataplane implements Daemon.Dataplane {
-        final Tables tables = new Tables();
+        Tables tables = new Tables();
         final Counters counters = new Counters();
 
         @Override
@@ -64,6 +64,12 @@ class DaemonTest {
         public void close() {
             closed = true;
         }
+
+        /** This fake on the daemon's tables (as a real dataplane is started on them). */
+        FakeDataplane using(Tables daemonTables) {
+            tables = daemonTables;
+            return this;
+        }
     }
 
     private Daemon daemon(Path socket, Path subnetFile, Daemon.DataplaneStarter starter) {
@@ -76,7 +82,7 @@ class DaemonTest {
         Path socket = dir.resolve("muslin0.sock");
         Path subnetFile = dir.resolve("subnet.env");
         FakeDataplane dataplane = new FakeDataplane();
-        Daemon daemon = daemon(socket, subnetFile, settings -> dataplane);
+        Daemon daemon = daemon(socket, subnetFile, (settings, tables) -> dataplane.using(tables));
 
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
         awaitFile(subnetFile); // the readiness signal
@@ -109,14 +115,14 @@ class DaemonTest {
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         FakeDataplane dataplane = new FakeDataplane();
         Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
-            subnetFile, new PrintWriter(err, true), settings -> {
+            subnetFile, new PrintWriter(err, true), (settings, tables) -> {
                 starting.countDown();
                 try {
                     go.await();
                 } catch (InterruptedException e) {
                     throw new IOException(e);
                 }
-                return dataplane;
+                return dataplane.using(tables);
             }, network -> KernelRoutes.NONE, status, false, Daemon.NO_MASQUERADE);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
         starting.await();
@@ -158,9 +164,9 @@ class DaemonTest {
         };
         FakeDataplane dataplane = new FakeDataplane();
         Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), PeerSource.fixed(PEERS), socket,
-            subnetFile, new PrintWriter(err, true), settings -> {
+            subnetFile, new PrintWriter(err, true), (settings, tables) -> {
                 calls.add("dataplane");
-                return dataplane;
+                return dataplane.using(tables);
             }, network -> KernelRoutes.NONE, new NodeStatus(), true, rules);
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
         awaitFile(subnetFile);
@@ -172,10 +178,66 @@ class DaemonTest {
     }
 
     @Test
+    void aNewPublicIpStartsTheDataplaneAgainOnTheSameTablesAndIsAnnounced() throws Exception {
+        Path socket = dir.resolve("p.sock");
+        Path subnetFile = dir.resolve("subnet.env");
+        Path config = dir.resolve("node.json");
+        Files.writeString(config, "{\"Node\": {\"PublicIP\": \"192.168.50.1\"}}");
+        List<FakeDataplane> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> startedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> announced = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PeerSource peers = new PeerSource() {
+            @Override
+            public void start(PeerProgrammer programmer) {
+                PEERS.forEach(programmer::add);
+            }
+
+            @Override
+            public void publicIpChanged(int publicIp) {
+                announced.add(publicIp);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Daemon daemon = new Daemon("node1", SETTINGS, PeerProgrammer.Backend.vxlan(1), peers, socket, subnetFile,
+            new PrintWriter(err, true), (settings, tables) -> {
+                FakeDataplane d = new FakeDataplane().using(tables);
+                started.add(d);
+                startedAt.add(settings.publicIp());
+                return d;
+            }, network -> KernelRoutes.NONE);
+        int moved = Ipv4Address.parse("192.168.50.9");
+        daemon.followPublicIp(new PublicIpWatch(config, SETTINGS.publicIp(), java.time.Duration.ofMillis(20), ip -> true),
+            ip -> new DataplaneSettings("muslin0", Encapsulation.VXLAN, SETTINGS.network(), SETTINGS.nodeSubnet(), ip,
+                SETTINGS.vtepMac(), 1, 8472, 1450, true, 0, 1500, 0, SourceCheck.Mode.STRICT, 1, 0));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(daemon::run);
+        awaitFile(subnetFile);
+        Files.writeString(config, "{\"Node\": {\"PublicIP\": \"this is not an address\"}}");
+        Thread.sleep(100); // a broken file changes nothing (the watch runs every 20 ms)
+        assertEquals(1, started.size());
+        Files.writeString(config, "{\"Node\": {\"PublicIP\": \"192.168.50.9\"}}");
+        for (int i = 0; i < 500 && announced.isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(moved), announced, "the peer source announces the new address");
+        assertEquals(List.of(SETTINGS.publicIp(), moved), startedAt);
+        assertTrue(started.get(0).closed, "the old dataplane is closed before the new one starts");
+        assertFalse(started.get(1).closed);
+        assertEquals(MacAddress.parse("6e:75:73:00:00:02"),
+            started.get(1).tables.snapshot().lookupArp(Ipv4Address.parse("10.244.2.0")), "the peers stay programmed");
+        assertEquals("10.244.2.0/24 via 10.244.2.0 dev muslin0 onlink\n", AdminClient.request(socket, "routes"));
+        daemon.requestStop();
+        assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+        assertTrue(started.get(1).closed);
+    }
+
+    @Test
     void staleSubnetEnvIsRemovedBeforeStart() throws Exception {
         Path subnetFile = dir.resolve("subnet.env");
         Files.writeString(subnetFile, "FLANNEL_SUBNET=stale\n");
-        int code = daemon(dir.resolve("s.sock"), subnetFile, settings -> {
+        int code = daemon(dir.resolve("s.sock"), subnetFile, (settings, tables) -> {
             assertFalse(Files.exists(subnetFile), "a stale file must not signal readiness during start");
             throw new IOException("cannot create muslin0: Operation not permitted");
         }).run();
@@ -186,7 +248,7 @@ class DaemonTest {
     void dataplaneFailureExits1WithOneLineAndLeavesNothing() {
         Path socket = dir.resolve("muslin0.sock");
         Path subnetFile = dir.resolve("subnet.env");
-        int code = daemon(socket, subnetFile, settings -> {
+        int code = daemon(socket, subnetFile, (settings, tables) -> {
             throw new IOException("cannot create muslin0: Operation not permitted");
         }).run();
 
@@ -203,7 +265,7 @@ class DaemonTest {
         Path subnetFile = dir.resolve("subnet.env");
         FakeDataplane dataplane = new FakeDataplane();
 
-        int code = daemon(socket, subnetFile, settings -> dataplane).run();
+        int code = daemon(socket, subnetFile, (settings, tables) -> dataplane.using(tables)).run();
 
         assertEquals(1, code);
         assertTrue(dataplane.closed, "the dataplane started before the failure is closed");

@@ -2,6 +2,7 @@ package io.muslin.control.store;
 
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.SubnetAllocator;
+import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import java.io.IOException;
 import java.time.Duration;
@@ -37,7 +38,7 @@ public final class LeaseKeeper implements AutoCloseable {
     public static final int ALLOCATION_ATTEMPTS = 8;
 
     private final LeaseStore store;
-    private final Lease own;
+    private volatile Lease own;
     private final Duration ttl;
     private final String name;
     private ScheduledExecutorService renewer;
@@ -97,6 +98,59 @@ public final class LeaseKeeper implements AutoCloseable {
     /** The lease kept. */
     public Lease lease() {
         return own;
+    }
+
+    /**
+     * The node's lease changed but for its subnet (a new PublicIP, flannel #760). Stores know a
+     * lease's holder by its PublicIP, so the subnet is handed over: released under the old
+     * address (compare-and-delete), then acquired under the new one, at once on the renewal
+     * thread; the peers see the lease go and come back with the new address. If another node
+     * takes the subnet in between, this one has lost it (logged; its pods are unreachable until
+     * a restart allocates it another).
+     *
+     * @throws IllegalArgumentException when {@code changed} is for another subnet
+     */
+    public synchronized void update(Lease changed) {
+        Lease before = own;
+        if (!changed.subnet().equals(before.subnet())) {
+            throw new IllegalArgumentException("the lease for " + before.subnet() + " cannot become one for "
+                + changed.subnet());
+        }
+        if (renewer == null || changed.publicIp() == before.publicIp()) {
+            own = changed;
+            if (renewer != null) {
+                renewer.execute(this::renew);
+            }
+            return;
+        }
+        // The renewal thread moves it, so no renewal of the old lease runs between the two steps.
+        renewer.execute(() -> move(before, changed));
+    }
+
+    /** Hands the subnet from {@code before}'s PublicIP to {@code after}'s; retried while the store is down. */
+    private void move(Lease before, Lease after) {
+        try {
+            store.release(before.subnet(), before.publicIp());
+            if (store.acquire(after, ttl)) {
+                own = after;
+                renewedNanos = System.nanoTime();
+                lastRenewalOk = true;
+                LOG.info("{}: our lease for {} is now at {}", name, after.subnet(), Ipv4Address.format(after.publicIp()));
+            } else {
+                own = after;
+                LOG.error("{}: subnet {} was taken by another node while it moved to {}; this node's pods are "
+                    + "unreachable", name, after.subnet(), Ipv4Address.format(after.publicIp()));
+            }
+        } catch (IOException | RuntimeException e) {
+            lastRenewalOk = false;
+            LOG.warn("{}: cannot move the lease for {} to {}: {} (retrying in {} ms)", name, after.subnet(),
+                Ipv4Address.format(after.publicIp()), e.getMessage(), retryEvery());
+            synchronized (this) {
+                if (renewer != null) {
+                    renewer.schedule(() -> move(before, after), retryEvery(), TimeUnit.MILLISECONDS);
+                }
+            }
+        }
     }
 
     /** When the lease was last acquired or renewed ({@link System#nanoTime()}; its creation before the first renewal). */

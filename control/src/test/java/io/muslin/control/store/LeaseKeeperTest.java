@@ -92,4 +92,27 @@ class LeaseKeeperTest {
         watch.next(Put.class, p -> p.lease().equals(own));
         assertEquals(own, s.list().lease(own.subnet()).orElseThrow());
     }
+
+    @Test
+    void aChangedPublicIpIsWrittenAtOnceAndKeptFromThenOn() throws Exception {
+        EmbeddedLeaseStore s = store();
+        Duration ttl = Duration.ofMinutes(10); // no renewal of its own during the test
+        Lease own = lease(1, 1);
+        assertTrue(s.acquire(own, ttl));
+        RecordingListener watch = new RecordingListener();
+        open.add(s.watch(s.list().revision() + 1, watch));
+        LeaseKeeper keeper = new LeaseKeeper(s, own, ttl, "embedded");
+        open.add(keeper);
+        keeper.start();
+        Lease moved = new Lease(own.subnet(), lease(7, 7).publicIp(), own.backendType(), own.vni(), own.vtepMac());
+        keeper.update(moved);
+        watch.next(Put.class, p -> p.lease().equals(moved));
+        assertEquals(moved, s.list().lease(own.subnet()).orElseThrow());
+        long deadline = System.nanoTime() + RecordingListener.BOUND.toNanos();
+        while (!keeper.lease().equals(moved) && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the keeper takes the new lease as its own once the store has it
+        }
+        assertEquals(moved, keeper.lease(), "kept from then on");
+        assertThrows(IllegalArgumentException.class, () -> keeper.update(lease(2, 2)), "another subnet");
+    }
 }

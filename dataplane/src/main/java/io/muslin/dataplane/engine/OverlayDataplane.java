@@ -111,7 +111,7 @@ public final class OverlayDataplane implements AutoCloseable {
     static final int MIN_TUNNEL_MTU = 576;
 
     private final DataplaneSettings settings;
-    private final Tables tables = new Tables();
+    private final Tables tables;
     /** The sum of every thread's counters (set at the start of {@link #install}). */
     private Counters counters = new Counters();
     private Capture capture;
@@ -128,8 +128,9 @@ public final class OverlayDataplane implements AutoCloseable {
     private boolean offload;
     private boolean udpOffload;
 
-    private OverlayDataplane(DataplaneSettings settings) {
+    private OverlayDataplane(DataplaneSettings settings, Tables tables) {
         this.settings = settings;
+        this.tables = tables;
     }
 
     /**
@@ -137,7 +138,15 @@ public final class OverlayDataplane implements AutoCloseable {
      * On failure everything already installed is removed again before the exception leaves.
      */
     public static OverlayDataplane start(DataplaneSettings settings) throws IOException {
-        OverlayDataplane dp = new OverlayDataplane(settings);
+        return start(settings, new Tables());
+    }
+
+    /**
+     * {@link #start(DataplaneSettings)} on tables that outlive this dataplane (the node's, kept
+     * across a restart with new settings): their peers forward as soon as the device is up.
+     */
+    public static OverlayDataplane start(DataplaneSettings settings, Tables tables) throws IOException {
+        OverlayDataplane dp = new OverlayDataplane(settings, tables);
         try {
             dp.install();
             return dp;

@@ -281,4 +281,39 @@ class FaultsIT {
         assertTrue(wrong.isEmpty(), "frames to the wrong peer (" + wrong.size() + "): " + wrong);
         lab.assertAllPodsReachEachOther(3);
     }
+
+    /**
+     * flannel #760: node 2's underlay address changes (a new one on eth0, the old one gone) and
+     * its file says so; node 2 takes it without a restart, and nodes 1 and 3 program the moved
+     * lease without one either.
+     */
+    @Test
+    @Order(6)
+    void aNodeWhosePublicIpChangesIsReprogrammedWithoutARestart() {
+        Duration t = Duration.ofSeconds(10);
+        String moved = "192.168.50.12";
+        long pid1 = pid(1);
+        long pid2 = pid(2);
+        // The new address stays when the old one goes (by default Linux deletes the secondaries
+        // of a subnet with its primary address).
+        lab.execOk(lab.nodeNs(2), t, "sysctl", "-qw", "net.ipv4.conf.eth0.promote_secondaries=1");
+        lab.execOk(lab.nodeNs(2), t, "ip", "addr", "add", moved + "/24", "dev", "eth0");
+        Lab.write(lab.config(2), Lab.read(lab.config(2)).replace("\"PublicIP\": \"" + lab.pubIp(2) + "\"",
+            "\"PublicIP\": \"" + moved + "\""));
+        assertTrue(Lab.waitFor(150, () -> lab.muslin(1, "peers").stdout().contains("10.244.2.0/30 public " + moved)),
+            () -> "node 1's peers: " + lab.muslin(1, "peers").stdout());
+        assertTrue(Lab.waitFor(150, () -> lab.muslin(3, "peers").stdout().contains("10.244.2.0/30 public " + moved)),
+            () -> "node 3's peers: " + lab.muslin(3, "peers").stdout());
+        lab.execOk(lab.nodeNs(2), t, "ip", "addr", "del", lab.pubIp(2) + "/24", "dev", "eth0");
+        lab.assertPing(1, 2);
+        lab.assertPing(2, 3);
+        lab.assertPing(3, 2);
+        assertEquals(pid1, pid(1), "node 1 was not restarted");
+        assertEquals(pid2, pid(2), "node 2 was not restarted");
+        assertTrue(lab.daemonLog(2).contains("forwards from PublicIP " + moved + " now"), lab.daemonLog(2));
+    }
+
+    private static long pid(int node) {
+        return Long.parseLong(Lab.read(lab.nodeDir(node).resolve("muslin.pid")).strip());
+    }
 }
