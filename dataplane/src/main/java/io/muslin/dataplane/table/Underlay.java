@@ -19,6 +19,14 @@ public interface Underlay extends Addressed {
         return (int) (addressHi() >>> 32);
     }
 
+    /**
+     * The IPv4 address, or 0 for an IPv6 underlay: what the per-peer probes and the capture's
+     * comments, which know IPv4 peers only so far, are given.
+     */
+    default int ipv4OrZero() {
+        return family() == Family.IPV4 ? ipv4() : 0;
+    }
+
     /** True when this is the address {@code (family, hi, lo)}. */
     default boolean is(Family family, long hi, long lo) {
         return family() == family && addressHi() == hi && addressLo() == lo;
