@@ -439,8 +439,9 @@ public final class Daemon {
             kernel = kernelRoutes.open(settings.network());
             undo.push(new Step("kernel route socket", kernel::close));
         }
+        DataplaneSettings.Ipv6 ipv6 = settings.ipv6();
         PeerProgrammer programmer = new PeerProgrammer(dataplane.tables(), settings.network(), settings.nodeSubnet(),
-            backend, kernel);
+            backend, kernel, ipv6 == null ? null : ipv6.network(), ipv6 == null ? null : ipv6.nodeSubnet());
         undo.push(new Step("peers", programmer::removeAll));
         undo.push(new Step("peer source", peers::close));
         peers.start(programmer);
