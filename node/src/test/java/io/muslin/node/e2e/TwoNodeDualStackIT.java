@@ -1,0 +1,111 @@
+package io.muslin.node.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two muslin nodes on a dual-stack underlay ({@code lab.sh --ipv6}, flannel's EnableIPv6):
+ * IPv6 pods reach each other over VXLAN on the IPv6 underlay while IPv4 pods ride the IPv4
+ * underlay, as flannel's {@code flannel-v6.1} beside {@code flannel.1}; bulk TCP over both
+ * families at the same time arrives intact; the wire shows which underlay carries which family.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class TwoNodeDualStackIT {
+    private static final long TRANSFER_BYTES = 16L << 20;
+
+    private static Lab lab;
+
+    @BeforeAll
+    static void up() {
+        Lab.assumeLabCapable();
+        Lab.assumeTools(Lab.NETCAT, "ping", "ss", "tcpdump", "tshark");
+        lab = Lab.create();
+        lab.up(2, "--mode", "muslin", "--ipv6");
+    }
+
+    @AfterAll
+    static void down() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void podsPingEachOtherOverBothFamilies() {
+        lab.assertPing6(1, 2);
+        lab.assertPing6(2, 1);
+        lab.assertPing(1, 2);
+        lab.assertPing(2, 1);
+    }
+
+    @Test
+    @Order(2)
+    void tcpOverIpv6AndIpv4AtOnceArrivesIntactBothWays() {
+        Path data = lab.randomFile("data-16m.bin", TRANSFER_BYTES);
+        String expected = Lab.sha256(data);
+        // node 1 -> node 2 over IPv6 while node 2 -> node 1 runs over IPv4, then the other way round
+        for (int[] d : new int[][] {{1, 2}, {2, 1}}) {
+            CompletableFuture<Path> ipv4 = CompletableFuture.supplyAsync(
+                () -> lab.transfer(data, d[1], d[0], 5100 + d[0], Duration.ofMinutes(2)));
+            Path received6 = lab.transfer6(data, d[0], d[1], 5200 + d[0], Duration.ofMinutes(2));
+            Path received4 = ipv4.join();
+            assertEquals(TRANSFER_BYTES, received6.toFile().length(), "bytes over IPv6 received by pod" + d[1]);
+            assertEquals(expected, Lab.sha256(received6), "sha256 over IPv6, pod" + d[0] + " -> pod" + d[1]);
+            assertEquals(TRANSFER_BYTES, received4.toFile().length(), "bytes over IPv4 received by pod" + d[0]);
+            assertEquals(expected, Lab.sha256(received4), "sha256 over IPv4, pod" + d[1] + " -> pod" + d[0]);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void ipv6PodsRideTheIpv6UnderlayAndIpv4PodsTheIpv4One() {
+        List<String> vxlan = List.of("udp.port==" + Lab.VXLAN_PORT + ",vxlan");
+        Path six = lab.capture(1, "underlay6", "udp port " + Lab.VXLAN_PORT,
+            () -> lab.assertPing6(1, 2), pcap -> lab.count(pcap, "ipv6 && udp.port == " + Lab.VXLAN_PORT) >= 6);
+        List<String[]> echo6 = lab.decode(six, vxlan, "vxlan && icmpv6.type == 128", "ipv6.src", "ip.src", "vxlan.vni");
+        assertTrue(echo6.size() >= 3, () -> "echo requests over VXLAN: " + echo6.size());
+        for (String[] f : echo6) {
+            assertEquals(Lab.nodeIp6(1) + "," + Lab.podIp6(1), f[0], "outer IPv6 from node 1, inner from pod 1");
+            assertEquals("", f[1], "no IPv4 header around an IPv6 pod's packet");
+            assertEquals("1", f[2], "VNI");
+        }
+        Path four = lab.capture(1, "underlay4", "udp port " + Lab.VXLAN_PORT,
+            () -> lab.assertPing(1, 2), pcap -> lab.count(pcap, "ip && udp.port == " + Lab.VXLAN_PORT) >= 6);
+        List<String[]> echo4 = lab.decode(four, vxlan, "vxlan && icmp.type == 8", "ip.src", "ipv6.src");
+        assertTrue(echo4.size() >= 3, () -> "echo requests over VXLAN: " + echo4.size());
+        for (String[] f : echo4) {
+            assertEquals(Lab.nodeIp(1) + "," + Lab.podIp(1), f[0], "outer IPv4 from node 1, inner from pod 1");
+            assertEquals("", f[1], "no IPv6 header around an IPv4 pod's packet");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void statsCountNoMalformedAndNoUnsupportedFamily() {
+        for (int node = 1; node <= 2; node++) {
+            Map<String, Long> stats = lab.stats(node);
+            int n = node;
+            assertTrue(stats.getOrDefault("rxPackets", 0L) > 0, () -> "node " + n + " rxPackets > 0: " + stats);
+            for (String drop : List.of("dropMalformed", "dropUnsupportedFamily", "dropUnknownSender", "dropSpoofedSource",
+                "dropBadChecksum", "dropNotOurMac", "dropTxError")) {
+                assertEquals(0L, stats.getOrDefault(drop, 0L), () -> "node " + n + " " + drop + ": " + stats);
+            }
+        }
+    }
+}
