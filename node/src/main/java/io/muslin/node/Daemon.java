@@ -449,7 +449,7 @@ public final class Daemon {
         dataplane.onMtuChange(mtu -> {
             LOG.info("the underlay MTU changed: tunnel MTU now {}", mtu);
             try {
-                subnetEnv.write(settings.network(), settings.nodeSubnet(), mtu, ipMasq);
+                subnetEnv.write(settings.network(), settings.nodeSubnet(), ipv6, mtu, ipMasq);
             } catch (IOException e) {
                 LOG.warn("cannot rewrite {}: {}", subnetEnv.file(), e.getMessage());
             }
@@ -458,7 +458,7 @@ public final class Daemon {
             new View(dataplane, settings, backend.type(), programmer, peers));
         undo.push(new Step("admin socket", admin::close));
 
-        subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu(), ipMasq);
+        subnetEnv.write(settings.network(), settings.nodeSubnet(), ipv6, settings.mtu(), ipMasq);
         status.ready(true);
         undo.push(new Step("subnet.env", () -> {
             status.ready(false);

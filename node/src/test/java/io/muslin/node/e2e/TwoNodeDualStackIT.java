@@ -98,6 +98,10 @@ class TwoNodeDualStackIT {
     @Test
     @Order(4)
     void statsCountNoMalformedAndNoUnsupportedFamily() {
+        String env = Lab.read(lab.subnetEnv(1));
+        assertTrue(env.contains("FLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\n"),
+            () -> "subnet.env in flannel's dual-stack form: " + env);
+        assertTrue(env.contains("FLANNEL_MTU=1430\n"), () -> "one device for both families, 1500 - 70: " + env);
         for (int node = 1; node <= 2; node++) {
             Map<String, Long> stats = lab.stats(node);
             int n = node;
