@@ -75,9 +75,10 @@ import java.util.function.IntConsumer;
  * a raw IPv6 socket (ARP replies; frames on the plain path) and, with TUN offloads, UDP GSO
  * sockets on PublicIPv6 (the kernel computes each datagram's UDP checksum, which IPv6 needs);
  * its outbound path has an IPv6 lane (VXLAN over IPv6, 70 bytes, its own {@link PathMtu} and
- * {@link MtuGuard}) beside the IPv4 one, and its TUN driver a {@link FamilySenders}. Not yet for
- * IPv6: ICMPv6 Packet Too Big from the underlay (no raw ICMPv6 listener), the IPv6 underlay
- * device's MTU changes, per-peer probes and capture comments (they name IPv4 peers).
+ * {@link MtuGuard}) beside the IPv4 one, and its TUN driver a {@link FamilySenders}; the first
+ * thread also runs an {@link Icmp6Listener} (Packet Too Big from IPv6 routers). Not yet for
+ * IPv6: the IPv6 underlay device's MTU changes, per-peer probes and capture comments (they name
+ * IPv4 peers).
  *
  * <p>Why a raw socket for sending: muslin writes the whole outer header in place, so the outer
  * UDP source port follows the inner flow (RFC 7348 §5, as the kernel's vxlan does) from one
@@ -299,6 +300,9 @@ public final class OverlayDataplane implements AutoCloseable {
                 }
             }
         }).syncUninterruptibly());
+        if (ipv6 != null) {
+            listenIcmp6(ipv6, loops, parts.get(0), alloc);
+        }
         FdHandle icmpHandle = FdHandle.register(loops[0], icmp.fd(), icmpListener);
         FdHandle linkHandle = linkWatcher == null ? null : FdHandle.register(loops[0], links.fd(), linkWatcher);
         undo.push(() -> loops[0].submit(() -> {
@@ -315,7 +319,7 @@ public final class OverlayDataplane implements AutoCloseable {
      * of every thread on the same port, as over IPv4).
      */
     private record Ipv6Underlay(DataplaneSettings.Ipv6 settings, NativeSocket[] receivers, NativeSocket[] raws,
-                                NativeSocket[][] senders, boolean udpGro) {
+                                NativeSocket[][] senders, boolean udpGro, NativeSocket icmp6) {
         Ipv6Worker worker(int thread, PathMtu pathMtu) {
             return new Ipv6Worker(settings, receivers[thread], raws[thread], senders == null ? null : senders[thread],
                 udpGro, pathMtu);
@@ -361,7 +365,9 @@ public final class OverlayDataplane implements AutoCloseable {
                 }
             }
         }
-        return new Ipv6Underlay(v6, receivers, raws, senders, udpGro);
+        NativeSocket icmp6 = NativeSocket.rawIcmp6Receiver(1 << 20);
+        undo.push(icmp6);
+        return new Ipv6Underlay(v6, receivers, raws, senders, udpGro, icmp6);
     }
 
     /**
@@ -484,6 +490,32 @@ public final class OverlayDataplane implements AutoCloseable {
         for (int i = 1; i < loops.length; i++) {
             PathMtu copy = pathMtus[i];
             loops[i].execute(() -> copy.learn(peer, m, now));
+        }
+        return true;
+    }
+
+    /**
+     * The IPv6 underlay's Packet Too Big listener, on the first thread like the IPv4 one: what it
+     * learns reaches every thread's IPv6 path-MTU table.
+     */
+    private void listenIcmp6(Ipv6Underlay ipv6, IoEventLoop[] loops, Counters first, ByteBufAllocator alloc)
+        throws InterruptedException {
+        Ipv6Address us = ipv6.settings().publicIp();
+        Icmp6Listener listener = new Icmp6Listener(ipv6.icmp6(), (hi, lo, m, now) -> learnPathMtu6(loops, hi, lo, m, now),
+            first, us.hi(), us.lo(), settings.port(), alloc);
+        undo.push(() -> loops[0].submit(listener::close).syncUninterruptibly());
+        FdHandle handle = FdHandle.register(loops[0], ipv6.icmp6().fd(), listener);
+        undo.push(() -> loops[0].submit(handle::cancel).syncUninterruptibly());
+    }
+
+    /** {@link #learnPathMtu} for an IPv6 peer, into the IPv6 tables. */
+    private boolean learnPathMtu6(IoEventLoop[] loops, long hi, long lo, int m, long now) {
+        if (!pathMtus6[0].learn(hi, lo, m, now)) {
+            return false;
+        }
+        for (int i = 1; i < loops.length; i++) {
+            PathMtu copy = pathMtus6[i];
+            loops[i].execute(() -> copy.learn(hi, lo, m, now));
         }
         return true;
     }

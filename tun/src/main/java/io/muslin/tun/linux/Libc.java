@@ -41,6 +41,7 @@ public final class Libc {
     public static final int IPPROTO_UDP = 17;
     public static final int IPPROTO_RAW = 255;
     public static final int IPPROTO_IPV6 = 41;
+    public static final int IPPROTO_ICMPV6 = 58;
     public static final int IPV6_V6ONLY = 26;
     public static final int IPV6_MTU_DISCOVER = 23;
     public static final int IPV6_PMTUDISC_PROBE = 3;

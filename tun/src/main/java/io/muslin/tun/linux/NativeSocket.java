@@ -158,6 +158,23 @@ public final class NativeSocket implements AutoCloseable {
     }
 
     /**
+     * A raw ICMPv6 socket: every ICMPv6 message to this host, each without its IPv6 header (unlike
+     * IPv4's raw sockets), with a receive buffer of {@code rcvbuf} bytes; for Packet Too Big from
+     * routers on an IPv6 underlay.
+     */
+    public static NativeSocket rawIcmp6Receiver(int rcvbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_ICMPV6);
+        String what = "raw icmpv6";
+        try {
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
      * A non-blocking rtnetlink socket subscribed to the multicast {@code groups} (e.g.
      * {@link #RTMGRP_LINK}): the kernel's notifications arrive as datagrams, one or more
      * netlink messages each; read them with {@link #read}.
