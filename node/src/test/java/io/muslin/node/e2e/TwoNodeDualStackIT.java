@@ -3,8 +3,14 @@ package io.muslin.node.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -111,5 +117,43 @@ class TwoNodeDualStackIT {
                 assertEquals(0L, stats.getOrDefault(drop, 0L), () -> "node " + n + " " + drop + ": " + stats);
             }
         }
+    }
+
+    /**
+     * A router on the IPv6 underlay (node 2 playing it) says a VXLAN datagram of node 1's to node 2
+     * did not fit 1400 bytes: node 1 learns it, and a too-big ping6 from pod 1 (DF: IPv6 is never
+     * fragmented on the way) gets Packet Too Big with MTU 1400 - 70, which pod 1's kernel takes.
+     */
+    @Test
+    @Order(5)
+    void packetTooBigFromTheIpv6UnderlayReachesThePodLessTheOverhead() {
+        Map<String, Long> before = lab.stats(1);
+        ByteBuf ptb = Unpooled.buffer(8 + 40 + 16);
+        try {
+            Ipv6Address us = Ipv6Address.parse(Lab.nodeIp6(1));
+            Ipv6Address peer = Ipv6Address.parse(Lab.nodeIp6(2));
+            ptb.writeInt(2 << 24).writeInt(1400); // type 2 (Packet Too Big), code 0, MTU 1400
+            ptb.writeZero(40);
+            Ipv6.writeHeader(ptb, 8, 0, 0, 1430, Ipv6.NEXT_UDP, 64, us.hi(), us.lo(), peer.hi(), peer.lo());
+            ptb.writeShort(40000).writeShort(Lab.VXLAN_PORT).writeShort(1430).writeShort(0).writeLong(0x08L << 56);
+            List<String> cmd = new ArrayList<>(Lab.inNs(lab.nodeNs(2), Lab.javaBinary(), "-cp", Lab.classpathWithMuslin(),
+                "--enable-native-access=ALL-UNNAMED", RawIcmp6Send.class.getName(), Lab.nodeIp6(1),
+                ByteBufUtil.hexDump(ptb)));
+            Lab.Result r = lab.run(Duration.ofSeconds(60), cmd);
+            assertEquals(0, r.exitCode(), () -> "RawIcmp6Send:\n" + r.output());
+        } finally {
+            assertTrue(ptb.release());
+        }
+        assertTrue(Lab.waitFor(50, () -> lab.stats(1).getOrDefault("pmtuLearned", 0L) > before.getOrDefault("pmtuLearned", 0L)),
+            () -> "node 1 learned the IPv6 path MTU: " + lab.stats(1));
+        Lab.Result ping = lab.exec(lab.podNs(1), Duration.ofSeconds(30), "ping", "-6", "-n", "-c", "1", "-W", "2", "-M", "do",
+            "-s", "1350", Lab.podIp6(2));
+        assertTrue(ping.exitCode() != 0, () -> "1398 bytes do not fit 1330: " + ping.output());
+        String route = lab.execOk(lab.podNs(1), Duration.ofSeconds(10), "ip", "-6", "route", "get", Lab.podIp6(2)).stdout();
+        assertTrue(route.contains("mtu 1330"), () -> "pod 1 took the Packet Too Big: " + route);
+        Map<String, Long> after = lab.stats(1);
+        assertTrue(after.getOrDefault("icmp6PacketTooBigSent", 0L) > before.getOrDefault("icmp6PacketTooBigSent", 0L),
+            () -> "node 1 told the pod: " + after);
+        lab.assertPing6(1, 2); // small packets still pass
     }
 }
