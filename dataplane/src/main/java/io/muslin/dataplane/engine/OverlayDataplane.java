@@ -408,11 +408,15 @@ public final class OverlayDataplane implements AutoCloseable {
         if (ipv6 != null) {
             DataplaneSettings.Ipv6 v6 = ipv6.settings();
             guard6 = new MtuGuard(ipv6.pathMtu(), Encapsulation.VXLAN.bytes(6), settings.mssClamp(), replies, counters);
-            VxlanEncapsulator encapsulator6 = new VxlanEncapsulator(Family.IPV6, v6.publicIp().hi(), v6.publicIp().lo(),
+            // With TUN offloads the lane's frames leave on UDP sockets, whose kernel computes the
+            // outer checksum; ARP replies (raw socket) need ours.
+            VxlanEncapsulator replies6 = new VxlanEncapsulator(Family.IPV6, v6.publicIp().hi(), v6.publicIp().lo(),
                 v6.vtepMac(), settings.vni(), settings.port());
+            VxlanEncapsulator encapsulator6 = new VxlanEncapsulator(Family.IPV6, v6.publicIp().hi(), v6.publicIp().lo(),
+                v6.vtepMac(), settings.vni(), settings.port(), !offload);
             lane6 = OutboundPath.Lane.vxlan(encapsulator6, guard6);
             inbound6 = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu,
-                new VxlanDecoder(settings.vni(), v6.vtepMac()), encapsulator6, settings.nodeSubnet().address(),
+                new VxlanDecoder(settings.vni(), v6.vtepMac()), replies6, settings.nodeSubnet().address(),
                 v6.vtepMac(), counters);
         }
         OutboundPath outbound = new OutboundPath(lane, lane6, counters);

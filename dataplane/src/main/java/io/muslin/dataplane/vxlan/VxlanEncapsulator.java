@@ -72,6 +72,8 @@ public final class VxlanEncapsulator {
     private final int overhead;
     private final int udpOffset;
     private final int maxInnerLength;
+    /** Over IPv6: the outer UDP checksum is computed here (else the sending socket computes it). */
+    private final boolean udpChecksum;
 
     /**
      * Over an IPv4 underlay.
@@ -92,6 +94,18 @@ public final class VxlanEncapsulator {
      * @param localLo its low word (0 for IPv4)
      */
     public VxlanEncapsulator(Family outer, long localHi, long localLo, long localMac, int vni, int dstPort) {
+        this(outer, localHi, localLo, localMac, vni, dstPort, true);
+    }
+
+    /**
+     * As {@link #VxlanEncapsulator(Family, long, long, long, int, int)}; with {@code udpChecksum}
+     * false the outer UDP checksum over IPv6 is left 0, for frames that leave on UDP sockets:
+     * those send only the UDP payload and their kernel computes the checksum of each datagram,
+     * so computing it here too would cost a pass over every frame for nothing. A frame sent as
+     * written (raw socket) needs it (RFC 8200 §8.1).
+     */
+    public VxlanEncapsulator(Family outer, long localHi, long localLo, long localMac, int vni, int dstPort,
+                             boolean udpChecksum) {
         if ((localMac & ~MacAddress.BROADCAST) != 0 || MacAddress.isMulticast(localMac)) {
             throw new IllegalArgumentException("VTEP MAC must be a 48-bit unicast address, not 0x"
                 + Long.toHexString(localMac));
@@ -112,6 +126,7 @@ public final class VxlanEncapsulator {
         this.udpOffset = outer.headerLength();
         // IPv4's total length counts the outer header; IPv6's payload length does not.
         this.maxInnerLength = 0xFFFF - (outer == Family.IPV4 ? overhead : overhead - udpOffset);
+        this.udpChecksum = udpChecksum;
     }
 
     /** The underlay family of the outer header. */
@@ -215,6 +230,10 @@ public final class VxlanEncapsulator {
         } else {
             Ipv6.writeHeader(payload, at, tos, flowHash & FLOW_LABEL_MASK, udpLength, Ipv6.NEXT_UDP, OUTER_TTL,
                 localHi, localLo, remoteHi, remoteLo);
+            if (!udpChecksum) {
+                payload.readerIndex(at);
+                return;
+            }
             long sum = Checksum.pseudoHeaderIpv6(payload, at + Ipv6.SRC, Ipv6.NEXT_UDP, udpLength)
                 + Checksum.sum(payload, udp, udpLength);
             int csum = Checksum.finish(sum);

@@ -293,6 +293,22 @@ class VxlanEncapsulatorTest {
     }
 
     @Test
+    void framesForUdpSocketsLeaveTheChecksumToTheKernelAndAreOtherwiseTheSame() {
+        VxlanEncapsulator forSockets = new VxlanEncapsulator(Family.IPV6, Ipv6Text.hi(LOCAL6), Ipv6Text.lo(LOCAL6),
+            NODE_A_MAC, VNI, VxlanHeader.DEFAULT_PORT, false);
+        byte[] inner = Packets.ipv6Udp("fd00:10:244:1::5", "fd00:10:244:2::7", 40000, 5201, 333);
+        ByteBuf a = buffer(HEADROOM6, inner);
+        ByteBuf b = buffer(HEADROOM6, inner);
+        encapsulator6.encapsulate(a, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+        forSockets.encapsulate(b, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+        assertEquals(0, b.getUnsignedShort(b.readerIndex() + 46), "checksum left to the sending socket");
+        a.setShort(a.readerIndex() + 46, 0);
+        assertEquals(ByteBufUtil.hexDump(a), ByteBufUtil.hexDump(b), "every other byte the same");
+        assertTrue(a.release());
+        assertTrue(b.release());
+    }
+
+    @Test
     void ipv6UnderlayNeedsSeventyBytesOfHeadroom() {
         ByteBuf buf = buffer(69, ipv4Udp(0, POD_A, POD_B, 1, 2, 10));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
