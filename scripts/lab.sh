@@ -4,7 +4,7 @@
 #   lab.sh up     --nodes N [--mode muslin|kernel|routing|bare] [--kernel-nodes LIST]
 #                 [--routing-nodes LIST] [--backend vxlan|ipip|host-gw] [--direct-routing]
 #                 [--remote-nodes LIST] [--router-mtu M] [--threads T] [--idle-spin US]
-#                 [--control static|bgp] [--reflector] [--bgp-hold-time S]
+#                 [--control static|bgp] [--reflector] [--bgp-hold-time S] [--ipv6]
 #                 [--prefix P] [--dir D] [--vni V] [--port PORT] [--timeout SECONDS]
 #                 [--metrics PORT]   (each daemon: "Metrics": {"Listen": "127.0.0.1:PORT"} in its namespace)
 #   lab.sh down   [--prefix P] [--dir D]
@@ -47,6 +47,13 @@
 # --routing-nodes LIST: those nodes run plain kernel routing (as --mode routing) whatever --mode.
 # --control bgp: the muslin configs get "Control": {"Type": "bgp", "HoldTime": S (--bgp-hold-time,
 #               default 90), "Peers": [the reflector]} instead of static Peers (needs --reflector).
+# --ipv6: dual stack, as flannel's EnableIPv6 (vxlan, static peers, no router): node i also
+#               has eth0 fd00:50::<i>/64 (nodad), pod0 fd00:10:244:<i>::1/64 and its pod eth0
+#               fd00:10:244:<i>::2/64 (<i> in hex), IPv6 forwarding on; muslin configs get
+#               EnableIPv6, IPv6Network fd00:10:244::/56, Node.IPv6Subnet/PublicIPv6/VtepMACv6
+#               and peers' IPv6Subnet/PublicIPv6/BackendV6Data; kernel nodes get flannel-v6.1
+#               as flannel programs it (VTEP MAC 6e:75:76:00:00:<i>); pods get MTU 1430
+#               (1500 - 70: one TUN device carries both families).
 # Node i's VTEP MAC is 6e:75:73:00:00:<i in hex>, whatever its mode. --threads T (default
 # $MUSLIN_LAB_THREADS, else none) writes "Dataplane": {"Threads": T} into the muslin configs,
 # without it each daemon runs one dataplane thread per core; --idle-spin US (default
@@ -64,6 +71,9 @@ readonly WAN_NET=10.255.0             # --router-mtu: the link P-rt (.1) -- P-rt
 readonly CLUSTER_NET=10.244.0.0/16    # node i leases 10.244.i.0/24
 readonly UNDERLAY_MTU=1500
 readonly VXLAN_OVERHEAD=50            # outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14
+readonly VXLAN6_OVERHEAD=70           # outer IPv6 40 + UDP 8 + VXLAN 8 + inner Ethernet 14
+readonly UNDERLAY6_NET=fd00:50        # --ipv6: node i is fd00:50::<i hex>/64 on br0
+readonly CLUSTER6_NET=fd00:10:244::/56 # --ipv6: node i leases fd00:10:244:<i hex>::/64
 readonly IPIP_OVERHEAD=20             # outer IPv4 20
 readonly MAX_NODES=99
 readonly REFLECTOR_IP=192.168.50.250  # --reflector: BIRD's address on br0
@@ -89,6 +99,7 @@ PORT=8472
 THREADS="${MUSLIN_LAB_THREADS:-}"        # Dataplane.Threads of the muslin configs; empty: the default
 IDLE_SPIN="${MUSLIN_LAB_IDLE_SPIN:-}"    # Dataplane.IdleSpinMicros; empty: the default
 TIMEOUT="${MUSLIN_LAB_TIMEOUT:-60}"
+IPV6=''                               # 1 with --ipv6: dual stack
 
 # The header's command lines: from line 2 to the blank comment line before "Layout".
 usage() {
@@ -106,6 +117,10 @@ ns_rr()   { printf '%s-rr' "$PREFIX"; }
 ns_node() { printf '%s-n%s' "$PREFIX" "$1"; }
 ns_pod()  { printf '%s-p%s' "$PREFIX" "$1"; }
 vtep_mac() { printf '6e:75:73:00:00:%02x' "$1"; }
+vtep_mac6() { printf '6e:75:76:00:00:%02x' "$1"; }
+pub_ip6()  { printf '%s::%x' "$UNDERLAY6_NET" "$1"; }
+subnet6()  { printf 'fd00:10:244:%x::/64' "$1"; }
+pod_ip6()  { printf 'fd00:10:244:%x::2' "$1"; }
 node_dir() { printf '%s/n%s' "$DIR" "$1"; }
 
 # True when node $1 is listed in --remote-nodes (subnet B, behind the router).
@@ -167,6 +182,7 @@ parse_args() {
             --threads) THREADS="${2:?--threads needs a number}"; shift 2 ;;
             --idle-spin) IDLE_SPIN="${2:?--idle-spin needs microseconds}"; shift 2 ;;
             --timeout) TIMEOUT="${2:?--timeout needs seconds}"; shift 2 ;;
+            --ipv6) IPV6=1; shift ;;
             -h|--help) usage ;;
             *) die "unknown argument: $1 (see lab.sh --help)" ;;
         esac
@@ -195,6 +211,7 @@ load_lab_env() {
             METRICS_PORT) METRICS_PORT="$val" ;;
             ROUTING_NODES) ROUTING_NODES="$val" ;; CONTROL) CONTROL="$val" ;;
             REFLECTOR) REFLECTOR="$val" ;; BGP_HOLD_TIME) BGP_HOLD_TIME="$val" ;;
+            IPV6) IPV6="$val" ;;
         esac
     done <"$f"
 }
@@ -244,6 +261,12 @@ validate_topology() {
         has_router || die "--router-mtu: there is no router without --remote-nodes"
         check_router_mtu "$ROUTER_MTU" --router-mtu
     fi
+    if [[ -n "$IPV6" ]]; then
+        [[ "$BACKEND" == vxlan ]] || die "--ipv6: dual stack is for the vxlan backend (not $BACKEND)"
+        [[ "$CONTROL" == static ]] || die "--ipv6: dual-stack leases come from static peers only (not --control $CONTROL)"
+        ! has_router || die "--ipv6: the routers have no IPv6 (drop --remote-nodes)"
+        [[ "$MODE" != routing && -z "$ROUTING_NODES" ]] || die "--ipv6: routing nodes have no IPv6 routes"
+    fi
 }
 
 # Dies unless $1 is a link MTU the lab accepts; $2 names the option in the message.
@@ -266,6 +289,10 @@ pod_mtu() {
     done
     if [[ -z "$overlay" ]]; then
         echo "$UNDERLAY_MTU"
+        return
+    fi
+    if [[ -n "$IPV6" ]]; then
+        echo $((UNDERLAY_MTU - VXLAN6_OVERHEAD))
         return
     fi
     case "$BACKEND" in
@@ -293,7 +320,24 @@ peer_json() {
     if [[ "$BACKEND" == vxlan ]]; then
         printf ',"BackendData":{"VNI":%s,"VtepMAC":"%s"}' "$VNI" "$(vtep_mac "$j")"
     fi
+    if [[ -n "$IPV6" ]]; then
+        printf ',\n     "IPv6Subnet":"%s","PublicIPv6":"%s","BackendV6Data":{"VNI":%s,"VtepMAC":"%s"}' \
+            "$(subnet6 "$j")" "$(pub_ip6 "$j")" "$VNI" "$(vtep_mac6 "$j")"
+    fi
     printf '}'
+}
+
+# With --ipv6: the IPv6 half of net-conf.json.
+ipv6_json() {
+    [[ -n "$IPV6" ]] && printf '\n  "EnableIPv6": true, "IPv6Network": "%s",' "$CLUSTER6_NET"
+    return 0
+}
+
+# With --ipv6: node $1's IPv6 fields of its Node section.
+node6_json() {
+    [[ -n "$IPV6" ]] && printf ',\n           "IPv6Subnet": "%s", "PublicIPv6": "%s", "VtepMACv6": "%s"' \
+        "$(subnet6 "$1")" "$(pub_ip6 "$1")" "$(vtep_mac6 "$1")"
+    return 0
 }
 
 # With --metrics PORT: the Metrics section (each node listens on 127.0.0.1 of its own namespace).
@@ -327,10 +371,10 @@ write_config() {
     cat >"$DIR/n$i.json" <<EOF
 {
   "Network": "$CLUSTER_NET",
-  "SubnetLen": 24,
+  "SubnetLen": 24,$(ipv6_json)
   "Backend": $(backend_json),
   "Node": {"Name": "node$i", "PublicIP": "$(pub_ip "$i")", "Subnet": "10.244.$i.0/24",
-           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"},$(metrics_json)$dataplane
+           "VtepMAC": "$(vtep_mac "$i")", "Interface": "muslin0"$(node6_json "$i")},$(metrics_json)$dataplane
   $control
 }
 EOF
@@ -348,10 +392,14 @@ cmd_config() {
 # ---------------------------------------------------------------- underlay and pods
 
 setup_sysctls() {
-    local ns="$1" forward="$2"
+    local ns="$1" forward="$2" no6=1
+    [[ -z "$IPV6" ]] || no6=0
     nsx "$ns" sysctl -qw net.ipv4.ip_forward="$forward" \
         net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-        net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+        net.ipv6.conf.all.disable_ipv6="$no6" net.ipv6.conf.default.disable_ipv6="$no6" >/dev/null
+    if [[ -n "$IPV6" ]]; then
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding="$forward" >/dev/null
+    fi
 }
 
 setup_underlay() {
@@ -445,6 +493,12 @@ setup_node() {
     ip -n "$pod" addr add "10.244.$i.2/24" dev eth0
     ip -n "$pod" link set eth0 up
     ip -n "$pod" route add default via "10.244.$i.1"
+    if [[ -n "$IPV6" ]]; then
+        ip -n "$node" -6 addr add "$(pub_ip6 "$i")/64" dev eth0 nodad
+        ip -n "$node" -6 addr add "fd00:10:244:$(printf %x "$i")::1/64" dev pod0 nodad
+        ip -n "$pod" -6 addr add "$(pod_ip6 "$i")/64" dev eth0 nodad
+        ip -n "$pod" -6 route add default via "fd00:10:244:$(printf %x "$i")::1"
+    fi
     rp_filter_off "$node"
 }
 
@@ -469,6 +523,26 @@ setup_kernel_vxlan() {
         ip -n "$node" neigh add "10.244.$j.0" lladdr "$(vtep_mac "$j")" dev flannel.1 nud permanent
         nsx "$node" bridge fdb append "$(vtep_mac "$j")" dev flannel.1 dst "$(pub_ip "$j")"
         ip -n "$node" route add "10.244.$j.0/24" via "10.244.$j.0" dev flannel.1 onlink
+    done
+    [[ -z "$IPV6" ]] || setup_kernel_vxlan6 "$i"
+}
+
+# flannel-v6.1 as flannel programs it for EnableIPv6: a second VXLAN device on the IPv6
+# underlay, the IPv6 subnet's network address /128, and per remote node neighbor, FDB and
+# route (fd00:10:244:j::/64 via fd00:10:244:j:: onlink).
+setup_kernel_vxlan6() {
+    local i="$1" node j n6
+    node="$(ns_node "$i")"
+    ip -n "$node" link add flannel-v6.1 address "$(vtep_mac6 "$i")" type vxlan id "$VNI" \
+        local "$(pub_ip6 "$i")" dev eth0 nolearning dstport "$PORT"
+    ip -n "$node" -6 addr add "fd00:10:244:$(printf %x "$i")::/128" dev flannel-v6.1 nodad
+    ip -n "$node" link set flannel-v6.1 mtu $((UNDERLAY_MTU - VXLAN6_OVERHEAD)) up
+    for ((j = 1; j <= NODES; j++)); do
+        [[ $j -eq $i ]] && continue
+        n6="fd00:10:244:$(printf %x "$j")::"
+        ip -n "$node" -6 neigh add "$n6" lladdr "$(vtep_mac6 "$j")" dev flannel-v6.1 nud permanent
+        nsx "$node" bridge fdb append "$(vtep_mac6 "$j")" dev flannel-v6.1 dst "$(pub_ip6 "$j")"
+        ip -n "$node" -6 route add "$(subnet6 "$j")" via "$n6" dev flannel-v6.1 onlink
     done
 }
 
@@ -715,8 +789,8 @@ cmd_up() {
         "$PREFIX" "$NODES" "$MODE" "$KERNEL_NODES" "$VNI" "$PORT" >"$DIR/lab.env"
     printf 'BACKEND=%s\nDIRECT_ROUTING=%s\nREMOTE_NODES=%s\nROUTER_MTU=%s\nMETRICS_PORT=%s\nTHREADS=%s\nIDLE_SPIN=%s\n' \
         "$BACKEND" "$DIRECT_ROUTING" "$REMOTE_NODES" "$ROUTER_MTU" "$METRICS_PORT" "$THREADS" "$IDLE_SPIN" >>"$DIR/lab.env"
-    printf 'ROUTING_NODES=%s\nCONTROL=%s\nREFLECTOR=%s\nBGP_HOLD_TIME=%s\n' \
-        "$ROUTING_NODES" "$CONTROL" "$REFLECTOR" "$BGP_HOLD_TIME" >>"$DIR/lab.env"
+    printf 'ROUTING_NODES=%s\nCONTROL=%s\nREFLECTOR=%s\nBGP_HOLD_TIME=%s\nIPV6=%s\n' \
+        "$ROUTING_NODES" "$CONTROL" "$REFLECTOR" "$BGP_HOLD_TIME" "$IPV6" >>"$DIR/lab.env"
 
     step "lab $PREFIX: $NODES node(s), $(describe_lab), dir $DIR"
     setup_underlay
@@ -796,6 +870,7 @@ describe_lab() {
     [[ -z "$REFLECTOR" ]] || d+=", BIRD route reflector $REFLECTOR_IP"
     [[ "$CONTROL" != bgp ]] || d+=", control bgp (hold time $BGP_HOLD_TIME s)"
     [[ "$MODE" == routing ]] || d+=", backend $BACKEND${DIRECT_ROUTING:+ with DirectRouting}"
+    [[ -z "$IPV6" ]] || d+=", dual stack (IPv6 underlay $UNDERLAY6_NET::/64, pods $CLUSTER6_NET)"
     if has_wan; then
         d+=", remote nodes $REMOTE_NODES ($REMOTE_NET.0/24) behind two routers, narrow link MTU $ROUTER_MTU"
     elif has_router; then

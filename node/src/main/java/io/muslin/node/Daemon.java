@@ -439,8 +439,9 @@ public final class Daemon {
             kernel = kernelRoutes.open(settings.network());
             undo.push(new Step("kernel route socket", kernel::close));
         }
+        DataplaneSettings.Ipv6 ipv6 = settings.ipv6();
         PeerProgrammer programmer = new PeerProgrammer(dataplane.tables(), settings.network(), settings.nodeSubnet(),
-            backend, kernel);
+            backend, kernel, ipv6 == null ? null : ipv6.network(), ipv6 == null ? null : ipv6.nodeSubnet());
         undo.push(new Step("peers", programmer::removeAll));
         undo.push(new Step("peer source", peers::close));
         peers.start(programmer);
@@ -448,7 +449,7 @@ public final class Daemon {
         dataplane.onMtuChange(mtu -> {
             LOG.info("the underlay MTU changed: tunnel MTU now {}", mtu);
             try {
-                subnetEnv.write(settings.network(), settings.nodeSubnet(), mtu, ipMasq);
+                subnetEnv.write(settings.network(), settings.nodeSubnet(), ipv6, mtu, ipMasq);
             } catch (IOException e) {
                 LOG.warn("cannot rewrite {}: {}", subnetEnv.file(), e.getMessage());
             }
@@ -457,7 +458,7 @@ public final class Daemon {
             new View(dataplane, settings, backend.type(), programmer, peers));
         undo.push(new Step("admin socket", admin::close));
 
-        subnetEnv.write(settings.network(), settings.nodeSubnet(), settings.mtu(), ipMasq);
+        subnetEnv.write(settings.network(), settings.nodeSubnet(), ipv6, settings.mtu(), ipMasq);
         status.ready(true);
         undo.push(new Step("subnet.env", () -> {
             status.ready(false);

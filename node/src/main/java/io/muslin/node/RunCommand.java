@@ -244,9 +244,20 @@ final class RunCommand implements Callable<Integer> {
             underlayMtu = mtu + encapsulation.bytes(4);
         }
         long mac = vtepMac(cfg, stateDir);
+        DataplaneSettings.Ipv6 ipv6 = null;
+        if (cfg.hasIpv6()) {
+            // One TUN device carries both families: its MTU fits the narrower of the two tunnels.
+            int underlayMtu6 = backend.autoMtu() ? UnderlayMtu.device(node.publicIpv6()).getMTU()
+                : mtu + Encapsulation.VXLAN.bytes(6);
+            if (backend.autoMtu()) {
+                mtu = Math.min(mtu, underlayMtu6 - Encapsulation.VXLAN.bytes(6));
+            }
+            ipv6 = new DataplaneSettings.Ipv6(cfg.ipv6().network(), node.ipv6Subnet(), node.publicIpv6(),
+                node.vtepMac6(mac), underlayMtu6);
+        }
         return new DataplaneSettings(node.interfaceName(), encapsulation, cfg.network(), subnet, node.publicIp(),
             mac, backend.vni(), backend.port(), mtu, backend.autoMtu(), underlayIndex, underlayMtu, backend.mssClamp(),
-            cfg.sourceCheck(), cfg.dataplane().threads(), cfg.dataplane().idleSpinMicros());
+            cfg.sourceCheck(), cfg.dataplane().threads(), cfg.dataplane().idleSpinMicros(), ipv6);
     }
 
     /** An address the node may take as its PublicIP at run time: what the start accepts (unicast, outside the network). */
@@ -266,9 +277,12 @@ final class RunCommand implements Callable<Integer> {
             underlayMtu = underlay.getMTU();
             underlayIndex = underlay.getIndex();
         }
+        if (s.autoMtu() && s.ipv6() != null) {
+            mtu = Math.min(mtu, s.ipv6().underlayMtu() - Encapsulation.VXLAN.bytes(6));
+        }
         return new DataplaneSettings(s.interfaceName(), s.encapsulation(), s.network(), s.nodeSubnet(), ip, s.vtepMac(),
             s.vni(), s.port(), mtu, s.autoMtu(), underlayIndex, underlayMtu, s.mssClamp(), s.sourceCheck(), s.threads(),
-            s.idleSpinMicros());
+            s.idleSpinMicros(), s.ipv6());
     }
 
     /** What the peer programmer needs of the backend. */

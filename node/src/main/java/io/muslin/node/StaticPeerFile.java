@@ -109,6 +109,7 @@ final class StaticPeerFile implements PeerSource {
             return;
         }
         if (!cfg.network().equals(loaded.network()) || cfg.subnetLen() != loaded.subnetLen()
+            || !java.util.Objects.equals(cfg.ipv6(), loaded.ipv6())
             || !cfg.backend().equals(loaded.backend()) || !butPublicIp(cfg.node()).equals(butPublicIp(loaded.node()))) {
             LOG.warn("config reload: {} changed outside Peers; only Peers and Node.PublicIP change at run time, the "
                 + "rest needs a restart", file);
@@ -118,7 +119,8 @@ final class StaticPeerFile implements PeerSource {
 
     /** The Node section without its PublicIP (which {@link PublicIpWatch} takes at run time). */
     private static NodeConfig.Node butPublicIp(NodeConfig.Node n) {
-        return new NodeConfig.Node(n.name(), 0, n.subnet(), n.vtepMac(), n.interfaceName());
+        return new NodeConfig.Node(n.name(), 0, n.subnet(), n.vtepMac(), n.interfaceName(), n.ipv6Subnet(), n.publicIpv6(),
+            n.vtepMac6());
     }
 
     /** Makes the programmed peers those of {@code peers}: removes the rest, adds or replaces these. */

@@ -26,6 +26,17 @@ final class UnderlayMtu {
         return nif;
     }
 
+    /** The IPv6 underlay device: the interface holding PublicIPv6. */
+    static NetworkInterface device(io.muslin.dataplane.packet.Ipv6Address publicIpv6) throws IOException {
+        byte[] a = java.nio.ByteBuffer.allocate(16).putLong(publicIpv6.hi()).putLong(publicIpv6.lo()).array();
+        NetworkInterface nif = NetworkInterface.getByInetAddress(java.net.InetAddress.getByAddress(a));
+        if (nif == null) {
+            throw new IOException("Node.PublicIPv6 " + publicIpv6
+                + " is not assigned to any local interface (needed to compute the MTU; or set Backend.MTU)");
+        }
+        return nif;
+    }
+
     /** The tunnel MTU over {@code nif} as it is now. */
     static int tunnelMtu(NetworkInterface nif, Encapsulation encapsulation) throws IOException {
         return tunnelMtu(nif.getName(), nif.getMTU(), encapsulation);

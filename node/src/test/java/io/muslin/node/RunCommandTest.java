@@ -37,6 +37,22 @@ class RunCommandTest {
     }
 
     @Test
+    void dualStackSettingsCarryTheIpv6Half() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","EnableIPv6":true,"IPv6Network":"fd00:10:244::/56","Backend":{"MTU":1400},
+             "Node":{"Name":"n1","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","VtepMAC":"6e:75:73:00:00:01",
+                     "IPv6Subnet":"fd00:10:244:1::/64","PublicIPv6":"fd00:50::1"}}
+            """);
+        DataplaneSettings s = RunCommand.settings(cfg, stateDir, cfg.node().subnet());
+        assertEquals(new DataplaneSettings.Ipv6(io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244::/56"),
+            io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244:1::/64"),
+            io.muslin.dataplane.packet.Ipv6Address.parse("fd00:50::1"), MacAddress.parse("6a:75:73:00:00:01"),
+            1400 + 70), s.ipv6(), "a configured MTU is taken for both tunnels: the IPv6 underlay has 70 more");
+        assertEquals(1400, s.mtu());
+        assertEquals(s, RunCommand.withPublicIp(cfg, s, s.publicIp()), "the IPv6 half survives a PublicIP change");
+    }
+
+    @Test
     void absentMacIsGeneratedOnceAndKept() throws Exception {
         String json = ExampleConfig.mutate("/Backend/MTU", "1400");
         NodeConfig cfg = ConfigLoader.parse(json.replace("\"VtepMAC\":\"6e:75:73:00:00:01\",", ""));

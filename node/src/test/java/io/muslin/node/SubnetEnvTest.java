@@ -49,4 +49,17 @@ class SubnetEnvTest {
         assertFalse(Files.exists(file));
         assertFalse(env.remove());
     }
+
+    @Test
+    void dualStackAddsFlannelsIpv6LinesAfterTheIpv4Ones() {
+        assertEquals("""
+            FLANNEL_NETWORK=10.244.0.0/16
+            FLANNEL_SUBNET=10.244.1.1/24
+            FLANNEL_IPV6_NETWORK=fd00:10:244::/56
+            FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64
+            FLANNEL_MTU=1430
+            FLANNEL_IPMASQ=false
+            """, SubnetEnv.render(NETWORK, SUBNET, io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244::/56"),
+            io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244:1::/64"), 1430, false));
+    }
 }

@@ -2,7 +2,7 @@ package io.muslin.control.bgp;
 
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.table.Family;
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 
 /** An IPv4 or IPv6 address, left-aligned in two {@code long}s as {@link BgpPrefix} holds them (a next hop). */
 public record BgpAddress(Family family, long hi, long lo) {

@@ -2,7 +2,7 @@ package io.muslin.control.bgp;
 
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.table.Family;
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 
 /**
  * One NLRI prefix (RFC 4271 §4.3; RFC 4760 §5): a family, the address left-aligned in two

@@ -3,7 +3,11 @@ package io.muslin.control.program;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.muslin.dataplane.packet.Ipv6Prefix;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Route;
 import io.muslin.dataplane.table.Tables;
 import java.io.IOException;
@@ -32,6 +36,12 @@ import org.slf4j.LoggerFactory;
  *            route  S via P, DIRECT   (in our tables only for listing and sender checks)
  *   all      peer   P                 (our tables only: the outer sources the inbound paths accept)
  * </pre>
+ * A dual-stack lease (IPv6 subnet S6 with network address N6, PublicIPv6 P6, IPv6 VTEP MAC M6)
+ * on a node with IPv6 gets the same three entries again in the IPv6 tables, as flannel programs
+ * {@code flannel-v6.1}: neighbor {@code N6 → M6}, FDB {@code M6 → P6}, route {@code S6 via N6
+ * onlink}, and the peer {@code P6}; one code path, the family a parameter of each edit. Only
+ * VXLAN carries IPv6 (IP-in-IP is IPv4 in IPv4); a peer routed directly (host-gw,
+ * DirectRouting) gets no IPv6 entries yet: IPv6 kernel routes are not programmed (one WARN).
  * flannel makes the VXLAN kernel calls in that order (so the kernel never routes into a missing
  * neighbour) and deletes the first two again when a later one fails. Here the table edits of a
  * lease go into one {@link Tables#update} call and are published as one snapshot: the packet
@@ -123,6 +133,10 @@ public final class PeerProgrammer {
     /** The subnets of {@link #programmed} by PublicIP, and (encapsulated VXLAN only) by VTEP MAC. */
     private final Map<Integer, Set<Ipv4Prefix>> byPublicIp = new HashMap<>();
     private final Map<Long, Set<Ipv4Prefix>> byVtepMac = new HashMap<>();
+    private final Map<Ipv6Address, Set<Ipv4Prefix>> byPublicIpv6 = new HashMap<>();
+    /** The IPv6 network and this node's IPv6 subnet; null when the node has no IPv6. */
+    private final Ipv6Prefix network6;
+    private final Ipv6Prefix ownSubnet6;
     private final Set<Ipv4Prefix> warned = new HashSet<>();
 
     /** A VXLAN programmer without direct routing (see the main constructor). */
@@ -139,11 +153,35 @@ public final class PeerProgrammer {
      */
     public PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend,
                           KernelRoutes kernel) {
-        this(tables, network, ownSubnet, backend, kernel, LOG);
+        this(tables, network, ownSubnet, backend, kernel, null, null, LOG);
+    }
+
+    /**
+     * A programmer for a dual-stack node.
+     *
+     * @param network6   the IPv6 network every lease's IPv6 subnet must be inside, or null (no IPv6)
+     * @param ownSubnet6 this node's IPv6 subnet, or null (no IPv6)
+     */
+    public PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend,
+                          KernelRoutes kernel, Ipv6Prefix network6, Ipv6Prefix ownSubnet6) {
+        this(tables, network, ownSubnet, backend, kernel, network6, ownSubnet6, LOG);
     }
 
     PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend, KernelRoutes kernel,
                    Logger log) {
+        this(tables, network, ownSubnet, backend, kernel, null, null, log);
+    }
+
+    PeerProgrammer(Tables tables, Ipv4Prefix network, Ipv4Prefix ownSubnet, Backend backend, KernelRoutes kernel,
+                   Ipv6Prefix network6, Ipv6Prefix ownSubnet6, Logger log) {
+        if ((network6 == null) != (ownSubnet6 == null)) {
+            throw new IllegalArgumentException("IPv6 network and subnet go together: " + network6 + ", " + ownSubnet6);
+        }
+        if (network6 != null && !network6.contains(ownSubnet6)) {
+            throw new IllegalArgumentException("IPv6 subnet " + ownSubnet6 + " is outside the IPv6 network " + network6);
+        }
+        this.network6 = network6;
+        this.ownSubnet6 = ownSubnet6;
         this.tables = Objects.requireNonNull(tables, "tables");
         this.network = Objects.requireNonNull(network, "network");
         this.ownSubnet = Objects.requireNonNull(ownSubnet, "ownSubnet");
@@ -164,6 +202,16 @@ public final class PeerProgrammer {
         }
         if (subnet.contains(ownSubnet) || ownSubnet.contains(subnet)) {
             throw new IllegalArgumentException("lease for " + subnet + " overlaps this node's subnet " + ownSubnet);
+        }
+        if (network6 != null && lease.hasIpv6()) {
+            if (!network6.contains(lease.ipv6Subnet())) {
+                throw new IllegalArgumentException("lease for " + subnet + " has the IPv6 subnet " + lease.ipv6Subnet()
+                    + ", outside the IPv6 network " + network6);
+            }
+            if (lease.ipv6Subnet().overlaps(ownSubnet6)) {
+                throw new IllegalArgumentException("lease for " + subnet + " has the IPv6 subnet " + lease.ipv6Subnet()
+                    + ", which overlaps this node's " + ownSubnet6);
+            }
         }
         String foreign = foreign(lease);
         if (foreign != null) {
@@ -194,6 +242,11 @@ public final class PeerProgrammer {
         }
         warned.remove(subnet);
         Peer peer = new Peer(lease, direct, Instant.now());
+        if (network6 != null && lease.hasIpv6() && !programs6(peer) && warned.add(subnet)) {
+            log.warn("peer {} ({}): its IPv6 subnet {} is not programmed: {}", subnet, Ipv4Address.format(lease.publicIp()),
+                lease.ipv6Subnet(), direct ? "IPv6 is not routed directly yet (host-gw, DirectRouting)"
+                    : "only VXLAN carries IPv6");
+        }
         if (!direct && lease.isVxlan()) {
             Lease sharing = otherUserOf(lease.vtepMac(), subnet);
             if (sharing != null && sharing.publicIp() != lease.publicIp()) {
@@ -278,6 +331,12 @@ public final class PeerProgrammer {
                     releaseFdb(batch, old.lease.vtepMac(), subnet);
                 }
             }
+            if (old != null && programs6(old) && !sameIpv6(old.lease, peer)) {
+                unprogram6(batch, old.lease, subnet);
+            }
+            if (programs6(peer)) {
+                program6(batch, lease);
+            }
             if (peer.direct) {
                 batch.putRoute(subnet, lease.publicIp(), Route.DIRECT);
             } else if (lease.isVxlan()) {
@@ -342,6 +401,9 @@ public final class PeerProgrammer {
         tables.update(batch -> {
             batch.removeRoute(subnet);
             releasePeer(batch, old.lease.publicIp(), subnet);
+            if (programs6(old)) {
+                unprogram6(batch, old.lease, subnet);
+            }
             if (!old.direct && old.lease.isVxlan()) {
                 batch.removeArp(subnet.address());
                 releaseFdb(batch, old.lease.vtepMac(), subnet);
@@ -354,6 +416,39 @@ public final class PeerProgrammer {
         return true;
     }
 
+    /** True when this peer's IPv6 half is (to be) in the IPv6 tables. */
+    private boolean programs6(Peer p) {
+        return network6 != null && p.lease.hasIpv6() && p.lease.isVxlan() && !p.direct
+            && p.lease.vtepMac6() != MacAddress.NONE;
+    }
+
+    /** True when {@code peer} programs exactly {@code old}'s IPv6 entries. */
+    private boolean sameIpv6(Lease old, Peer peer) {
+        return programs6(peer) && old.ipv6Subnet().equals(peer.lease.ipv6Subnet())
+            && old.publicIpv6().equals(peer.lease.publicIpv6()) && old.vtepMac6() == peer.lease.vtepMac6();
+    }
+
+    /** flannel-v6.1's three entries and the IPv6 peer: neighbor N6 → M6, FDB M6 → P6, route S6 via N6. */
+    private static void program6(Tables.Batch batch, Lease lease) {
+        Ipv6Prefix s6 = lease.ipv6Subnet();
+        Ipv6Address p6 = lease.publicIpv6();
+        batch.putPeer(Family.IPV6, p6.hi(), p6.lo())
+            .putNeighbor6(s6.hi(), s6.lo(), lease.vtepMac6())
+            .putFdb6(lease.vtepMac6(), p6.hi(), p6.lo())
+            .putRoute6(new Route6(s6.hi(), s6.lo(), s6.length(), s6.hi(), s6.lo(), Route.ENCAP));
+    }
+
+    /** Removes what {@link #program6} put in for {@code old} (the peer and FDB entry unless another lease still uses them). */
+    private void unprogram6(Tables.Batch batch, Lease old, Ipv4Prefix leaving) {
+        Ipv6Prefix s6 = old.ipv6Subnet();
+        batch.removeRoute6(s6.hi(), s6.lo(), s6.length()).removeNeighbor6(s6.hi(), s6.lo());
+        releaseFdb(batch, old.vtepMac6(), leaving);
+        Ipv6Address p6 = old.publicIpv6();
+        if (firstOther(byPublicIpv6.get(p6), leaving) == null) {
+            batch.removePeer(Family.IPV6, p6.hi(), p6.lo());
+        }
+    }
+
     private void removeKernelRoute(Peer old) {
         try {
             kernel.remove(old.lease.subnet(), old.lease.publicIp());
@@ -363,13 +458,15 @@ public final class PeerProgrammer {
         }
     }
 
-    /** Drops {@code mac}'s FDB entry, or points it back at the other peer still using it. */
+    /** Drops {@code mac}'s FDB entry, or points it back at the other peer still using it (as its IPv4 or IPv6 VTEP). */
     private void releaseFdb(Tables.Batch batch, long mac, Ipv4Prefix leaving) {
         Lease other = otherUserOf(mac, leaving);
         if (other == null) {
             batch.removeFdb(mac);
-        } else {
+        } else if (other.vtepMac() == mac) {
             batch.putFdb(mac, other.publicIp());
+        } else {
+            batch.putFdb6(mac, other.publicIpv6().hi(), other.publicIpv6().lo());
         }
     }
 
@@ -404,6 +501,10 @@ public final class PeerProgrammer {
         if (!p.direct && p.lease.isVxlan()) {
             byVtepMac.computeIfAbsent(p.lease.vtepMac(), k -> new HashSet<>()).add(p.lease.subnet());
         }
+        if (programs6(p)) {
+            byVtepMac.computeIfAbsent(p.lease.vtepMac6(), k -> new HashSet<>()).add(p.lease.subnet());
+            byPublicIpv6.computeIfAbsent(p.lease.publicIpv6(), k -> new HashSet<>()).add(p.lease.subnet());
+        }
     }
 
     /** Undoes {@link #track} for a peer just taken out of (or replaced in) {@link #programmed}. */
@@ -411,6 +512,10 @@ public final class PeerProgrammer {
         untrack(byPublicIp, p.lease.publicIp(), p.lease.subnet());
         if (!p.direct && p.lease.isVxlan()) {
             untrack(byVtepMac, p.lease.vtepMac(), p.lease.subnet());
+        }
+        if (programs6(p)) {
+            untrack(byVtepMac, p.lease.vtepMac6(), p.lease.subnet());
+            untrack(byPublicIpv6, p.lease.publicIpv6(), p.lease.subnet());
         }
     }
 

@@ -1,12 +1,14 @@
 package io.muslin.control.store;
 
+import io.muslin.control.lease.SubnetKey;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 
 /**
  * flannel's key layout under a prefix:
  * <pre>
- *   &lt;prefix&gt;/config                 net-conf.json
- *   &lt;prefix&gt;/subnets/10.244.2.0-24   one lease per subnet
+ *   &lt;prefix&gt;/config                                    net-conf.json
+ *   &lt;prefix&gt;/subnets/10.244.2.0-24                      an IPv4-only lease
+ *   &lt;prefix&gt;/subnets/10.244.2.0-24&amp;fd00:10:244:2::-64    a dual-stack lease ({@link SubnetKey})
  * </pre>
  */
 final class EtcdKeys {
@@ -28,28 +30,25 @@ final class EtcdKeys {
         return prefix + SUBNETS;
     }
 
+    /** The key of an IPv4-only lease. */
     String subnet(Ipv4Prefix subnet) {
         return subnets() + subnet.toKey();
     }
 
+    /** The key of a lease with these subnets. */
+    String key(SubnetKey key) {
+        return subnets() + key.format();
+    }
+
     /**
-     * The subnet a lease key names ({@code <prefix>/subnets/10.244.2.0-24} is
-     * {@code 10.244.2.0/24}). Throws IllegalArgumentException naming the expected form.
+     * The subnets a lease key names ({@code <prefix>/subnets/10.244.2.0-24} is
+     * {@code 10.244.2.0/24}; {@code ...-24&fd00:10:244:2::-64} adds {@code fd00:10:244:2::/64}).
+     * Throws IllegalArgumentException naming the expected form.
      */
-    Ipv4Prefix parseSubnet(String key) {
+    SubnetKey parseKey(String key) {
         if (!key.startsWith(subnets())) {
             throw new IllegalArgumentException("not a lease key (expected: " + subnets() + "a.b.c.d-len)");
         }
-        String name = key.substring(subnets().length());
-        int dash = name.lastIndexOf('-');
-        if (dash < 0) {
-            throw new IllegalArgumentException("not a subnet key: \"" + name + "\" (expected: a.b.c.d-len, e.g. 10.244.2.0-24)");
-        }
-        try {
-            return Ipv4Prefix.parse(name.substring(0, dash) + "/" + name.substring(dash + 1));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a subnet key: \"" + name + "\" (expected: a.b.c.d-len, e.g. 10.244.2.0-24): "
-                + e.getMessage(), e);
-        }
+        return SubnetKey.parse(key.substring(subnets().length()));
     }
 }

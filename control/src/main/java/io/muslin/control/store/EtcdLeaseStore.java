@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   &lt;prefix&gt;/config                 read by {@link #networkConfig()}
  *   &lt;prefix&gt;/subnets/10.244.2.0-24   {@link LeaseJson#toValueJson}, attached to an etcd lease
+ *   (a dual-stack lease: &lt;prefix&gt;/subnets/10.244.2.0-24&amp;fd00:10:244:2::-64, flannel's {@code MakeSubnetKey})
  * </pre>
  *
  * <p>{@link #acquire} grants an etcd lease with the TTL and creates the key in a transaction
@@ -127,9 +128,12 @@ public final class EtcdLeaseStore implements LeaseStore {
     @Override
     public synchronized Written acquireWritten(Lease lease, Duration ttl) throws IOException {
         long ttlSeconds = ttlSeconds(ttl);
-        String key = keys.subnet(lease.subnet());
+        String key = keys.key(lease.key());
         ByteSequence k = bytes(key);
         ByteSequence value = bytes(LeaseJson.toValueJson(lease));
+        if (!clearOtherForms(lease, key)) {
+            return Written.REFUSED;
+        }
         long leaseId = await(client.getLeaseClient().grant(ttlSeconds), "grant a " + ttlSeconds + " s lease").getID();
         Written done = Written.REFUSED;
         try {
@@ -160,6 +164,50 @@ public final class EtcdLeaseStore implements LeaseStore {
         }
     }
 
+    /**
+     * The lease's subnet may be stored under the key's other form (IPv4-only, or with another IPv6
+     * subnet: a node that changed its IPv6 setting). Ours (our PublicIP) are deleted; another
+     * node's means the subnet is taken (false).
+     */
+    private boolean clearOtherForms(Lease lease, String key) throws IOException {
+        for (KeyValue kv : keysOf(lease.subnet())) {
+            String other = kv.getKey().toString(StandardCharsets.UTF_8);
+            if (other.equals(key)) {
+                continue;
+            }
+            int holder = publicIpOf(kv);
+            if (holder != lease.publicIp()) {
+                LOG.info("{} is held by {} under {}", lease.subnet(), Ipv4Address.format(holder), other);
+                return false;
+            }
+            ByteSequence o = bytes(other);
+            await(client.getKVClient().txn()
+                .If(new Cmp(o, Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())))
+                .Then(Op.delete(o, DeleteOption.DEFAULT))
+                .commit(), "delete " + other);
+            LOG.info("deleted {} (our own lease under the key's other form, now {})", other, key);
+        }
+        return true;
+    }
+
+    /** The stored keys, of either form, whose IPv4 subnet is {@code subnet}. */
+    private List<KeyValue> keysOf(Ipv4Prefix subnet) throws IOException {
+        String start = keys.subnet(subnet);
+        GetResponse response = await(client.getKVClient().get(bytes(start), GetOption.builder().isPrefix(true).build()),
+            "read " + start + "*");
+        List<KeyValue> out = new ArrayList<>();
+        for (KeyValue kv : response.getKvs()) {
+            try {
+                if (keys.parseKey(kv.getKey().toString(StandardCharsets.UTF_8)).subnet().equals(subnet)) {
+                    out.add(kv);
+                }
+            } catch (IllegalArgumentException e) {
+                // not a lease key (e.g. 10.244.1.0-240): not one of this subnet's
+            }
+        }
+        return out;
+    }
+
     /** The key exists: take it over if it holds our PublicIP (ours from before a restart). */
     private Written takeOver(Lease lease, String key, ByteSequence value, long leaseId, TxnResponse seen) throws IOException {
         List<KeyValue> kvs = seen.getGetResponses().isEmpty() ? List.of() : seen.getGetResponses().getFirst().getKvs();
@@ -169,7 +217,7 @@ public final class EtcdLeaseStore implements LeaseStore {
         KeyValue existing = kvs.getFirst();
         Lease theirs;
         try {
-            theirs = LeaseJson.parseValue(existing.getValue().toString(StandardCharsets.UTF_8), lease.subnet());
+            theirs = LeaseJson.parseValue(existing.getValue().toString(StandardCharsets.UTF_8), lease.key());
         } catch (JsonFieldException e) {
             LOG.warn("{} holds a value that does not parse, leaving it alone: {}", key, e.getMessage());
             return Written.REFUSED;
@@ -197,7 +245,7 @@ public final class EtcdLeaseStore implements LeaseStore {
         if (leaseId == null) {
             throw new IllegalStateException("cannot renew " + lease.subnet() + ": not acquired by this store");
         }
-        String key = keys.subnet(lease.subnet());
+        String key = keys.key(lease.key());
         KeyValue current = await(client.getKVClient().get(bytes(key)), "read " + key).getKvs().stream()
             .findFirst().orElse(null);
         if (current == null || current.getLease() != leaseId) {
@@ -206,7 +254,7 @@ public final class EtcdLeaseStore implements LeaseStore {
                 + (current == null ? "it expired or was deleted" : "it is now held by someone else (etcd lease "
                 + Long.toHexString(current.getLease()) + ", ours was " + Long.toHexString(leaseId) + ")"));
         }
-        int holder = publicIpOf(current, lease.subnet());
+        int holder = publicIpOf(current);
         if (holder != lease.publicIp()) {
             // Same etcd lease (one store acting for many nodes: a hub), another node's value.
             throw new LeaseLostException(where + ": lost " + key + ": it is held by " + Ipv4Address.format(holder));
@@ -240,15 +288,15 @@ public final class EtcdLeaseStore implements LeaseStore {
 
     @Override
     public synchronized Written releaseWritten(Ipv4Prefix subnet, int publicIp) throws IOException {
-        String key = keys.subnet(subnet);
-        KeyValue current = await(client.getKVClient().get(bytes(key)), "read " + key).getKvs().stream()
-            .findFirst().orElse(null);
-        if (current == null || publicIpOf(current, subnet) != publicIp) {
-            if (current == null) {
+        List<KeyValue> stored = keysOf(subnet);
+        KeyValue current = stored.stream().filter(kv -> publicIpOf(kv) == publicIp).findFirst().orElse(null);
+        if (current == null) {
+            if (stored.isEmpty()) {
                 held.remove(subnet);
             }
             return Written.REFUSED;
         }
+        String key = current.getKey().toString(StandardCharsets.UTF_8);
         ByteSequence k = bytes(key);
         TxnResponse deleted = await(client.getKVClient().txn()
             .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
@@ -265,11 +313,11 @@ public final class EtcdLeaseStore implements LeaseStore {
         return Written.at(deleted.getHeader().getRevision());
     }
 
-    /** The PublicIP of a stored lease value, or 0 when it does not parse. */
-    private static int publicIpOf(KeyValue kv, Ipv4Prefix subnet) {
+    /** The PublicIP of a stored lease, or 0 when its key or value does not parse. */
+    private int publicIpOf(KeyValue kv) {
         try {
-            return LeaseJson.parseValue(kv.getValue().toString(StandardCharsets.UTF_8), subnet).publicIp();
-        } catch (JsonFieldException e) {
+            return parse(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue()).publicIp();
+        } catch (IllegalArgumentException e) {
             return 0;
         }
     }
@@ -332,8 +380,7 @@ public final class EtcdLeaseStore implements LeaseStore {
 
     /** A lease from its key and value; IllegalArgumentException (or its JsonFieldException) names what is wrong. */
     Lease parse(String key, ByteSequence value) {
-        Ipv4Prefix subnet = keys.parseSubnet(key);
-        return LeaseJson.parseValue(value.toString(StandardCharsets.UTF_8), subnet);
+        return LeaseJson.parseValue(value.toString(StandardCharsets.UTF_8), keys.parseKey(key));
     }
 
     static ByteSequence bytes(String text) {

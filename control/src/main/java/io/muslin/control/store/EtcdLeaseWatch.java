@@ -224,7 +224,7 @@ final class EtcdLeaseWatch implements LeaseStore.Watch {
     private void deleteEvent(String key, long revision) {
         Ipv4Prefix subnet;
         try {
-            subnet = store.keys().parseSubnet(key);
+            subnet = store.keys().parseKey(key).subnet();
         } catch (IllegalArgumentException e) {
             malformed(new LeaseStore.Malformed(key, e.getMessage()), revision);
             return;

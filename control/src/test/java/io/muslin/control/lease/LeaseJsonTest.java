@@ -71,14 +71,36 @@ class LeaseJsonTest {
         {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","BackendType":"vxlan","BackendData":{"VNI":"1","VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].BackendData.VNI: not an integer: "1" (accepted: 0-16777215)
         {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","BackendType":"vxlan","BackendData":{"VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].BackendData.VNI: missing (accepted: 0-16777215)
         {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMac":"c6:d2:32:6f:8f:44"}} | Peers[1].BackendData.VtepMac: unknown field (did you mean "VtepMAC"? accepted: VNI, VtepMAC)
-        {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","Extra":1,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].Extra: unknown field (accepted: Subnet, PublicIP, PublicIPv6, BackendType, BackendData, BackendV6Data)
-        {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","PublicIPv6":"fd00::1","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].PublicIPv6: IPv6 leases are not supported yet
+        {"Subnet":"10.244.2.0/24","PublicIP":"192.168.1.11","Extra":1,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].Extra: unknown field (accepted: Subnet, IPv6Subnet, PublicIP, PublicIPv6, BackendType, BackendData, BackendV6Data)
+        {"Subnet":"10.244.2.0/24","IPv6Subnet":"fd00:10:244:2::/64","PublicIP":"192.168.1.11","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"},"BackendV6Data":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:45"}} | Peers[1].PublicIPv6: missing (expected: an IPv6 address such as fd00:50::11 (the lease has the IPv6 subnet fd00:10:244:2::/64))
+        {"Subnet":"10.244.2.0/24","IPv6Subnet":"fd00:10:244:2::/64","PublicIP":"192.168.1.11","PublicIPv6":"fd00::1","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"}} | Peers[1].BackendV6Data: missing (expected: a JSON object)
+        {"Subnet":"10.244.2.0/24","IPv6Subnet":"fd00:10:244:2::/64","PublicIP":"192.168.1.11","PublicIPv6":"fd00::1","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"c6:d2:32:6f:8f:44"},"BackendV6Data":{"VNI":2,"VtepMAC":"c6:d2:32:6f:8f:45"}} | Peers[1].BackendV6Data.VNI: 2 differs from BackendData.VNI 1
+        {"Subnet":"10.244.2.0/24","IPv6Subnet":"fd00:10:244:2::/64","PublicIP":"192.168.1.11","PublicIPv6":"ff02::1","BackendType":"host-gw"} | Peers[1].PublicIPv6: not a unicast IPv6 address: "ff02::1"
+        {"Subnet":"10.244.2.0/24","IPv6Subnet":"fd00:10:244:2::1/64","PublicIP":"192.168.1.11","PublicIPv6":"fd00::1","BackendType":"host-gw"} | Peers[1].IPv6Subnet: host bits set in fd00:10:244:2::1/64
         ["not an object"] | Peers[1]: not a JSON object: an array
         """)
     void rejectsBadFieldsNamingThePath(String json, String expected) {
         JsonFieldException e = assertThrows(JsonFieldException.class,
             () -> LeaseJson.fromTree(LeaseJson.readTree(json), "Peers[1]"));
         assertTrue(e.getMessage().startsWith(expected), () -> "message was: " + e.getMessage());
+    }
+
+    /** muslin's static form of a dual-stack lease, and flannel's stored value of it (the subnets are in the key). */
+    @Test
+    void dualStackLeasesRoundTrip() {
+        String json = "{\"Subnet\":\"10.244.2.0/24\",\"IPv6Subnet\":\"fd00:10:244:2::/64\",\"PublicIP\":\"192.168.1.11\","
+            + "\"PublicIPv6\":\"fd00:50::11\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"c6:d2:32:6f:8f:44\"},"
+            + "\"BackendV6Data\":{\"VNI\":1,\"VtepMAC\":\"c6:d2:32:6f:8f:45\"}}";
+        Lease lease = LeaseJson.parse(json);
+        assertEquals(io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244:2::/64"), lease.ipv6Subnet());
+        assertEquals("fd00:50::11", lease.publicIpv6().toString());
+        assertEquals(MacAddress.parse("c6:d2:32:6f:8f:45"), lease.vtepMac6());
+        assertEquals(json, LeaseJson.toJson(lease));
+        String value = LeaseJson.toValueJson(lease);
+        assertEquals(json.replace("\"Subnet\":\"10.244.2.0/24\",\"IPv6Subnet\":\"fd00:10:244:2::/64\",", ""), value);
+        assertEquals(lease, LeaseJson.parseValue(value, lease.key()));
+        assertEquals(lease.ipv4Only(), LeaseJson.parseValue(value, lease.subnet()),
+            "without an IPv6 subnet in the key, flannel reads neither PublicIPv6 nor BackendV6Data");
     }
 
     @Test

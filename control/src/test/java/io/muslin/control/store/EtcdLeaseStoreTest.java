@@ -12,6 +12,8 @@ import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.LeaseJson;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.muslin.dataplane.packet.Ipv6Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -256,6 +258,91 @@ class EtcdLeaseStoreTest {
         } else {
             raw.getKVClient().delete(bytes(key)).get(30, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * A dual-stack lease as flanneld (EnableIPv6) writes it, by hand with etcdctl: its key joins
+     * both subnets (MakeSubnetKey) and its value adds PublicIPv6 and BackendV6Data, the MAC of
+     * flannel-v6.1. Ours is stored byte for byte the same way.
+     */
+    @Test
+    void readsADualStackLeaseWrittenInFlannelsFormat() throws Exception {
+        String flannelPrefix = EtcdStoreConfig.DEFAULT_PREFIX;
+        EtcdLeaseStore store = store(flannelPrefix);
+        RecordingListener events = new RecordingListener();
+        closeAfter.add(store.watch(store.list().revision() + 1, events));
+        String key = flannelPrefix + "/subnets/10.244.19.0-24&fd00:10:244:19::-64";
+        String value = "{\"PublicIP\":\"192.168.50.19\",\"PublicIPv6\":\"fd00:50::19\",\"BackendType\":\"vxlan\","
+            + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:00:19\"},"
+            + "\"BackendV6Data\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:06:19\"}}";
+        put(key, value);
+
+        Lease expected = Lease.vxlan(Ipv4Prefix.parse("10.244.19.0/24"), Ipv4Address.parse("192.168.50.19"), 1,
+            MacAddress.parse("6e:75:73:00:00:19")).withIpv6(Ipv6Prefix.parse("fd00:10:244:19::/64"),
+            Ipv6Address.parse("fd00:50::19"), MacAddress.parse("6e:75:73:00:06:19"));
+        assertEquals(expected, assertInstanceOf(RecordingListener.Put.class, events.next()).lease());
+        assertEquals(List.of(expected), store.list().lease(expected.subnet()).stream().toList());
+
+        Lease ours = Lease.vxlan(Ipv4Prefix.parse("10.244.20.0/24"), Ipv4Address.parse("192.168.50.20"), 1,
+            MacAddress.parse("6e:75:73:00:00:20")).withIpv6(Ipv6Prefix.parse("fd00:10:244:20::/64"),
+            Ipv6Address.parse("fd00:50::20"), MacAddress.parse("6e:75:73:00:06:20"));
+        assertTrue(store.acquire(ours, LONG_TTL));
+        String ourKey = flannelPrefix + "/subnets/10.244.20.0-24&fd00:10:244:20::-64";
+        assertEquals("{\"PublicIP\":\"192.168.50.20\",\"PublicIPv6\":\"fd00:50::20\",\"BackendType\":\"vxlan\","
+            + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:00:20\"},"
+            + "\"BackendV6Data\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:06:20\"}}", get(ourKey));
+        assertTrue(store.release(ours.subnet(), ours.publicIp()));
+        assertEquals("", get(ourKey), "released under its dual-stack key");
+        delete(key);
+    }
+
+    /** flanneld writes "PublicIPv6":null for an IPv4-only lease: read as IPv4-only. */
+    @Test
+    void aNullPublicIpv6IsAnIpv4OnlyLease() throws Exception {
+        rawPut(prefix + "/subnets/10.244.9.0-24", "{\"PublicIP\":\"192.168.50.9\",\"PublicIPv6\":null,"
+            + "\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"6e:75:73:00:00:09\"}}");
+        assertEquals(List.of(lease(Ipv4Prefix.parse("10.244.9.0/24"), "192.168.50.9", 9)), store().list().leases());
+    }
+
+    /** A node that turns IPv6 on keeps its subnet: its IPv4-only key goes, the dual-stack key comes. */
+    @Test
+    void turningIpv6OnMovesTheLeaseToItsDualStackKey() throws Exception {
+        EtcdLeaseStore store = store();
+        Lease v4 = lease(SUBNET_1, "192.168.50.1", 1);
+        assertTrue(store.acquire(v4, LONG_TTL));
+        Lease dual = v4.withIpv6(Ipv6Prefix.parse("fd00:10:244:1::/64"), Ipv6Address.parse("fd00:50::1"),
+            MacAddress.parse("6e:75:73:00:06:01"));
+        assertTrue(store.acquire(dual, LONG_TTL));
+        assertEquals(List.of(dual), store.list().leases());
+        assertEquals("", get(prefix + "/subnets/10.244.1.0-24"));
+
+        Lease stranger = lease(SUBNET_1, "192.168.50.7", 7);
+        assertFalse(store().acquire(stranger, LONG_TTL), "another node's lease under the other form still holds the subnet");
+    }
+
+    private void put(String key, String value) throws Exception {
+        if (EtcdServer.hasEtcdctl()) {
+            ETCD.etcdctl("put", key, value);
+        } else {
+            rawPut(key, value);
+        }
+    }
+
+    private String get(String key) throws Exception {
+        return EtcdServer.hasEtcdctl() ? ETCD.etcdctl("get", "--print-value-only", key).strip() : storedValueOrEmpty(key);
+    }
+
+    private void delete(String key) throws Exception {
+        if (EtcdServer.hasEtcdctl()) {
+            ETCD.etcdctl("del", key);
+        } else {
+            raw.getKVClient().delete(bytes(key)).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private String storedValueOrEmpty(String key) throws Exception {
+        var kvs = raw.getKVClient().get(bytes(key)).get(30, TimeUnit.SECONDS).getKvs();
+        return kvs.isEmpty() ? "" : kvs.getFirst().getValue().toString(StandardCharsets.UTF_8);
     }
 
     @Test

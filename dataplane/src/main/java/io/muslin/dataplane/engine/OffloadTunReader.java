@@ -6,11 +6,11 @@ import io.muslin.dataplane.offload.Checksum;
 import io.muslin.dataplane.offload.NativeMemory;
 import io.muslin.dataplane.offload.TcpSegmenter;
 import io.muslin.dataplane.offload.VirtioNetHeader;
-import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
@@ -55,7 +55,8 @@ final class OffloadTunReader implements TunDriver {
     private static final int VNET = VirtioNetHeader.LENGTH;
     /** Header slab slot: outer headers, then IP (up to 60) and TCP (up to 60) headers. */
     private static final int STRIDE = 192;
-    private static final int LAST_TEMPLATE = 64;
+    /** Where the last segment's template starts: past the longest outer header ({@link OutboundPath#HEADROOM}). */
+    private static final int LAST_TEMPLATE = 128;
 
     private final TunDevice tun;
     private final UnderlaySender sender;
@@ -72,8 +73,8 @@ final class OffloadTunReader implements TunDriver {
     private final ByteBuf templates;
     private final TcpSegmenter segmenter = new TcpSegmenter();
     private final int readCapacity;
-    /** Outer header bytes in front of every segment ({@link OutboundPath#overhead}). */
-    private final int outer;
+    /** Outer header bytes in front of every segment of the super-packet at the cursor ({@link OutboundPath#overhead} of its lane: 50 or 70). */
+    private int outer;
     private FdHandle tunHandle;
     private FdHandle[] socketHandles;
     /** The socket a stalled send waits for, or null. */
@@ -99,7 +100,6 @@ final class OffloadTunReader implements TunDriver {
         this.tun = tun;
         this.sender = sender;
         this.path = path;
-        this.outer = path.overhead();
         this.tables = tables;
         this.counters = counters;
         this.probe = probe;
@@ -218,11 +218,12 @@ final class OffloadTunReader implements TunDriver {
             if (capture != null) {
                 capture.tunIn(buf, 0);
             }
-            int underlay = path.process(buf, snapshot);
-            if (underlay == 0) {
+            Underlay to = path.process(buf, snapshot);
+            if (to == null) {
                 return dropped(buf);
             }
-            sender.frame(buf, underlay);
+            int underlay = to.ipv4OrZero();
+            sender.frame(buf, to);
             probe.peerSent(underlay, 1, buf.readableBytes());
             if (capture != null) {
                 capture.wireOut(buf, underlay);
@@ -238,26 +239,27 @@ final class OffloadTunReader implements TunDriver {
         if (capture != null) {
             capture.tunIn(buf, VirtioNetHeader.gsoSize(buf, vnet));
         }
-        int underlay = path.resolve(buf, snapshot);
-        if (underlay == 0) {
+        Underlay to = path.resolve(buf, snapshot);
+        if (to == null) {
             return dropped(buf);
         }
+        int underlay = to.ipv4OrZero();
         int segments = segmenter.begin(buf, OutboundPath.HEADROOM, length, VirtioNetHeader.gsoSize(buf, vnet));
         if (segments < 0) {
             counters.inc(Counter.DROP_MALFORMED);
             return dropped(buf);
         }
-        if (!path.admitSegments(buf, segmenter.segmentLength(0), underlay)) {
+        if (!path.admitSegments(buf, segmenter.segmentLength(0), to)) {
             return dropped(buf);
         }
-        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), underlay, templates, 0)
-            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), underlay, templates, LAST_TEMPLATE)) {
+        if (!path.writeOuterHeader(buf, segmenter.segmentLength(0), to, templates, 0)
+            || !path.writeOuterHeader(buf, segmenter.segmentLength(segments - 1), to, templates, LAST_TEMPLATE)) {
             return dropped(buf);
         }
+        outer = path.overhead();
         probe.peerSent(underlay, segments, length + (long) (segments - 1) * segmenter.headerLength()
             + (long) segments * outer);
-        // The UDP source port is read only by the GSO sender, which only VXLAN uses.
-        sender.beginRun(underlay, templates.getUnsignedShort(Ipv4.MIN_HEADER), Ipv4.tos(templates, 0));
+        sender.beginRun(to, templates, 0);
         cursor = nextBuffer;
         cursorNext = 0;
         cursorUnderlay = underlay;

@@ -8,6 +8,8 @@ import io.muslin.dataplane.observe.ThreadProbe;
 import io.muslin.dataplane.ipip.IpipEncapsulator;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.muslin.dataplane.packet.Ipv6Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
@@ -17,6 +19,7 @@ import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.IpipInboundPath;
 import io.muslin.dataplane.path.VxlanInboundPath;
 import io.muslin.dataplane.path.OutboundPath;
+import io.muslin.dataplane.table.Family;
 import io.muslin.dataplane.table.FdbEntry;
 import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
@@ -64,6 +67,18 @@ import java.util.function.IntConsumer;
  * the other threads as tasks on their loops. Tables are written by the control plane through
  * {@link #tables()} and read by every loop as immutable snapshots; {@link #counters()} adds up
  * the threads' counters when read.
+ *
+ * <p>Dual stack ({@link DataplaneSettings#ipv6()}, VXLAN only), as flannel runs {@code flannel.1}
+ * beside {@code flannel-v6.1}: the device also gets the IPv6 subnet's network address /128 and a
+ * route for the IPv6 network; each thread also has a UDP socket on {@code [::]:8472} (an
+ * {@link UnderlayReader} with the IPv6 underlay's inbound path, writing into the same TUN queue),
+ * a raw IPv6 socket (ARP replies; frames on the plain path) and, with TUN offloads, UDP GSO
+ * sockets on PublicIPv6 (the kernel computes each datagram's UDP checksum, which IPv6 needs);
+ * its outbound path has an IPv6 lane (VXLAN over IPv6, 70 bytes, its own {@link PathMtu} and
+ * {@link MtuGuard}) beside the IPv4 one, and its TUN driver a {@link FamilySenders}; the first
+ * thread also runs an {@link Icmp6Listener} (Packet Too Big from IPv6 routers). Not yet for
+ * IPv6: the IPv6 underlay device's MTU changes, per-peer probes and capture comments (they name
+ * IPv4 peers).
  *
  * <p>Why a raw socket for sending: muslin writes the whole outer header in place, so the outer
  * UDP source port follows the inner flow (RFC 7348 §5, as the kernel's vxlan does) from one
@@ -120,6 +135,8 @@ public final class OverlayDataplane implements AutoCloseable {
     private IoEventLoop[] loops = new IoEventLoop[0];
     /** One per thread, each written only by its thread's loop; all told the same ICMP news. */
     private PathMtu[] pathMtus;
+    /** The IPv6 underlay's, one per thread (empty without IPv6). */
+    private PathMtu[] pathMtus6 = new PathMtu[0];
     private volatile int mtu;
     private volatile IntConsumer mtuListener = m -> { };
     private final Deque<AutoCloseable> undo = new ArrayDeque<>();
@@ -181,14 +198,24 @@ public final class OverlayDataplane implements AutoCloseable {
         Interfaces.setMtu(name, settings.mtu());
         Interfaces.setTxQueueLength(name, TUN_TX_QUEUE);
         Ipv4Prefix network = settings.network();
+        DataplaneSettings.Ipv6 v6 = settings.ipv6();
         try (RouteNetlink netlink = new RouteNetlink()) {
             netlink.addAddress(ifindex, settings.nodeSubnet().address(), 32);
+            if (v6 != null) {
+                netlink.addAddress6(ifindex, v6.nodeSubnet().hi(), v6.nodeSubnet().lo(), 128);
+            }
             Interfaces.setUp(name, true);
             netlink.addRoute(network.address(), network.length(), ifindex, 0, false);
+            if (v6 != null) {
+                netlink.addRoute6(v6.network().hi(), v6.network().lo(), v6.network().length(), ifindex);
+            }
         }
         undo.push(() -> {
             try (RouteNetlink netlink = new RouteNetlink()) {
                 netlink.deleteRoute(network.address(), network.length(), ifindex, 0);
+                if (v6 != null) {
+                    netlink.deleteRoute6(v6.network().hi(), v6.network().lo(), v6.network().length(), ifindex);
+                }
             }
         });
 
@@ -220,6 +247,7 @@ public final class OverlayDataplane implements AutoCloseable {
         for (NativeSocket r : receivers) {
             udpGro = udpGro && enableGro(r);
         }
+        Ipv6Underlay ipv6 = v6 == null ? null : openIpv6(v6, threads);
 
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         NativeSocket icmp = NativeSocket.rawIpv4Receiver(Libc.IPPROTO_ICMP, 1 << 20);
@@ -248,9 +276,13 @@ public final class OverlayDataplane implements AutoCloseable {
         for (int i = 0; i < threads; i++) {
             pathMtus[i] = new PathMtu(settings.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
         }
+        pathMtus6 = new PathMtu[v6 == null ? 0 : threads];
+        for (int i = 0; i < pathMtus6.length; i++) {
+            pathMtus6[i] = new PathMtu(Family.IPV6, v6.underlayMtu(), PathMtu.DEFAULT_EXPIRY_NANOS);
+        }
         for (int i = 0; i < threads; i++) {
             startWorker(loops[i], queues[i], i < receivers.length ? receivers[i] : null, senders == null ? null : senders[i],
-                udpGro, pathMtus[i], parts.get(i), alloc);
+                udpGro, pathMtus[i], ipv6 == null ? null : ipv6.worker(i, pathMtus6[i]), parts.get(i), alloc);
         }
 
         // The ICMP listener and the link watcher run on the first thread; what they learn
@@ -268,6 +300,9 @@ public final class OverlayDataplane implements AutoCloseable {
                 }
             }
         }).syncUninterruptibly());
+        if (ipv6 != null) {
+            listenIcmp6(ipv6, loops, parts.get(0), alloc);
+        }
         FdHandle icmpHandle = FdHandle.register(loops[0], icmp.fd(), icmpListener);
         FdHandle linkHandle = linkWatcher == null ? null : FdHandle.register(loops[0], links.fd(), linkWatcher);
         undo.push(() -> loops[0].submit(() -> {
@@ -279,13 +314,70 @@ public final class OverlayDataplane implements AutoCloseable {
     }
 
     /**
+     * The IPv6 underlay's sockets, per thread: the VXLAN receive socket on {@code [::]:port}, a
+     * raw IPv6 socket, and with TUN offloads the UDP GSO senders on PublicIPv6 (socket {@code k}
+     * of every thread on the same port, as over IPv4).
+     */
+    private record Ipv6Underlay(DataplaneSettings.Ipv6 settings, NativeSocket[] receivers, NativeSocket[] raws,
+                                NativeSocket[][] senders, boolean udpGro, NativeSocket icmp6) {
+        Ipv6Worker worker(int thread, PathMtu pathMtu) {
+            return new Ipv6Worker(settings, receivers[thread], raws[thread], senders == null ? null : senders[thread],
+                udpGro, pathMtu);
+        }
+    }
+
+    /** One thread's share of {@link Ipv6Underlay}, with its IPv6 path-MTU table. */
+    private record Ipv6Worker(DataplaneSettings.Ipv6 settings, NativeSocket receiver, NativeSocket raw,
+                              NativeSocket[] senders, boolean udpGro, PathMtu pathMtu) {
+    }
+
+    /**
+     * Opens the IPv6 underlay's sockets of every thread (each pushed on the undo stack). With TUN
+     * offloads the IPv6 lane sends by UDP GSO only: a segment over IPv6 needs its own UDP
+     * checksum, which the kernel computes for UDP sockets and not for raw ones.
+     */
+    private Ipv6Underlay openIpv6(DataplaneSettings.Ipv6 v6, int threads) throws LinuxException {
+        boolean shared = threads > 1;
+        if (shared) {
+            NativeSocket.udp6(settings.port(), 0, false).close(); // as refuseSharedPort, for [::]
+        }
+        NativeSocket[] receivers = new NativeSocket[threads];
+        NativeSocket[] raws = new NativeSocket[threads];
+        boolean udpGro = offload;
+        for (int i = 0; i < threads; i++) {
+            receivers[i] = NativeSocket.udp6(settings.port(), SOCKET_BUFFER, shared);
+            undo.push(receivers[i]);
+            udpGro = udpGro && enableGro(receivers[i]);
+            raws[i] = NativeSocket.rawIpv6(SOCKET_BUFFER);
+            undo.push(raws[i]);
+        }
+        NativeSocket[][] senders = null;
+        if (offload) {
+            Ipv6Address us = v6.publicIp();
+            senders = new NativeSocket[threads][UDP_SENDERS + 1];
+            for (int k = 0; k < UDP_SENDERS + 1; k++) {
+                senders[0][k] = NativeSocket.udp6Sender(us.hi(), us.lo(), 0, SOCKET_BUFFER, shared);
+                undo.push(senders[0][k]);
+                int port = shared ? senders[0][k].localPort() : 0;
+                for (int t = 1; t < threads; t++) {
+                    senders[t][k] = NativeSocket.udp6Sender(us.hi(), us.lo(), port, SOCKET_BUFFER, true);
+                    undo.push(senders[t][k]);
+                }
+            }
+        }
+        NativeSocket icmp6 = NativeSocket.rawIcmp6Receiver(1 << 20);
+        undo.push(icmp6);
+        return new Ipv6Underlay(v6, receivers, raws, senders, udpGro, icmp6);
+    }
+
+    /**
      * One dataplane thread: its TUN queue, receive socket (none for IP-in-IP past the first
      * thread), raw and GSO send sockets, buffers, paths and counters, all used only on
-     * {@code loop}. Nothing here is shared with another thread but the tables (immutable
-     * snapshots) and the settings.
+     * {@code loop}; with {@code ipv6}, the IPv6 underlay's as well. Nothing here is shared with
+     * another thread but the tables (immutable snapshots) and the settings.
      */
     private void startWorker(IoEventLoop loop, TunDevice queue, NativeSocket receiver, NativeSocket[] senders,
-                             boolean udpGro, PathMtu pathMtu, Counters counters, ByteBufAllocator alloc)
+                             boolean udpGro, PathMtu pathMtu, Ipv6Worker ipv6, Counters counters, ByteBufAllocator alloc)
         throws IOException, InterruptedException {
         boolean vxlan = settings.encapsulation() == Encapsulation.VXLAN;
         NativeSocket raw = NativeSocket.rawIpv4(SOCKET_BUFFER);
@@ -297,57 +389,96 @@ public final class OverlayDataplane implements AutoCloseable {
         MtuGuard guard = new MtuGuard(pathMtu, settings.encapsulation().bytes(4), settings.mssClamp(), replies,
             counters);
 
-        OutboundPath outbound;
+        OutboundPath.Lane lane;
         InboundPath inbound;
         if (vxlan) {
             VxlanEncapsulator encapsulator = new VxlanEncapsulator(settings.publicIp(), settings.vtepMac(),
                 settings.vni(), settings.port());
-            outbound = OutboundPath.vxlan(encapsulator, counters, guard);
+            lane = OutboundPath.Lane.vxlan(encapsulator, guard);
             inbound = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu, new VxlanDecoder(settings.vni(), settings.vtepMac()), encapsulator,
                 settings.nodeSubnet().address(), settings.vtepMac(), counters);
         } else {
-            outbound = OutboundPath.ipip(new IpipEncapsulator(settings.publicIp()), counters, guard);
+            lane = OutboundPath.Lane.ipip(new IpipEncapsulator(settings.publicIp()), guard);
             inbound = new IpipInboundPath(tables, settings.sourceCheck(), this::mtu, counters);
         }
+        // The IPv6 underlay (dual stack): its lane, inbound path and guard, as flannel-v6.1 beside flannel.1.
+        OutboundPath.Lane lane6 = null;
+        InboundPath inbound6 = null;
+        MtuGuard guard6 = null;
+        if (ipv6 != null) {
+            DataplaneSettings.Ipv6 v6 = ipv6.settings();
+            guard6 = new MtuGuard(ipv6.pathMtu(), Encapsulation.VXLAN.bytes(6), settings.mssClamp(), replies, counters);
+            // With TUN offloads the lane's frames leave on UDP sockets, whose kernel computes the
+            // outer checksum; ARP replies (raw socket) need ours.
+            VxlanEncapsulator replies6 = new VxlanEncapsulator(Family.IPV6, v6.publicIp().hi(), v6.publicIp().lo(),
+                v6.vtepMac(), settings.vni(), settings.port());
+            VxlanEncapsulator encapsulator6 = new VxlanEncapsulator(Family.IPV6, v6.publicIp().hi(), v6.publicIp().lo(),
+                v6.vtepMac(), settings.vni(), settings.port(), !offload);
+            lane6 = OutboundPath.Lane.vxlan(encapsulator6, guard6);
+            inbound6 = new VxlanInboundPath(tables, settings.sourceCheck(), this::mtu,
+                new VxlanDecoder(settings.vni(), v6.vtepMac()), replies6, settings.nodeSubnet().address(),
+                v6.vtepMac(), counters);
+        }
+        OutboundPath outbound = new OutboundPath(lane, lane6, counters);
 
         ThreadProbe probe = probes.newThread();
-        NativeSocket[] sendSockets = senders != null ? senders : new NativeSocket[] {raw};
-        TunDriver tunReader;
+        UnderlaySender sender;
         if (!offload) {
-            tunReader = new TunReader(queue, raw, outbound, tables, counters, probe, settings.mtu(), alloc);
+            sender = new RawSegmentSender(raw, counters, TunReader.BATCH);
         } else {
-            UnderlaySender sender = senders != null ? new GsoSender(senders, settings.port(), counters)
+            sender = senders != null ? new GsoSender(Family.IPV4, senders, settings.port(), counters)
                 : new RawSegmentSender(raw, counters, OffloadTunReader.SLOTS);
-            tunReader = new OffloadTunReader(queue, sender, outbound, tables, counters, probe, alloc);
         }
-        UnderlayReader underlayReader = receiver == null ? null
-            : new UnderlayReader(receiver, raw, queue, inbound, guard, counters, probe, udpGro, this::mtu, alloc);
+        List<NativeSocket> sendSockets = new ArrayList<>(senders != null && offload ? List.of(senders) : List.of(raw));
+        if (ipv6 != null) {
+            UnderlaySender sender6 = offload ? new GsoSender(Family.IPV6, ipv6.senders(), settings.port(), counters)
+                : new RawSegmentSender(ipv6.raw(), counters, TunReader.BATCH);
+            sender = new FamilySenders(sender, sender6);
+            sendSockets.addAll(offload ? List.of(ipv6.senders()) : List.of(ipv6.raw()));
+        }
+        TunDriver tunReader = offload ? new OffloadTunReader(queue, sender, outbound, tables, counters, probe, alloc)
+            : new TunReader(queue, sender, outbound, tables, counters, probe, settings.mtu(), alloc);
+        List<UnderlayReader> underlayReaders = new ArrayList<>();
+        List<NativeSocket> receiveSockets = new ArrayList<>();
+        if (receiver != null) {
+            underlayReaders.add(new UnderlayReader(Family.IPV4, receiver, raw, queue, inbound, guard, counters, probe,
+                udpGro, this::mtu, alloc));
+            receiveSockets.add(receiver);
+        }
+        if (ipv6 != null) {
+            underlayReaders.add(new UnderlayReader(Family.IPV6, ipv6.receiver(), ipv6.raw(), queue, inbound6, guard6,
+                counters, probe, ipv6.udpGro(), this::mtu, alloc));
+            receiveSockets.add(ipv6.receiver());
+        }
         undo.push(() -> loop.submit(() -> {
             try {
                 tunReader.close();
             } finally {
-                if (underlayReader != null) {
-                    underlayReader.close();
+                for (UnderlayReader r : underlayReaders) {
+                    r.close();
                 }
             }
         }).syncUninterruptibly());
 
         FdHandle tunHandle = FdHandle.register(loop, queue.fd(), tunReader);
-        FdHandle[] sendHandles = new FdHandle[sendSockets.length];
-        for (int i = 0; i < sendSockets.length; i++) {
-            FdHandle h = FdHandle.register(loop, sendSockets[i].fd(), tunReader);
+        FdHandle[] sendHandles = new FdHandle[sendSockets.size()];
+        for (int i = 0; i < sendHandles.length; i++) {
+            FdHandle h = FdHandle.register(loop, sendSockets.get(i).fd(), tunReader);
             loop.submit(() -> h.setInterest(false, false)).sync();
             sendHandles[i] = h;
         }
-        FdHandle udpHandle = underlayReader == null ? null : FdHandle.register(loop, receiver.fd(), underlayReader);
+        FdHandle[] receiveHandles = new FdHandle[underlayReaders.size()];
+        for (int i = 0; i < receiveHandles.length; i++) {
+            receiveHandles[i] = FdHandle.register(loop, receiveSockets.get(i).fd(), underlayReaders.get(i));
+        }
         tunReader.attach(tunHandle, sendHandles);
         undo.push(() -> loop.submit(() -> {
             tunHandle.cancel();
             for (FdHandle h : sendHandles) {
                 h.cancel();
             }
-            if (udpHandle != null) {
-                udpHandle.cancel();
+            for (FdHandle h : receiveHandles) {
+                h.cancel();
             }
         }).syncUninterruptibly());
     }
@@ -363,6 +494,32 @@ public final class OverlayDataplane implements AutoCloseable {
         for (int i = 1; i < loops.length; i++) {
             PathMtu copy = pathMtus[i];
             loops[i].execute(() -> copy.learn(peer, m, now));
+        }
+        return true;
+    }
+
+    /**
+     * The IPv6 underlay's Packet Too Big listener, on the first thread like the IPv4 one: what it
+     * learns reaches every thread's IPv6 path-MTU table.
+     */
+    private void listenIcmp6(Ipv6Underlay ipv6, IoEventLoop[] loops, Counters first, ByteBufAllocator alloc)
+        throws InterruptedException {
+        Ipv6Address us = ipv6.settings().publicIp();
+        Icmp6Listener listener = new Icmp6Listener(ipv6.icmp6(), (hi, lo, m, now) -> learnPathMtu6(loops, hi, lo, m, now),
+            first, us.hi(), us.lo(), settings.port(), alloc);
+        undo.push(() -> loops[0].submit(listener::close).syncUninterruptibly());
+        FdHandle handle = FdHandle.register(loops[0], ipv6.icmp6().fd(), listener);
+        undo.push(() -> loops[0].submit(handle::cancel).syncUninterruptibly());
+    }
+
+    /** {@link #learnPathMtu} for an IPv6 peer, into the IPv6 tables. */
+    private boolean learnPathMtu6(IoEventLoop[] loops, long hi, long lo, int m, long now) {
+        if (!pathMtus6[0].learn(hi, lo, m, now)) {
+            return false;
+        }
+        for (int i = 1; i < loops.length; i++) {
+            PathMtu copy = pathMtus6[i];
+            loops[i].execute(() -> copy.learn(hi, lo, m, now));
         }
         return true;
     }

@@ -2,6 +2,7 @@ package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.tun.linux.Libc;
 import io.muslin.tun.linux.MessageBatch;
 import io.muslin.tun.linux.NativeSocket;
@@ -10,10 +11,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Sends every frame and segment as its own datagram on the raw IPv4 socket, up to
- * {@code capacity} per sendmmsg: a segment is two iovecs, its headers in the slab and its
- * payload where it was read. The outer headers are ours, so the UDP source port follows the
- * inner flow (RFC 7348 §5) and the outer checksum is zero, as in the plain path.
+ * Sends every frame and segment as its own datagram on a raw socket (IPv4, or IPv6 for the
+ * frames of an IPv6 underlay), up to {@code capacity} per sendmmsg: a segment is two iovecs, its
+ * headers in the slab and its payload where it was read. The outer headers are ours, so the UDP
+ * source port follows the inner flow (RFC 7348 §5); over IPv4 the outer checksum is zero, as in
+ * the plain path. Over IPv6 only whole frames come here (their UDP checksum computed by the
+ * encapsulator): segments of an IPv6 underlay need a checksum each and go to a {@link GsoSender}.
  */
 final class RawSegmentSender implements UnderlaySender {
     private final NativeSocket socket;
@@ -24,7 +27,7 @@ final class RawSegmentSender implements UnderlaySender {
     private final int capacity;
     private int staged;
     private int sent;
-    private int runUnderlay;
+    private Underlay runUnderlay;
 
     RawSegmentSender(NativeSocket socket, Counters counters, int capacity) {
         this.socket = socket;
@@ -44,21 +47,21 @@ final class RawSegmentSender implements UnderlaySender {
     }
 
     @Override
-    public void frame(ByteBuf frame, int underlay) {
+    public void frame(ByteBuf frame, Underlay underlay) {
         batch.setBuffer(staged, frame.memoryAddress() + frame.readerIndex(), frame.readableBytes());
-        batch.setDestination(staged, underlay, 0);
+        Destinations.set(batch, staged, underlay, 0);
         staged++;
     }
 
     @Override
-    public void beginRun(int underlay, int sourcePort, int tos) {
+    public void beginRun(Underlay underlay, ByteBuf outerHeader, int at) {
         runUnderlay = underlay;
     }
 
     @Override
     public void segment(long header, int headerLength, long payload, int payloadLength) {
         batch.setBuffers(staged, header, headerLength, payload, payloadLength);
-        batch.setDestination(staged, runUnderlay, 0);
+        Destinations.set(batch, staged, runUnderlay, 0);
         staged++;
     }
 
@@ -89,6 +92,11 @@ final class RawSegmentSender implements UnderlaySender {
     @Override
     public int stalledSocket() {
         return 0;
+    }
+
+    @Override
+    public int sockets() {
+        return 1;
     }
 
     @Override

@@ -6,11 +6,10 @@ import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.OutboundPath;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.Libc;
-import io.muslin.tun.linux.MessageBatch;
-import io.muslin.tun.linux.NativeSocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.Arena;
@@ -19,11 +18,13 @@ import java.lang.foreign.MemorySegment;
 /**
  * Drives {@link OutboundPath}: when the TUN device is readable, reads up to {@link #BATCH}
  * packets into its own pooled direct buffers (at {@link OutboundPath#HEADROOM}), runs each
- * through the path, and sends the frames with one sendmmsg on the raw socket.
+ * through the path, and sends the frames through an {@link UnderlaySender}: one sendmmsg on the
+ * raw socket of each underlay family ({@link RawSegmentSender}, {@link FamilySenders} on a
+ * dual-stack node).
  *
- * <p>Backpressure: when the socket's send buffer is full, the unsent tail of the batch is
+ * <p>Backpressure: when a socket's send buffer is full, the unsent tail of the batch is
  * kept, TUN reads stop (the kernel queues, then drops at the TUN's txqueue, as for any
- * device) and the loop waits for the socket to become writable. No accepted packet is lost.
+ * device) and the loop waits for that socket to become writable. No accepted packet is lost.
  *
  * <p>Single-threaded: everything here runs on the event loop.
  */
@@ -31,25 +32,25 @@ final class TunReader implements TunDriver {
     static final int BATCH = 64;
 
     private final TunDevice tun;
-    private final NativeSocket socket;
+    private final UnderlaySender sender;
     private final OutboundPath path;
     private final Tables tables;
     private final Counters counters;
     private final ThreadProbe probe;
     private final ByteBuf[] buffers = new ByteBuf[BATCH];
-    private final MessageBatch batch = new MessageBatch(BATCH);
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
     private final int readCapacity;
     private FdHandle tunHandle;
-    private FdHandle socketHandle;
-    private int pendingFrom;
-    private int pendingCount;
+    private FdHandle[] socketHandles;
+    /** The socket a stalled send waits for, or null. */
+    private FdHandle waitingFor;
 
-    TunReader(TunDevice tun, NativeSocket socket, OutboundPath path, Tables tables, Counters counters,
+    /** @param sender takes up to {@link #BATCH} frames per flush; closed with this reader */
+    TunReader(TunDevice tun, UnderlaySender sender, OutboundPath path, Tables tables, Counters counters,
               ThreadProbe probe, int mtu, ByteBufAllocator alloc) {
         this.tun = tun;
-        this.socket = socket;
+        this.sender = sender;
         this.path = path;
         this.tables = tables;
         this.counters = counters;
@@ -64,13 +65,13 @@ final class TunReader implements TunDriver {
     @Override
     public void attach(FdHandle tunHandle, FdHandle... socketHandles) {
         this.tunHandle = tunHandle;
-        this.socketHandle = socketHandles[0];
+        this.socketHandles = socketHandles.clone();
     }
 
     /** The TUN device has packets: read a batch, process, send. */
     @Override
     public void readable() {
-        if (pendingCount > 0) {
+        if (waitingFor != null) {
             return;
         }
         long start = System.nanoTime();
@@ -79,7 +80,7 @@ final class TunReader implements TunDriver {
         int staged = 0;
         long bytes = 0;
         int read = 0;
-        for (int i = 0; i < BATCH; i++) {
+        for (int i = 0; i < BATCH && sender.canStart(); i++) {
             ByteBuf buf = buffers[i];
             int n = tun.read(errno, buf.memoryAddress() + OutboundPath.HEADROOM, readCapacity);
             if (n <= 0) {
@@ -91,10 +92,10 @@ final class TunReader implements TunDriver {
             if (capture != null) {
                 capture.tunIn(buf, 0);
             }
-            int underlay = path.process(buf, snapshot);
-            if (underlay != 0) {
-                batch.setBuffer(staged, buf.memoryAddress() + buf.readerIndex(), buf.readableBytes());
-                batch.setDestination(staged, underlay, 0);
+            Underlay to = path.process(buf, snapshot);
+            if (to != null) {
+                int underlay = to.ipv4OrZero();
+                sender.frame(buf, to);
                 staged++;
                 probe.peerSent(underlay, 1, buf.readableBytes());
                 if (capture != null) {
@@ -107,52 +108,39 @@ final class TunReader implements TunDriver {
         counters.add(Counter.TUN_RX_PACKETS, read);
         counters.add(Counter.TUN_RX_BYTES, bytes);
         if (staged > 0) {
-            send(0, staged);
+            if (!sender.flush()) {
+                counters.inc(Counter.TX_STALLS);
+                stall();
+                return;
+            }
             probe.sent(start);
         }
     }
 
-    /** The socket has room again: finish the stalled batch and resume reading. */
+    /** A socket has room again: finish the stalled batch and resume reading. */
     @Override
     public void writable() {
-        if (pendingCount > 0) {
-            send(pendingFrom, pendingCount);
+        if (waitingFor == null) {
+            return;
         }
-        if (pendingCount == 0) {
-            socketHandle.setInterest(false, false);
-            tunHandle.setInterest(true, false);
+        if (!sender.flush()) {
+            stall();
+            return;
         }
+        waitingFor.setInterest(false, false);
+        waitingFor = null;
+        tunHandle.setInterest(true, false);
     }
 
-    private void send(int from, int count) {
-        int end = from + count;
-        while (from < end) {
-            int n = socket.send(batch, from, end - from, errno);
-            if (n > 0) {
-                for (int i = from; i < from + n; i++) {
-                    counters.add(Counter.TX_BYTES, batch.length(i));
-                }
-                counters.add(Counter.TX_PACKETS, n);
-                from += n;
-            } else if (n == 0) {
-                stall(from, end - from);
-                return;
-            } else {
-                counters.inc(Counter.DROP_TX_ERROR); // this one frame cannot be sent (e.g. unreachable)
-                from++;
-            }
+    /** Stops reading until the socket the sender waits for is writable. */
+    private void stall() {
+        FdHandle handle = socketHandles[sender.stalledSocket()];
+        if (waitingFor != null && waitingFor != handle) {
+            waitingFor.setInterest(false, false);
         }
-        pendingCount = 0;
-    }
-
-    private void stall(int from, int count) {
-        if (pendingCount == 0) {
-            counters.inc(Counter.TX_STALLS);
-        }
-        pendingFrom = from;
-        pendingCount = count;
+        waitingFor = handle;
         tunHandle.setInterest(false, false);
-        socketHandle.setInterest(false, true);
+        handle.setInterest(false, true);
     }
 
     /** Releases the buffers; call on the event loop after the handles are cancelled. */
@@ -164,7 +152,7 @@ final class TunReader implements TunDriver {
                 buffers[i] = null;
             }
         }
-        batch.close();
+        sender.close();
         arena.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.muslin.dataplane.engine;
 
 import io.muslin.dataplane.offload.VirtioNetHeader;
+import io.muslin.dataplane.packet.Icmp6;
 import io.muslin.dataplane.path.TunReplies;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.linux.Libc;
@@ -15,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * virtio_net_hdr (no GSO, checksum complete). Event loop only.
  */
 final class TunReplyWriter implements TunReplies, AutoCloseable {
-    static final int CAPACITY = 512;
+    static final int CAPACITY = Icmp6.MAX_MESSAGE;
 
     private final TunDevice tun;
     private final ByteBuf buffer;

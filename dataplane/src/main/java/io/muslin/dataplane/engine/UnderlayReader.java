@@ -8,6 +8,7 @@ import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.InboundPath;
 import io.muslin.dataplane.path.MtuGuard;
+import io.muslin.dataplane.table.Family;
 import io.muslin.tun.TunDevice;
 import io.muslin.tun.epoll.FdHandle;
 import io.muslin.tun.linux.IoVector;
@@ -24,8 +25,10 @@ import java.util.function.IntSupplier;
  * Drives an {@link InboundPath}: when the underlay socket (VXLAN's UDP socket, or IP-in-IP's
  * raw protocol-4 socket) is readable, receives a batch of messages with one recvmmsg into its
  * own pooled direct buffers, runs each through the path and writes the inner packets to the
- * TUN device; replies (VXLAN's ARP replies) go out through the raw socket. Three ways, chosen
- * at construction:
+ * TUN device; replies (VXLAN's ARP replies) go out through the raw socket. One reader per
+ * receiving socket, so per underlay family: a dual-stack node has one on its IPv4 and one on its
+ * IPv6 VXLAN socket, each with the inbound path of its family, writing into the same TUN queue.
+ * Three ways, chosen at construction:
  * <ul>
  *   <li><b>plain</b> — {@link #BATCH} datagrams per recvmmsg, each inner packet written as it
  *       comes;</li>
@@ -63,6 +66,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     static final int SEGMENT_HEADERS = 2 * Tcp.MAX_HEADER;
 
     private final NativeSocket socket;
+    /** The socket's family is IPv4: per-peer probes and capture comments get the source (they know IPv4 peers only). */
+    private final boolean ipv4;
+    private final Family family;
     private final NativeSocket raw;
     private final TunDevice tun;
     private final InboundPath path;
@@ -86,18 +92,21 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
     private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
     /**
+     * @param family the underlay family {@code socket} receives (and {@code raw} sends) on
      * @param socket the receive socket: UDP (VXLAN) or raw protocol 4 (IP-in-IP)
-     * @param raw    where replies (ARP, for VXLAN) go
+     * @param raw    where replies (ARP, for VXLAN) go: a raw socket of {@code family}
      * @param guard  clamps the MSS of SYNs from peers (or null)
      * @param udpGro the socket has {@code UDP_GRO} on (needs a TUN device in offload mode)
      * @param mtu    the TUN device's MTU now
      */
-    UnderlayReader(NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, MtuGuard guard,
+    UnderlayReader(Family family, NativeSocket socket, NativeSocket raw, TunDevice tun, InboundPath path, MtuGuard guard,
                    Counters counters, ThreadProbe probe, boolean udpGro, IntSupplier mtu, ByteBufAllocator alloc) {
         if (udpGro && !tun.offload()) {
             throw new IllegalArgumentException("UDP GRO needs a TUN device in offload mode");
         }
         this.socket = socket;
+        this.family = family;
+        this.ipv4 = family == Family.IPV4;
         this.raw = raw;
         this.tun = tun;
         this.path = path;
@@ -134,7 +143,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
             ByteBuf buf = buffers[i];
             int length = batch.length(i);
             rxBytes += length;
-            int source = batch.sourceIpv4(i);
+            long sourceHi = batch.sourceHi(i);
+            long sourceLo = batch.sourceLo(i);
+            int source = ipv4 ? (int) (sourceHi >>> 32) : 0;
             int port = batch.sourcePort(i);
             if (batch.truncated(i)) {
                 datagrams++;
@@ -151,14 +162,14 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
             if (size <= 0 || size >= length) {
                 datagrams++;
                 probe.peerReceived(source, 1, length);
-                receive(buf, 0, length, source, port);
+                receive(buf, 0, length, sourceHi, sourceLo, source, port);
                 continue;
             }
             counters.inc(Counter.UDP_RX_GRO_MESSAGES);
             probe.peerReceived(source, (length + size - 1) / size, length);
             for (int at = 0; at < length; at += size) {
                 datagrams++;
-                receive(buf, at, Math.min(at + size, length), source, port);
+                receive(buf, at, Math.min(at + size, length), sourceHi, sourceLo, source, port);
             }
         }
         if (gro != null) {
@@ -169,14 +180,17 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         counters.add(Counter.RX_BYTES, rxBytes);
     }
 
-    /** One datagram or packet, bytes {@code from..to} of {@code buf}: validate, strip, deliver or reply. */
-    private void receive(ByteBuf buf, int from, int to, int source, int port) {
+    /**
+     * One datagram or packet, bytes {@code from..to} of {@code buf}, from ({@code sourceHi},
+     * {@code sourceLo}) ({@code source}: its IPv4 address, or 0): validate, strip, deliver or reply.
+     */
+    private void receive(ByteBuf buf, int from, int to, long sourceHi, long sourceLo, int source, int port) {
         buf.setIndex(from, to);
         reply.clear();
-        switch (path.process(buf, source, reply)) {
+        switch (path.process(buf, sourceHi, sourceLo, reply)) {
             case InboundPath.DELIVER -> {
                 if (guard != null) {
-                    guard.clampInbound(buf, buf.readerIndex(), buf.readableBytes(), source);
+                    guard.clampInbound(buf, buf.readerIndex(), buf.readableBytes(), sourceHi, sourceLo);
                 }
                 if (capture != null) {
                     capture.tunOut(buf, source);
@@ -199,7 +213,7 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
                     counters.inc(Counter.DROP_TUN_WRITE);
                 }
             }
-            case InboundPath.REPLY -> sendReply(source);
+            case InboundPath.REPLY -> sendReply(sourceHi, sourceLo);
             default -> {
                 if (capture != null) {
                     capture.dropReceived(buf, from, to, source, port, counters.lastDrop());
@@ -237,9 +251,9 @@ final class UnderlayReader implements FdHandle.Listener, AutoCloseable {
         return true;
     }
 
-    private void sendReply(int destination) {
+    private void sendReply(long hi, long lo) {
         replyBatch.setBuffer(0, reply.memoryAddress() + reply.readerIndex(), reply.readableBytes());
-        replyBatch.setDestination(0, destination, 0);
+        Destinations.set(replyBatch, 0, family, hi, lo, 0);
         if (raw.send(replyBatch, 0, 1, errno) != 1) {
             counters.inc(Counter.DROP_TX_ERROR);
         }

@@ -1,22 +1,21 @@
 package io.muslin.dataplane.engine;
 
-import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.table.Underlay;
 import io.netty.buffer.ByteBuf;
 
 /**
- * The send half of {@link OffloadTunReader}: stages VXLAN frames and TCP segments into
- * messages and sends them on the underlay in batches. Two implementations:
- * {@link RawSegmentSender} (one datagram per message on the raw socket) and
- * {@link GsoSender} (UDP segmentation offload: a run of equal-sized segments in one message,
- * cut into datagrams by the kernel).
+ * The send half of {@link TunReader} and {@link OffloadTunReader}: stages frames and TCP
+ * segments into messages and sends them on the underlay in batches. Each implementation sends
+ * over one underlay family: {@link RawSegmentSender} (one datagram per message on a raw IPv4 or
+ * IPv6 socket) and {@link GsoSender} (UDP segmentation offload on IPv4 or IPv6 UDP sockets: a
+ * run of equal-sized segments in one message, cut into datagrams by the kernel);
+ * {@link FamilySenders} puts one of each family in front of the drivers, so a dual-stack node's
+ * IPv4 frames leave on the IPv4 underlay and its IPv6 frames on the IPv6 underlay.
  *
  * <p>Everything staged is borrowed (buffers and header slab) until the next {@link #flush}
  * that returns true. Single-threaded: the event loop's.
  */
 interface UnderlaySender extends AutoCloseable {
-    /** Outer IPv4 and UDP header bytes at the front of every frame and segment header handed in. */
-    int OUTER_IP_UDP = Encapsulation.IPV4_HEADER + 8;
-
     /** True when a new frame or run can be staged. */
     boolean canStart();
 
@@ -25,18 +24,21 @@ interface UnderlaySender extends AutoCloseable {
 
     /**
      * Stages one whole frame as {@link io.muslin.dataplane.path.OutboundPath#process} left it:
-     * the buffer's readable bytes, outer IPv4 header first. Needs {@link #canStart}.
+     * the buffer's readable bytes, outer IP header (of {@code underlay}'s family) first. Needs
+     * {@link #canStart}.
      */
-    void frame(ByteBuf frame, int underlay);
+    void frame(ByteBuf frame, Underlay underlay);
 
     /**
-     * Starts a run: the segments of one super-packet, all to {@code underlay}, with the outer
-     * UDP source port and TOS of their outer header. Needs {@link #canStart}.
+     * Starts a run: the segments of one super-packet, all to {@code underlay}, whose outer
+     * headers are like the template at {@code outerHeader[at..]} (outer IP of {@code underlay}'s
+     * family first: a sender reads the UDP source port and TOS it needs from it). Needs
+     * {@link #canStart}.
      */
-    void beginRun(int underlay, int sourcePort, int tos);
+    void beginRun(Underlay underlay, ByteBuf outerHeader, int at);
 
     /**
-     * Stages the next segment of the run: {@code headerLength} bytes of headers (outer IPv4
+     * Stages the next segment of the run: {@code headerLength} bytes of headers (outer IP
      * first) at native address {@code header}, then {@code payloadLength} bytes at
      * {@code payload}. Segments of a run are equal in length but for a shorter last one.
      * Needs {@link #canContinue}.
@@ -50,8 +52,11 @@ interface UnderlaySender extends AutoCloseable {
      */
     boolean flush();
 
-    /** After a failed {@link #flush}: the index of the socket to wait for. */
+    /** After a failed {@link #flush}: the index of the socket to wait for, 0 to {@link #sockets()} - 1. */
     int stalledSocket();
+
+    /** How many sockets this sender sends on (the drivers register each, in this order). */
+    int sockets();
 
     @Override
     void close();

@@ -1,13 +1,17 @@
 package io.muslin.dataplane.offload;
 
 import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.table.Family;
 import io.netty.buffer.ByteBuf;
 
 /**
- * TCP MSS clamping: lowers the MSS option of an IPv4 TCP SYN (or SYN-ACK) to a limit, with the
- * TCP checksum updated incrementally (RFC 1624, eqn. 3), as {@code iptables ... TCPMSS} does.
- * Both ends of a connection then send segments that fit the tunnel, without waiting for
- * path-MTU discovery.
+ * TCP MSS clamping: lowers the MSS option of an IPv4 or IPv6 TCP SYN (or SYN-ACK) to a limit,
+ * with the TCP checksum updated incrementally (RFC 1624, eqn. 3), as {@code iptables ... TCPMSS}
+ * and {@code ip6tables ... TCPMSS} do. Both ends of a connection then send segments that fit
+ * the tunnel, without waiting for path-MTU discovery. The MSS counts the TCP payload only, so a
+ * limit of L bytes of IP packet means an MSS of L - 40 over IPv4 and L - 60 over IPv6
+ * ({@link #headers}). IPv6 packets with extension headers before TCP are left alone.
  */
 public final class MssClamp {
     static final int OPTION_END = 0;
@@ -18,18 +22,41 @@ public final class MssClamp {
     private MssClamp() {
     }
 
+    /** IP and TCP header bytes (without options) in front of a segment's payload: 40 for IPv4, 60 for IPv6. */
+    public static int headers(Family family) {
+        return family.headerLength() + Tcp.MIN_HEADER;
+    }
+
     /**
-     * Lowers the MSS option of the IPv4 TCP SYN at {@code buf[ip..ip+length)} to {@code maxMss}
-     * when it is higher. Returns true when it rewrote the option; anything else (not a first
-     * fragment of TCP, no SYN, no MSS option, MSS already small enough, malformed options) is
-     * left as it is. The TCP checksum must be complete (not a partial checksum left for offload).
+     * Lowers the MSS option of the IPv4 or IPv6 TCP SYN at {@code buf[ip..ip+length)} to
+     * {@code maxMss} when it is higher. Returns true when it rewrote the option; anything else
+     * (not a first fragment of TCP, no SYN, no MSS option, MSS already small enough, malformed
+     * options, IPv6 extension headers) is left as it is. The TCP checksum must be complete (not
+     * a partial checksum left for offload); the pseudo-header does not change, so either family
+     * is updated the same way.
      */
     public static boolean clamp(ByteBuf buf, int ip, int length, int maxMss) {
-        if (length < Ipv4.MIN_HEADER || Ipv4.version(buf, ip) != Ipv4.VERSION
-            || Ipv4.protocol(buf, ip) != Ipv4.PROTO_TCP || Ipv4.isFragment(buf, ip)) {
+        if (length < Ipv4.MIN_HEADER) {
             return false;
         }
-        int ihl = Ipv4.headerLength(buf, ip);
+        int ihl;
+        switch (Ipv4.version(buf, ip)) {
+            case Ipv4.VERSION -> {
+                if (Ipv4.protocol(buf, ip) != Ipv4.PROTO_TCP || Ipv4.isFragment(buf, ip)) {
+                    return false;
+                }
+                ihl = Ipv4.headerLength(buf, ip);
+            }
+            case Ipv6.VERSION -> {
+                if (length < Ipv6.HEADER_LENGTH || Ipv6.nextHeader(buf, ip) != Ipv6.NEXT_TCP) {
+                    return false;
+                }
+                ihl = Ipv6.HEADER_LENGTH;
+            }
+            default -> {
+                return false;
+            }
+        }
         int tcp = ip + ihl;
         if (ihl < Ipv4.MIN_HEADER || length < ihl + Tcp.MIN_HEADER || (Tcp.flags(buf, tcp) & Tcp.SYN) == 0) {
             return false;

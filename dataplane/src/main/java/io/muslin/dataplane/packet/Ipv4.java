@@ -156,7 +156,7 @@ public final class Ipv4 {
     }
 
     /** Folds the carries of a one's-complement sum into 16 bits. */
-    private static int fold(long sum) {
+    public static int fold(long sum) {
         while ((sum >>> 16) != 0) {
             sum = (sum & 0xFFFF) + (sum >>> 16);
         }

@@ -32,6 +32,14 @@ public final class Ipv6 {
     public static final int SRC = 8;
     public static final int DST = 24;
 
+    /** Next-header values (IANA "Assigned Internet Protocol Numbers"; the same space as IPv4's protocol). */
+    public static final int NEXT_TCP = 6;
+    public static final int NEXT_UDP = 17;
+    public static final int NEXT_FRAGMENT = 44;
+    public static final int NEXT_ICMPV6 = 58;
+    /** The minimum link MTU every IPv6 link must carry (RFC 8200 §5). */
+    public static final int MIN_MTU = 1280;
+
     private Ipv6() {
     }
 
@@ -52,5 +60,47 @@ public final class Ipv6 {
 
     public static int nextHeader(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + NEXT_HEADER);
+    }
+
+    /** Source address bits 0-63 (network order: the first 8 bytes). */
+    public static long srcHi(ByteBuf buf, int index) {
+        return buf.getLong(index + SRC);
+    }
+
+    /** Source address bits 64-127. */
+    public static long srcLo(ByteBuf buf, int index) {
+        return buf.getLong(index + SRC + 8);
+    }
+
+    public static long dstHi(ByteBuf buf, int index) {
+        return buf.getLong(index + DST);
+    }
+
+    public static long dstLo(ByteBuf buf, int index) {
+        return buf.getLong(index + DST + 8);
+    }
+
+    /** True for a multicast address (ff00::/8, RFC 4291 §2.7), given its high word. */
+    public static boolean isMulticast(long hi) {
+        return (hi >>> 56) == 0xFF;
+    }
+
+    /**
+     * Writes the 40-byte fixed header at {@code index}: version 6, {@code trafficClass},
+     * {@code flowLabel} (20 bits), {@code payloadLength} (bytes after this header), and the
+     * addresses as two words each. No checksum: IPv6 has none (RFC 8200 §3).
+     */
+    public static void writeHeader(ByteBuf buf, int index, int trafficClass, int flowLabel, int payloadLength,
+                                   int nextHeader, int hopLimit, long srcHi, long srcLo, long dstHi, long dstLo) {
+        if (payloadLength < 0 || payloadLength > 0xFFFF) {
+            throw new IllegalArgumentException(
+                "IPv6 payload length out of range: " + payloadLength + " (expected: 0-65535)");
+        }
+        buf.setInt(index, (VERSION << 28) | ((trafficClass & 0xFF) << 20) | (flowLabel & 0xF_FFFF));
+        buf.setInt(index + PAYLOAD_LENGTH_OFFSET, (payloadLength << 16) | ((nextHeader & 0xFF) << 8) | (hopLimit & 0xFF));
+        buf.setLong(index + SRC, srcHi);
+        buf.setLong(index + SRC + 8, srcLo);
+        buf.setLong(index + DST, dstHi);
+        buf.setLong(index + DST + 8, dstLo);
     }
 }

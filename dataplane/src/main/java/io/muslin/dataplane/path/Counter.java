@@ -52,9 +52,11 @@ public enum Counter {
     DROP_PATH_MTU("dropPathMtu"),
     /** ICMP "fragmentation needed" sent back to a local sender through the TUN device. */
     ICMP_FRAG_NEEDED_SENT("icmpFragNeededSent"),
+    /** ICMPv6 Packet Too Big sent back to a local IPv6 sender through the TUN device (RFC 4443 §3.2). */
+    ICMP6_PACKET_TOO_BIG_SENT("icmp6PacketTooBigSent"),
     /** ICMP errors not sent because of the rate limit. */
     ICMP_RATE_LIMITED("icmpRateLimited"),
-    /** Path-MTU estimates learned or changed from the underlay's ICMP "fragmentation needed". */
+    /** Path-MTU estimates learned or changed from the underlay's ICMP "fragmentation needed" or ICMPv6 Packet Too Big. */
     PMTU_LEARNED("pmtuLearned"),
     /** ICMP from the underlay that was not about a packet of ours (ignored). */
     ICMP_IGNORED("icmpIgnored"),

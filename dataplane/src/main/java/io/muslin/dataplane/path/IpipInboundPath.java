@@ -41,7 +41,7 @@ public final class IpipInboundPath implements InboundPath {
     }
 
     @Override
-    public int process(ByteBuf packet, int sourceIp, ByteBuf reply) {
+    public int process(ByteBuf packet, long sourceHi, long sourceLo, ByteBuf reply) {
         int outer = packet.readerIndex();
         int length = packet.readableBytes();
         if (length < Ipv4.MIN_HEADER || Ipv4.version(packet, outer) != Ipv4.VERSION

@@ -1,18 +1,21 @@
 package io.muslin.dataplane.path;
 
 import io.muslin.dataplane.packet.MacAddress;
-import io.muslin.dataplane.table.FdbEntry;
+import io.muslin.dataplane.table.Family;
 import io.muslin.dataplane.table.NextHop;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 
 /**
  * The inbound paths' sender check: who may send us an inner packet with a given source.
  *
- * <p>The outer source must be a peer node (the PublicIP of a programmed lease), else the packet
- * is {@code dropUnknownSender}. In {@link Mode#STRICT} (the default) the inner source must also
+ * <p>The outer source must be a peer node (the PublicIP or PublicIPv6 of a programmed lease),
+ * else the packet is {@code dropUnknownSender}. In {@link Mode#STRICT} (the default) the inner source must also
  * lie in a subnet that this very peer leases: the route for the inner source must lead back to
  * the outer source (for VXLAN through ARP and FDB, as the outbound path resolves it; for
- * IP-in-IP and direct routes its next hop is the PublicIP itself). A peer that sends for an
+ * IP-in-IP and direct routes its next hop is the PublicIP itself). Both checks take the
+ * families as parameters: an inner IPv6 source is looked up in the IPv6 routes and neighbors,
+ * which lead to the peer's PublicIPv6 when it arrived over an IPv6 underlay. A peer that sends for an
  * address outside its own subnets is {@code dropSpoofedSource}. That is WireGuard's rule
  * (cryptokey routing: a peer may only send from its allowed IPs), here without keys: the outer
  * source address stands in for the key, so it stops a node from speaking for another node's
@@ -38,63 +41,89 @@ public final class SourceCheck {
 
     private final Mode mode;
     private final boolean viaVtep;
+    private final Family outer;
     private Tables.Snapshot lastTables;
-    private int lastInner;
-    private int lastOuter;
+    private Family lastFamily;
+    private long lastInnerHi;
+    private long lastInnerLo;
+    private long lastOuterHi;
+    private long lastOuterLo;
     private Counter lastVerdict;
 
-    /**
-     * @param viaVtep the routes' next hops are VTEP addresses resolved through ARP and FDB
-     *                (VXLAN); else they are the peers' PublicIPs (IP-in-IP)
-     */
+    /** For packets that arrive over an IPv4 underlay. */
     public SourceCheck(Mode mode, boolean viaVtep) {
+        this(mode, viaVtep, Family.IPV4);
+    }
+
+    /**
+     * @param viaVtep the routes' next hops are VTEP addresses resolved through the neighbor
+     *                tables and the FDB (VXLAN); else they are the peers' PublicIPs (IP-in-IP)
+     * @param outer   the underlay family the checked packets arrive over (outer sources are of it)
+     */
+    public SourceCheck(Mode mode, boolean viaVtep, Family outer) {
         this.mode = mode;
         this.viaVtep = viaVtep;
+        this.outer = outer;
     }
 
     public Mode mode() {
         return mode;
     }
 
-    /**
-     * The drop reason for an inner IPv4 packet from {@code innerSource} that arrived from
-     * {@code outerSource}, or null when it may be delivered.
-     */
+    /** {@link #check(Tables.Snapshot, Family, long, long, long, long)} of an inner IPv4 source and an IPv4 outer source. */
     public Counter check(Tables.Snapshot tables, int innerSource, int outerSource) {
-        if (tables == lastTables && innerSource == lastInner && outerSource == lastOuter) {
+        return check(tables, Family.IPV4, Family.ipv4Key(innerSource), 0, Family.ipv4Key(outerSource), 0);
+    }
+
+    /**
+     * The drop reason for an inner packet of {@code inner} family from ({@code innerHi},
+     * {@code innerLo}) that arrived from the outer source ({@code outerHi}, {@code outerLo}),
+     * or null when it may be delivered. Addresses in {@link Family}'s key layout.
+     */
+    public Counter check(Tables.Snapshot tables, Family inner, long innerHi, long innerLo, long outerHi, long outerLo) {
+        if (tables == lastTables && inner == lastFamily && innerHi == lastInnerHi && innerLo == lastInnerLo
+            && outerHi == lastOuterHi && outerLo == lastOuterLo) {
             return lastVerdict;
         }
         Counter verdict;
-        if (!tables.isPeer(outerSource)) {
+        if (!tables.isPeer(outer, outerHi, outerLo)) {
             verdict = Counter.DROP_UNKNOWN_SENDER;
-        } else if (mode == Mode.OFF || ownerOf(tables, innerSource) == outerSource) {
+        } else if (mode == Mode.OFF) {
             verdict = null;
         } else {
-            verdict = Counter.DROP_SPOOFED_SOURCE;
+            Underlay owner = ownerOf(tables, inner, innerHi, innerLo);
+            verdict = owner != null && owner.is(outer, outerHi, outerLo) ? null : Counter.DROP_SPOOFED_SOURCE;
         }
         lastTables = tables;
-        lastInner = innerSource;
-        lastOuter = outerSource;
+        lastFamily = inner;
+        lastInnerHi = innerHi;
+        lastInnerLo = innerLo;
+        lastOuterHi = outerHi;
+        lastOuterLo = outerLo;
         lastVerdict = verdict;
         return verdict;
     }
 
-    /** The verdict on an outer source alone (ARP, inner IPv6): null when it is a peer. */
+    /** The verdict on an IPv4 outer source alone. */
     public Counter checkSender(Tables.Snapshot tables, int outerSource) {
-        return tables.isPeer(outerSource) ? null : Counter.DROP_UNKNOWN_SENDER;
+        return checkSender(tables, Family.ipv4Key(outerSource), 0);
     }
 
-    /** The underlay address of the peer whose subnet holds {@code address}, or 0. */
-    private int ownerOf(Tables.Snapshot tables, int address) {
-        NextHop via = tables.lookupNextHop(address);
+    /** The verdict on an outer source alone (ARP): null when it is a peer. */
+    public Counter checkSender(Tables.Snapshot tables, long outerHi, long outerLo) {
+        return tables.isPeer(outer, outerHi, outerLo) ? null : Counter.DROP_UNKNOWN_SENDER;
+    }
+
+    /** The underlay address of the peer whose subnet holds the address, or null. */
+    private Underlay ownerOf(Tables.Snapshot tables, Family family, long hi, long lo) {
+        NextHop via = tables.lookupNextHop(family, hi, lo);
         if (via == null) {
-            return 0;
+            return null;
         }
         if (via.direct() || !viaVtep) {
-            return via.address();
+            return via;
         }
-        long mac = tables.lookupArp(via.address());
-        FdbEntry vtep = mac == MacAddress.NONE ? null : tables.lookupFdb(mac);
-        return vtep == null ? 0 : vtep.underlay();
+        long mac = tables.lookupNeighbor(via);
+        return mac == MacAddress.NONE ? null : tables.lookupFdb(mac);
     }
 }

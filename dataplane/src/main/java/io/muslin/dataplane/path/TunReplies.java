@@ -8,7 +8,7 @@ import io.netty.buffer.ByteBuf;
  * {@link #buffer} at {@link #offset}, then {@link #send} it.
  */
 public interface TunReplies {
-    /** A buffer with room for a packet of up to 512 bytes at {@link #offset}; valid until {@link #send}. */
+    /** A buffer with room for a packet of up to 1280 bytes (an ICMPv6 error at its largest, RFC 4443 §2.4 c) at {@link #offset}; valid until {@link #send}. */
     ByteBuf buffer();
 
     /** Where the packet starts in {@link #buffer} (room before it is the device's, e.g. a virtio_net_hdr). */

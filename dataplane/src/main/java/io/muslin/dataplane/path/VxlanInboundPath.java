@@ -4,6 +4,8 @@ import io.muslin.dataplane.packet.Arp;
 import io.muslin.dataplane.packet.Ethernet;
 import io.muslin.dataplane.packet.FlowHash;
 import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.table.Family;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
@@ -22,9 +24,8 @@ import java.util.function.IntSupplier;
  *   <li><b>strip</b> — the buffer's readable bytes become the inner packet (a slice by index,
  *       no copy);</li>
  *   <li><b>sender</b> — the outer source is a peer, and (strict) the inner source lies in its
- *       subnets ({@link SourceCheck}: {@code dropUnknownSender}, {@code dropSpoofedSource}; an
- *       inner IPv6 packet is {@code dropUnsupportedFamily} in strict mode: no IPv6 subnets are
- *       leased yet);</li>
+ *       subnets, looked up in the inner packet's family ({@link SourceCheck}:
+ *       {@code dropUnknownSender}, {@code dropSpoofedSource});</li>
  *   <li><b>checksum</b> — the inner TCP/UDP checksum verifies, or was left unfinished by a
  *       kernel peer and is completed here ({@link InnerChecksum}; {@code dropBadChecksum});</li>
  *   <li><b>deliver</b> — the driver writes the inner packet to the TUN device; or, for an ARP
@@ -52,7 +53,7 @@ public final class VxlanInboundPath implements InboundPath {
     public VxlanInboundPath(Tables tables, SourceCheck.Mode sourceCheck, IntSupplier mtu, VxlanDecoder decoder,
                             VxlanEncapsulator encapsulator, int vtepIp, long vtepMac, Counters counters) {
         this.tables = tables;
-        this.senders = new SourceCheck(sourceCheck, true);
+        this.senders = new SourceCheck(sourceCheck, true, encapsulator.outer());
         this.mtu = mtu;
         this.decoder = decoder;
         this.encapsulator = encapsulator;
@@ -62,7 +63,7 @@ public final class VxlanInboundPath implements InboundPath {
     }
 
     @Override
-    public int process(ByteBuf datagram, int sourceIp, ByteBuf reply) {
+    public int process(ByteBuf datagram, long sourceHi, long sourceLo, ByteBuf reply) {
         int kind = decoder.decode(datagram);
         if (kind < 0) {
             counters.inc(VxlanDecoder.dropReason(kind));
@@ -71,10 +72,11 @@ public final class VxlanInboundPath implements InboundPath {
         Tables.Snapshot snapshot = tables.snapshot();
         int inner = datagram.readerIndex();
         Counter refused = switch (kind) {
-            case VxlanDecoder.IPV4 -> senders.check(snapshot, Ipv4.src(datagram, inner), sourceIp);
-            case VxlanDecoder.IPV6 -> senders.mode() == SourceCheck.Mode.STRICT ? Counter.DROP_UNSUPPORTED_FAMILY
-                : senders.checkSender(snapshot, sourceIp);
-            default -> senders.checkSender(snapshot, sourceIp);
+            case VxlanDecoder.IPV4 -> senders.check(snapshot, Family.IPV4, Family.ipv4Key(Ipv4.src(datagram, inner)), 0,
+                sourceHi, sourceLo);
+            case VxlanDecoder.IPV6 -> senders.check(snapshot, Family.IPV6, Ipv6.srcHi(datagram, inner),
+                Ipv6.srcLo(datagram, inner), sourceHi, sourceLo);
+            default -> senders.checkSender(snapshot, sourceHi, sourceLo);
         };
         if (refused != null) {
             counters.inc(refused);
@@ -84,7 +86,7 @@ public final class VxlanInboundPath implements InboundPath {
             return InnerChecksum.admit(datagram, inner, mtu.getAsInt(), counters) ? DELIVER : DROP;
         }
         int arp = inner;
-        if (sourceIp == 0 || !Arp.isRequestFor(datagram, arp, vtepIp)) {
+        if (sourceHi == 0 && sourceLo == 0 || !Arp.isRequestFor(datagram, arp, vtepIp)) {
             counters.inc(Counter.ARP_IGNORED);
             return DROP;
         }
@@ -92,7 +94,7 @@ public final class VxlanInboundPath implements InboundPath {
         int payload = OutboundPath.HEADROOM;
         Arp.writeReply(reply, payload, vtepMac, vtepIp, datagram, arp);
         reply.setIndex(payload, payload + Arp.LENGTH);
-        encapsulator.encapsulateFrame(reply, sourceIp, askingMac, Ethernet.TYPE_ARP, 0,
+        encapsulator.encapsulateFrame(reply, sourceHi, sourceLo, askingMac, Ethernet.TYPE_ARP, 0,
             FlowHash.sourcePort(Long.hashCode(askingMac)));
         counters.inc(Counter.ARP_REPLIES);
         return REPLY;

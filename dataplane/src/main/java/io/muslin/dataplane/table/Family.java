@@ -6,18 +6,45 @@ package io.muslin.dataplane.table;
  * {@code hi = 0xaabbccdd_00000000L, lo = 0}), so one trie walks both.
  */
 public enum Family {
-    IPV4(32),
-    IPV6(128);
+    IPV4(32, 4, 20),
+    IPV6(128, 6, 40);
+
+    private static final Family[] BY_VERSION = {null, null, null, null, IPV4, null, IPV6, null,
+        null, null, null, null, null, null, null, null};
 
     private final int bits;
+    private final int version;
+    private final int headerLength;
 
-    Family(int bits) {
+    Family(int bits, int version, int headerLength) {
         this.bits = bits;
+        this.version = version;
+        this.headerLength = headerLength;
     }
 
     /** Address width: 32 or 128. */
     public int bits() {
         return bits;
+    }
+
+    /** The IP version number: 4 or 6 (what an IP header's first nibble says). */
+    public int version() {
+        return version;
+    }
+
+    /** The length of this family's IP header without options or extension headers: 20 or 40. */
+    public int headerLength() {
+        return headerLength;
+    }
+
+    /** The family of IP version {@code version} (a header's first nibble, 0-15), or null for any other. */
+    public static Family ofVersion(int version) {
+        return BY_VERSION[version & 0xF];
+    }
+
+    /** The family of an IPv4 or IPv6 {@code InetAddress}. */
+    public static Family of(java.net.InetAddress address) {
+        return address instanceof java.net.Inet6Address ? IPV6 : IPV4;
     }
 
     /** The high key word of an IPv4 address. */
@@ -45,7 +72,7 @@ public enum Family {
             }
         }
         if ((hi & hostHi) != 0 || (lo & hostLo) != 0) {
-            throw new IllegalArgumentException("host bits set in " + Ipv6Text.formatKey(this, hi, lo) + "/" + length);
+            throw new IllegalArgumentException("host bits set in " + Underlay.format(this, hi, lo) + "/" + length);
         }
     }
 }

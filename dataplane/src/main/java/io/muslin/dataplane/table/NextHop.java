@@ -12,7 +12,7 @@ package io.muslin.dataplane.table;
  * <p>The address is a key as {@link Family} lays it out: for IPv4 {@link #address()} is the
  * address; for IPv6 {@link #hi()} and {@link #lo()} are its two words in network order.
  */
-public final class NextHop {
+public final class NextHop implements Underlay {
     private final Family family;
     private final long hi;
     private final long lo;
@@ -48,6 +48,16 @@ public final class NextHop {
         return flags;
     }
 
+    @Override
+    public long addressHi() {
+        return hi;
+    }
+
+    @Override
+    public long addressLo() {
+        return lo;
+    }
+
     /** True when the packet goes to the next hop without encapsulation. */
     public boolean direct() {
         return (flags & Route.DIRECT) != 0;
@@ -65,6 +75,6 @@ public final class NextHop {
 
     @Override
     public String toString() {
-        return "via " + Ipv6Text.formatKey(family, hi, lo) + (direct() ? " direct" : "");
+        return "via " + Underlay.format(family, hi, lo) + (direct() ? " direct" : "");
     }
 }

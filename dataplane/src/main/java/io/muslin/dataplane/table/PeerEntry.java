@@ -1,19 +1,34 @@
 package io.muslin.dataplane.table;
 
-import io.muslin.dataplane.packet.Ipv4Address;
-
 /**
- * A peer node known by its underlay (public) IPv4 address. The inbound paths ask whether a
- * packet's outer source is a peer at all ({@link Tables.Snapshot#isPeer}).
+ * A peer node known by one of its underlay (public) addresses, IPv4 or IPv6 (a dual-stack node
+ * has one of each). The inbound paths ask whether a packet's outer source is a peer at all
+ * ({@link Tables.Snapshot#isPeer}).
  */
-public record PeerEntry(int underlay) implements Keyed {
+public record PeerEntry(Family family, long hi, long lo) implements Keyed, Underlay {
+    /** A peer at an IPv4 address. */
+    public PeerEntry(int underlay) {
+        this(Family.IPV4, Family.ipv4Key(underlay), 0);
+    }
+
+    /** The key of an IPv4 peer in its {@link HashTrie}. */
     @Override
     public long key() {
-        return underlay & 0xFFFF_FFFFL;
+        return hi >>> 32;
+    }
+
+    @Override
+    public long addressHi() {
+        return hi;
+    }
+
+    @Override
+    public long addressLo() {
+        return lo;
     }
 
     @Override
     public String toString() {
-        return Ipv4Address.format(underlay);
+        return Underlay.format(this);
     }
 }

@@ -1,5 +1,7 @@
 package io.muslin.dataplane.table;
 
+import io.muslin.dataplane.packet.Ipv6Text;
+
 /**
  * An IPv6 route: the prefix ({@code hi}, {@code lo}, {@code length}) goes to the IPv6 next hop
  * ({@code nextHopHi}, {@code nextHopLo}) as the flags say ({@link Route#ENCAP},

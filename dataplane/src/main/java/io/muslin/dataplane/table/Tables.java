@@ -23,9 +23,12 @@ import java.util.function.Consumer;
  *
  * <p>Layout: IPv4 and IPv6 routes in an {@link LpmTrie} each (8-bit strides, popcount-indexed
  * runs, routes pushed to the leaves as ids of shared {@link NextHop}s); ARP (IPv4 → MAC) and FDB (MAC → underlay) in a
- * {@link HashTrie} each, keyed by primitives; and the peers by underlay address (which outer
- * sources are nodes we know), another {@link HashTrie}. See docs/tables.md for the design and
- * figures.
+ * {@link HashTrie} each, keyed by primitives; IPv6 neighbors (IPv6 → MAC) in an
+ * {@link AddressMap} (128-bit keys); and the peers by underlay address (which outer sources are
+ * nodes we know): IPv4 in a {@link HashTrie}, IPv6 in an {@link AddressMap}. The lookups the
+ * packet path makes take the family as a parameter ({@link Snapshot#lookupNextHop(Family, long,
+ * long)}, {@link Snapshot#lookupNeighbor}, {@link Snapshot#isPeer(Family, long, long)}), so one
+ * path serves both. See docs/tables.md for the design and figures.
  */
 public final class Tables {
     private volatile Snapshot root = Snapshot.EMPTY;
@@ -62,21 +65,52 @@ public final class Tables {
     /** An immutable view of all the tables. */
     public static final class Snapshot {
         static final Snapshot EMPTY = new Snapshot(LpmTrie.empty(Family.IPV4), LpmTrie.empty(Family.IPV6),
-            HashTrie.empty(), HashTrie.empty(), HashTrie.empty());
+            HashTrie.empty(), AddressMap.empty(), HashTrie.empty(), HashTrie.empty(), AddressMap.empty());
 
         private final LpmTrie<Route> routes;
         private final LpmTrie<Route6> routes6;
         private final HashTrie<ArpEntry> arp;
+        private final AddressMap<NdEntry> nd;
         private final HashTrie<FdbEntry> fdb;
         private final HashTrie<PeerEntry> peers;
+        private final AddressMap<PeerEntry> peers6;
 
-        Snapshot(LpmTrie<Route> routes, LpmTrie<Route6> routes6, HashTrie<ArpEntry> arp, HashTrie<FdbEntry> fdb,
-                 HashTrie<PeerEntry> peers) {
+        Snapshot(LpmTrie<Route> routes, LpmTrie<Route6> routes6, HashTrie<ArpEntry> arp, AddressMap<NdEntry> nd,
+                 HashTrie<FdbEntry> fdb, HashTrie<PeerEntry> peers, AddressMap<PeerEntry> peers6) {
             this.routes = routes;
             this.routes6 = routes6;
             this.arp = arp;
+            this.nd = nd;
             this.fdb = fdb;
             this.peers = peers;
+            this.peers6 = peers6;
+        }
+
+        /**
+         * Longest-prefix match on a destination of either family, in {@link Family}'s key layout:
+         * the packet path's call (no allocation); null when no route covers it.
+         */
+        public NextHop lookupNextHop(Family family, long dstHi, long dstLo) {
+            return family == Family.IPV4 ? routes.lookup(dstHi, 0L) : routes6.lookup(dstHi, dstLo);
+        }
+
+        /**
+         * The MAC of a route's next hop (ARP for IPv4, the IPv6 neighbor table for IPv6), or
+         * {@link MacAddress#NONE}.
+         */
+        public long lookupNeighbor(NextHop via) {
+            return via.family() == Family.IPV4 ? lookupArp(via.address()) : lookupNeighbor6(via.hi(), via.lo());
+        }
+
+        /** The MAC for an IPv6 next hop, or {@link MacAddress#NONE}. */
+        public long lookupNeighbor6(long hi, long lo) {
+            NdEntry e = nd.get(hi, lo);
+            return e == null ? MacAddress.NONE : e.mac();
+        }
+
+        /** True when ({@code family}, {@code hi}, {@code lo}) is the underlay address of a peer with a programmed lease. */
+        public boolean isPeer(Family family, long hi, long lo) {
+            return family == Family.IPV4 ? peers.get(hi >>> 32) != null : peers6.get(hi, lo) != null;
         }
 
         /**
@@ -143,6 +177,25 @@ public final class Tables {
             return peers;
         }
 
+        public AddressMap<NdEntry> neighbor6Table() {
+            return nd;
+        }
+
+        public AddressMap<PeerEntry> peer6Table() {
+            return peers6;
+        }
+
+        /** IPv6 neighbor entries sorted by address. */
+        public List<NdEntry> neighbors6() {
+            List<NdEntry> out = new ArrayList<>(nd.size());
+            nd.forEach(out::add);
+            out.sort((a, b) -> {
+                int c = Long.compareUnsigned(a.hi(), b.hi());
+                return c != 0 ? c : Long.compareUnsigned(a.lo(), b.lo());
+            });
+            return out;
+        }
+
         /** IPv4 routes sorted by address, then length. */
         public List<Route> routes() {
             List<Route> out = new ArrayList<>(routes.size());
@@ -190,16 +243,20 @@ public final class Tables {
         private final LpmTrie.Writer<Route> routes;
         private final LpmTrie.Writer<Route6> routes6;
         private HashTrie<ArpEntry> arp;
+        private AddressMap<NdEntry> nd;
         private HashTrie<FdbEntry> fdb;
         private HashTrie<PeerEntry> peers;
+        private AddressMap<PeerEntry> peers6;
 
         Batch(Snapshot from, LpmTrie.Writer<Route> routes, LpmTrie.Writer<Route6> routes6) {
             this.from = from;
             this.routes = routes;
             this.routes6 = routes6;
             this.arp = from.arp;
+            this.nd = from.nd;
             this.fdb = from.fdb;
             this.peers = from.peers;
+            this.peers6 = from.peers6;
         }
 
         /** A route that encapsulates to {@code nextHop}'s VTEP. */
@@ -245,6 +302,20 @@ public final class Tables {
             return this;
         }
 
+        /** An IPv6 neighbor: the next hop ({@code hi}, {@code lo}) is the VTEP with {@code mac}. */
+        public Batch putNeighbor6(long hi, long lo, long mac) {
+            NdEntry old = nd.get(hi, lo);
+            if (old == null || old.mac() != mac) {
+                nd = nd.put(new NdEntry(hi, lo, mac));
+            }
+            return this;
+        }
+
+        public Batch removeNeighbor6(long hi, long lo) {
+            nd = nd.remove(hi, lo);
+            return this;
+        }
+
         /** An FDB entry with an IPv4 underlay. */
         public Batch putFdb(long mac, int underlay) {
             return putFdb(new FdbEntry(mac, underlay));
@@ -267,27 +338,46 @@ public final class Tables {
             return this;
         }
 
-        /** The peer node at this underlay address (its leases' PublicIP). */
+        /** The peer node at this IPv4 underlay address (its leases' PublicIP). */
         public Batch putPeer(int underlay) {
-            if (peers.get(underlay & 0xFFFF_FFFFL) == null) {
-                peers = peers.put(new PeerEntry(underlay));
+            return putPeer(Family.IPV4, Family.ipv4Key(underlay), 0);
+        }
+
+        /** The peer node at this underlay address, of either family (a lease's PublicIP or PublicIPv6). */
+        public Batch putPeer(Family family, long hi, long lo) {
+            if (family == Family.IPV4) {
+                if (peers.get(hi >>> 32) == null) {
+                    peers = peers.put(new PeerEntry(family, hi, lo));
+                }
+            } else if (peers6.get(hi, lo) == null) {
+                peers6 = peers6.put(new PeerEntry(family, hi, lo));
             }
             return this;
         }
 
-        /** Forgets the peer node at this underlay address (when its last lease goes). */
+        /** Forgets the peer node at this IPv4 underlay address (when its last lease goes). */
         public Batch removePeer(int underlay) {
-            peers = peers.remove(underlay & 0xFFFF_FFFFL);
+            return removePeer(Family.IPV4, Family.ipv4Key(underlay), 0);
+        }
+
+        /** Forgets the peer node at this underlay address, of either family. */
+        public Batch removePeer(Family family, long hi, long lo) {
+            if (family == Family.IPV4) {
+                peers = peers.remove(hi >>> 32);
+            } else {
+                peers6 = peers6.remove(hi, lo);
+            }
             return this;
         }
 
         Snapshot build() {
             LpmTrie<Route> r = routes.trie();
             LpmTrie<Route6> r6 = routes6.trie();
-            if (r == from.routes && r6 == from.routes6 && arp == from.arp && fdb == from.fdb && peers == from.peers) {
+            if (r == from.routes && r6 == from.routes6 && arp == from.arp && nd == from.nd && fdb == from.fdb
+                && peers == from.peers && peers6 == from.peers6) {
                 return from;
             }
-            return new Snapshot(r, r6, arp, fdb, peers);
+            return new Snapshot(r, r6, arp, nd, fdb, peers, peers6);
         }
     }
 }

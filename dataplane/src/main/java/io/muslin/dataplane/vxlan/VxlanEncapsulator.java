@@ -1,28 +1,35 @@
 package io.muslin.dataplane.vxlan;
 
 import io.muslin.dataplane.Encapsulation;
+import io.muslin.dataplane.offload.Checksum;
 import io.muslin.dataplane.packet.Ethernet;
 import io.muslin.dataplane.packet.FlowHash;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.table.Family;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Wraps an inner IP packet into a VXLAN frame over outer IPv4, in place, in the headroom the
- * TUN read left before it. One per node: the local address, MAC, VNI and port are fixed.
+ * Wraps an inner IP packet into a VXLAN frame over outer IPv4 or IPv6 (the underlay's family, a
+ * constructor parameter), in place, in the headroom the TUN read left before it. One per node
+ * and underlay family: the local address, MAC, VNI and port are fixed.
  *
  * <pre>
- *  outer = readerIndex - 50                                inner = readerIndex on entry
+ *  outer = readerIndex - 50 (IPv4) / - 70 (IPv6)           inner = readerIndex on entry
  *  |                                                       |
  *  +------------------+---------+-----------+--------------+----------------------------
- *  | outer IPv4 (20)  | UDP (8) | VXLAN (8) | Ethernet(14) | inner IPv4 / IPv6 packet
+ *  | outer IP (20/40) | UDP (8) | VXLAN (8) | Ethernet(14) | inner IPv4 / IPv6 packet
  *  +------------------+---------+-----------+--------------+----------------------------
- *   proto 17, TTL 64,  sport =   I flag,     dst remote    unchanged
- *   TOS from inner,    flow      VNI         VTEP MAC,
- *   DF from inner,     hash,                 src ours,
- *   ID 0
- *                      csum 0                0x0800/0x86DD
+ *   IPv4: proto 17,    sport =   I flag,     dst remote    unchanged
+ *   TTL 64, ID 0,      flow      VNI         VTEP MAC,
+ *   TOS and DF from    hash,                 src ours,
+ *   inner              csum 0 (IPv4)         0x0800/0x86DD
+ *   IPv6: next 17,     or computed (IPv6)
+ *   hop limit 64,
+ *   traffic class from
+ *   inner, flow label
+ *   = flow hash
  *
  *  UDP header (RFC 768):
  *  +-------------------------------+-------------------------------+
@@ -32,37 +39,73 @@ import io.netty.buffer.ByteBuf;
  *  +-------------------------------+-------------------------------+
  * </pre>
  *
- * The outer UDP checksum is zero, which RFC 768 allows over IPv4 and RFC 7348 §5 recommends
- * ("UDP Checksum: It SHOULD be transmitted as zero"); the Linux vxlan driver sends the same
- * by default. The source port is {@link FlowHash#sourcePort} of the inner flow (RFC 7348 §5).
- * The TOS byte (DSCP and ECN) is copied from the inner IPv4 TOS or IPv6 traffic class, and DF
- * from the inner IPv4 header (always set for inner IPv6), so a sender's path-MTU discovery
- * works through the tunnel and a packet without DF may be fragmented on the underlay.
- * The result is a complete IPv4 datagram for a raw {@code IP_HDRINCL} socket.
+ * <p>Over IPv4 the outer UDP checksum is zero, which RFC 768 allows and RFC 7348 §5 recommends
+ * ("UDP Checksum: It SHOULD be transmitted as zero"); the Linux vxlan driver sends the same by
+ * default. Over IPv6 it is computed: RFC 8200 §8.1 forbids a zero UDP checksum (RFC 6935 lets
+ * tunnels opt out, but the Linux vxlan driver drops such datagrams unless it was created with
+ * {@code udp6zerocsumrx}, and flannel does not set it), so the sum runs over the pseudo-header,
+ * the UDP header and the whole frame, a zero result sent as 0xFFFF. The overhead is
+ * {@link Encapsulation#bytes} of the outer family: 50 or 70.
+ *
+ * <p>The source port is {@link FlowHash#sourcePort} of the inner flow (RFC 7348 §5); over IPv6
+ * the flow label is the flow hash too (RFC 6438), as Linux fills it in with
+ * {@code auto_flowlabels}. The TOS byte (DSCP and ECN) is copied from the inner IPv4 TOS or
+ * IPv6 traffic class, and over IPv4 DF from the inner IPv4 header (always set for inner IPv6),
+ * so a sender's path-MTU discovery works through the tunnel and an IPv4 packet without DF may
+ * be fragmented on the underlay (IPv6 routers never fragment). The result is a complete IP
+ * packet for a raw header-including socket.
  */
 public final class VxlanEncapsulator {
-    /** Bytes written before the inner packet: outer IPv4 + UDP + VXLAN + inner Ethernet. */
+    /** Bytes written before the inner packet over an IPv4 underlay: outer IPv4 + UDP + VXLAN + inner Ethernet. */
     public static final int OVERHEAD = Encapsulation.VXLAN.bytes(4);
 
-    private static final int UDP_OFFSET = Encapsulation.IPV4_HEADER;
     private static final int UDP_HEADER = 8;
-    private static final int VXLAN_OFFSET = UDP_OFFSET + UDP_HEADER;
-    private static final int ETHERNET_OFFSET = VXLAN_OFFSET + VxlanHeader.LENGTH;
     private static final int OUTER_TTL = 64;
-    private static final int MAX_INNER_LENGTH = 0xFFFF - OVERHEAD;
+    private static final int FLOW_LABEL_MASK = 0xF_FFFF;
 
-    private final int localIp;
+    private final Family outer;
+    private final long localHi;
+    private final long localLo;
     private final long localMac;
     private final int vni;
     private final int dstPort;
+    private final int overhead;
+    private final int udpOffset;
+    private final int maxInnerLength;
+    /** Over IPv6: the outer UDP checksum is computed here (else the sending socket computes it). */
+    private final boolean udpChecksum;
 
     /**
+     * Over an IPv4 underlay.
+     *
      * @param localIp  this node's underlay IPv4 address, the outer source
      * @param localMac this node's VTEP MAC, the inner Ethernet source
      * @param vni      0..{@value VxlanHeader#MAX_VNI}
      * @param dstPort  outer UDP destination port, 1..65535 (usually {@value VxlanHeader#DEFAULT_PORT})
      */
     public VxlanEncapsulator(int localIp, long localMac, int vni, int dstPort) {
+        this(Family.IPV4, Family.ipv4Key(localIp), 0, localMac, vni, dstPort);
+    }
+
+    /**
+     * Over an underlay of family {@code outer}.
+     *
+     * @param localHi this node's underlay address in {@link Family}'s key layout (IPv4: top 32 bits), the outer source
+     * @param localLo its low word (0 for IPv4)
+     */
+    public VxlanEncapsulator(Family outer, long localHi, long localLo, long localMac, int vni, int dstPort) {
+        this(outer, localHi, localLo, localMac, vni, dstPort, true);
+    }
+
+    /**
+     * As {@link #VxlanEncapsulator(Family, long, long, long, int, int)}; with {@code udpChecksum}
+     * false the outer UDP checksum over IPv6 is left 0, for frames that leave on UDP sockets:
+     * those send only the UDP payload and their kernel computes the checksum of each datagram,
+     * so computing it here too would cost a pass over every frame for nothing. A frame sent as
+     * written (raw socket) needs it (RFC 8200 §8.1).
+     */
+    public VxlanEncapsulator(Family outer, long localHi, long localLo, long localMac, int vni, int dstPort,
+                             boolean udpChecksum) {
         if ((localMac & ~MacAddress.BROADCAST) != 0 || MacAddress.isMulticast(localMac)) {
             throw new IllegalArgumentException("VTEP MAC must be a 48-bit unicast address, not 0x"
                 + Long.toHexString(localMac));
@@ -73,34 +116,61 @@ public final class VxlanEncapsulator {
         if (dstPort < 1 || dstPort > 0xFFFF) {
             throw new IllegalArgumentException("VXLAN UDP port out of range: " + dstPort + " (expected: 1-65535)");
         }
-        this.localIp = localIp;
+        this.outer = outer;
+        this.localHi = localHi;
+        this.localLo = localLo;
         this.localMac = localMac;
         this.vni = vni;
         this.dstPort = dstPort;
+        this.overhead = Encapsulation.VXLAN.bytes(outer.version());
+        this.udpOffset = outer.headerLength();
+        // IPv4's total length counts the outer header; IPv6's payload length does not.
+        this.maxInnerLength = 0xFFFF - (outer == Family.IPV4 ? overhead : overhead - udpOffset);
+        this.udpChecksum = udpChecksum;
+    }
+
+    /** The underlay family of the outer header. */
+    public Family outer() {
+        return outer;
+    }
+
+    /** Bytes written before the inner packet: 50 over IPv4, 70 over IPv6. */
+    public int overhead() {
+        return overhead;
+    }
+
+    /** The longest inner packet whose outer length field still fits 16 bits: 65485 over IPv4, 65505 over IPv6. */
+    public int maxInnerLength() {
+        return maxInnerLength;
+    }
+
+    /** {@link #encapsulate(ByteBuf, long, long, long)} to an IPv4 underlay address. */
+    public void encapsulate(ByteBuf packet, int remoteIp, long remoteMac) {
+        encapsulate(packet, Family.ipv4Key(remoteIp), 0, remoteMac);
     }
 
     /**
-     * Writes the {@value #OVERHEAD} bytes of outer headers before {@code packet}'s reader index
+     * Writes the {@link #overhead} bytes of outer headers before {@code packet}'s reader index
      * and moves the reader index back over them. Borrows {@code packet}: no ownership changes.
      *
-     * @param packet    readable bytes = one inner IPv4 or IPv6 packet, at most
-     *                  65535 - {@value #OVERHEAD} bytes, with {@value #OVERHEAD} bytes of
+     * @param packet    readable bytes = one inner IPv4 or IPv6 packet, at most 65535 less the
+     *                  outer headers the length field counts, with {@link #overhead} bytes of
      *                  headroom before it; the caller has checked the family
-     * @param remoteIp  the remote VTEP's underlay address (outer destination)
+     * @param remoteHi  the remote VTEP's underlay address (outer destination), of the outer family
+     * @param remoteLo  its low word (0 for IPv4)
      * @param remoteMac the remote VTEP's MAC (inner Ethernet destination)
      * @throws IllegalArgumentException if those preconditions do not hold
      */
-    public void encapsulate(ByteBuf packet, int remoteIp, long remoteMac) {
+    public void encapsulate(ByteBuf packet, long remoteHi, long remoteLo, long remoteMac) {
         int inner = packet.readerIndex();
         int innerLength = packet.readableBytes();
-        int outer = inner - OVERHEAD;
-        if (outer < 0) {
+        if (inner < overhead) {
             throw new IllegalArgumentException(
-                "VXLAN headroom too short: " + inner + " bytes (expected: " + OVERHEAD + "+)");
+                "VXLAN headroom too short: " + inner + " bytes (expected: " + overhead + "+)");
         }
-        if (innerLength < 1 || innerLength > MAX_INNER_LENGTH) {
+        if (innerLength < 1 || innerLength > maxInnerLength) {
             throw new IllegalArgumentException(
-                "inner packet length out of range: " + innerLength + " (expected: 1-" + MAX_INNER_LENGTH + ")");
+                "inner packet length out of range: " + innerLength + " (expected: 1-" + maxInnerLength + ")");
         }
         int etherType;
         int tos;
@@ -119,35 +189,57 @@ public final class VxlanEncapsulator {
             default -> throw new IllegalArgumentException(
                 "inner packet is neither IPv4 nor IPv6: version " + Ipv4.version(packet, inner));
         }
-        writeFrame(packet, remoteIp, remoteMac, etherType, tos, df, FlowHash.sourcePort(FlowHash.hash(packet, inner)));
+        int hash = FlowHash.hash(packet, inner);
+        writeFrame(packet, remoteHi, remoteLo, remoteMac, etherType, tos, df, FlowHash.sourcePort(hash), hash);
     }
 
     /**
-     * Like {@link #encapsulate} for any EtherType (e.g. an ARP reply), with the TOS and outer
-     * source port given. Borrows {@code payload}; same headroom and length rules.
+     * Like {@link #encapsulate} for any EtherType (e.g. an ARP reply), to an IPv4 underlay
+     * address, with the TOS and outer source port given. Borrows {@code payload}; same headroom
+     * and length rules.
      */
     public void encapsulateFrame(ByteBuf payload, int remoteIp, long remoteMac, int etherType, int tos,
                                  int sourcePort) {
-        writeFrame(payload, remoteIp, remoteMac, etherType, tos, false, sourcePort);
+        encapsulateFrame(payload, Family.ipv4Key(remoteIp), 0, remoteMac, etherType, tos, sourcePort);
     }
 
-    private void writeFrame(ByteBuf payload, int remoteIp, long remoteMac, int etherType, int tos, boolean df,
-                            int sourcePort) {
+    /** {@link #encapsulateFrame(ByteBuf, int, long, int, int, int)} to an underlay address of the outer family. */
+    public void encapsulateFrame(ByteBuf payload, long remoteHi, long remoteLo, long remoteMac, int etherType, int tos,
+                                 int sourcePort) {
+        writeFrame(payload, remoteHi, remoteLo, remoteMac, etherType, tos, false, sourcePort, sourcePort);
+    }
+
+    private void writeFrame(ByteBuf payload, long remoteHi, long remoteLo, long remoteMac, int etherType, int tos,
+                            boolean df, int sourcePort, int flowHash) {
         int inner = payload.readerIndex();
         int innerLength = payload.readableBytes();
-        int outer = inner - OVERHEAD;
-        if (outer < 0 || innerLength > MAX_INNER_LENGTH) {
+        int at = inner - overhead;
+        if (at < 0 || innerLength > maxInnerLength) {
             throw new IllegalArgumentException("VXLAN frame does not fit: headroom " + inner + " (expected: "
-                + OVERHEAD + "+), payload " + innerLength + " (expected: 0-" + MAX_INNER_LENGTH + ")");
+                + overhead + "+), payload " + innerLength + " (expected: 0-" + maxInnerLength + ")");
         }
-        int udpLength = OVERHEAD - UDP_OFFSET + innerLength;
-        Ipv4.writeHeader(payload, outer, tos, OVERHEAD + innerLength, df, OUTER_TTL, Ipv4.PROTO_UDP,
-            localIp, remoteIp);
-        payload.setInt(outer + UDP_OFFSET, (sourcePort << 16) | dstPort);
-        payload.setInt(outer + UDP_OFFSET + 4, udpLength << 16); // length, checksum 0
-        VxlanHeader.write(payload, outer + VXLAN_OFFSET, vni);
-        Ethernet.write(payload, outer + ETHERNET_OFFSET, remoteMac, localMac, etherType);
-        payload.readerIndex(outer);
+        int udp = at + udpOffset;
+        int udpLength = overhead - udpOffset + innerLength;
+        payload.setInt(udp, (sourcePort << 16) | dstPort);
+        payload.setInt(udp + 4, udpLength << 16); // length, checksum 0 (IPv4; IPv6's is filled in below)
+        VxlanHeader.write(payload, udp + UDP_HEADER, vni);
+        Ethernet.write(payload, udp + UDP_HEADER + VxlanHeader.LENGTH, remoteMac, localMac, etherType);
+        if (outer == Family.IPV4) {
+            Ipv4.writeHeader(payload, at, tos, overhead + innerLength, df, OUTER_TTL, Ipv4.PROTO_UDP,
+                (int) (localHi >>> 32), (int) (remoteHi >>> 32));
+        } else {
+            Ipv6.writeHeader(payload, at, tos, flowHash & FLOW_LABEL_MASK, udpLength, Ipv6.NEXT_UDP, OUTER_TTL,
+                localHi, localLo, remoteHi, remoteLo);
+            if (!udpChecksum) {
+                payload.readerIndex(at);
+                return;
+            }
+            long sum = Checksum.pseudoHeaderIpv6(payload, at + Ipv6.SRC, Ipv6.NEXT_UDP, udpLength)
+                + Checksum.sum(payload, udp, udpLength);
+            int csum = Checksum.finish(sum);
+            payload.setShort(udp + 6, csum == 0 ? 0xFFFF : csum);
+        }
+        payload.readerIndex(at);
     }
 
     public int vni() {

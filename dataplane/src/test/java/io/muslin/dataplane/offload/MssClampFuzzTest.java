@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.muslin.dataplane.FuzzBuffers;
 import io.muslin.dataplane.packet.Ipv4;
+import io.muslin.dataplane.packet.Ipv6;
 import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 import java.util.stream.Stream;
@@ -17,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Fuzz target: {@link MssClamp#clamp} on any packet (a pod's, or one from a peer). Input: the
  * MSS limit (2 bytes), then the packet.
  *
- * <p>What must hold: no exception; a packet it leaves alone is unchanged; one it rewrites
+ * <p>What must hold (IPv4 and IPv6 SYNs alike): no exception; a packet it leaves alone is unchanged; one it rewrites
  * changed only in the MSS option's two bytes and the TCP checksum, holds the limit as MSS
  * (which was higher), and a TCP checksum that verified before verifies after (the incremental
  * update, RFC 1624); clamping again changes nothing.
@@ -56,7 +57,8 @@ class MssClampFuzzTest {
                 assertArrayEquals(packet, after, "left alone means unchanged");
                 return;
             }
-            int tcp = (packet[0] & 0x0F) * 4;
+            boolean ipv6 = (packet[0] & 0xF0) == 0x60;
+            int tcp = ipv6 ? Ipv6.HEADER_LENGTH : (packet[0] & 0x0F) * 4;
             int changed = 0;
             int mssAt = -1;
             for (int i = 0; i < packet.length; i++) {
@@ -66,7 +68,7 @@ class MssClampFuzzTest {
                 }
             }
             assertTrue(changed <= 2 && mssAt >= tcp + Tcp.MIN_HEADER, "only the MSS value changed");
-            assertEquals(Ipv4.PROTO_TCP, Ipv4.protocol(buf, 3));
+            assertEquals(Ipv4.PROTO_TCP, ipv6 ? Ipv6.nextHeader(buf, 3) : Ipv4.protocol(buf, 3));
             assertTrue((Tcp.flags(buf, 3 + tcp) & Tcp.SYN) != 0, "only SYNs are clamped");
             if (verified) {
                 assertTrue(tcpVerifies(after), "the TCP checksum still verifies after the update");

@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.packet.Icmp;
+import io.muslin.dataplane.packet.Icmp6;
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.packet.Ipv6Text;
+import io.netty.buffer.ByteBufUtil;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Packets;
@@ -165,9 +171,100 @@ class MtuGuardTest {
         }
     }
 
+    // --- IPv6: over an IPv6 underlay (70 bytes), answered with Packet Too Big ---
+
+    private static final String PEER6 = "fd00:50::3";
+    private static final long PEER6_HI = Ipv6Text.hi(PEER6);
+    private static final long PEER6_LO = Ipv6Text.lo(PEER6);
+    private static final String POD1_6 = "fd00:10:244:1::2";
+    private static final String POD3_6 = "fd00:10:244:3::2";
+
+    private final PathMtu pathMtu6 = new PathMtu(Family.IPV6, 1500, Long.MAX_VALUE);
+
+    private MtuGuard guard6(int mssClamp) {
+        return new MtuGuard(pathMtu6, Encapsulation.VXLAN.bytes(6), mssClamp, replies, counters);
+    }
+
+    private boolean admit6(MtuGuard guard, byte[] packet) {
+        ByteBuf buf = Packets.buffer(0, packet);
+        try {
+            return guard.admit(buf, 0, packet.length, PEER6_HI, PEER6_LO);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** RFC 8201: no fragments on the way, so every IPv6 packet over the limit gets Packet Too Big with MTU = path - 70. */
+    @Test
+    void tellsAnIpv6SenderTheLimitInPacketTooBig() {
+        pathMtu6.learn(PEER6_HI, PEER6_LO, 1400, System.nanoTime());
+        MtuGuard guard = guard6(MtuGuard.NO_MSS_CLAMP);
+        assertEquals(1330, guard.innerLimit(PEER6_HI, PEER6_LO));
+        assertTrue(admit6(guard, Packets.ipv6Udp(POD1_6, POD3_6, 40000, 5201, 1330 - 48)), "exactly the limit fits");
+        byte[] big = Packets.ipv6Udp(POD1_6, POD3_6, 40000, 5201, 1331 - 48);
+        assertFalse(admit6(guard, big));
+
+        assertEquals(1, replies.sent.size());
+        byte[] ptb = replies.sent.get(0);
+        ByteBuf r = Unpooled.wrappedBuffer(ptb);
+        assertEquals(Ipv6Text.hi(POD3_6), Ipv6.srcHi(r, 0), "from the destination: behind the tunnel");
+        assertEquals(Ipv6Text.lo(POD3_6), Ipv6.srcLo(r, 0));
+        assertEquals(Ipv6Text.lo(POD1_6), Ipv6.dstLo(r, 0), "to the sender");
+        assertEquals(Ipv6.NEXT_ICMPV6, Ipv6.nextHeader(r, 0));
+        assertEquals(Icmp6.TYPE_PACKET_TOO_BIG, Icmp6.type(r, 40));
+        assertEquals(1330, Icmp6.mtu(r, 40), "narrow - 70");
+        assertEquals(1280, ptb.length, "as much of the packet as fits in 1280 bytes");
+        assertEquals(0, Packets.ipv6UpperChecksum(ptb, 0));
+        assertEquals(1, counters.get(Counter.DROP_PATH_MTU));
+        assertEquals(1, counters.get(Counter.ICMP6_PACKET_TOO_BIG_SENT));
+        assertEquals(0, counters.get(Counter.ICMP_FRAG_NEEDED_SENT));
+    }
+
+    @Test
+    void anIpv6PacketOverAnIpv4UnderlayIsAnsweredInIcmpv6() {
+        pathMtu.learn(PEER, 1400, System.nanoTime());
+        byte[] big = Packets.ipv6Udp(POD1_6, POD3_6, 40000, 5201, 1351 - 48);
+        assertFalse(admit(guard(MtuGuard.NO_MSS_CLAMP), big), "the inner family decides the answer");
+        assertEquals(1350, Icmp6.mtu(Unpooled.wrappedBuffer(replies.sent.get(0)), 40));
+    }
+
+    /** RFC 4443 §2.4 (e): not about an ICMPv6 error, not to the unspecified or a multicast source. */
+    @Test
+    void neverAnswersAnIcmpv6ErrorOrASourceThatIsNoNode() {
+        pathMtu6.learn(PEER6_HI, PEER6_LO, 1400, System.nanoTime());
+        MtuGuard guard = guard6(MtuGuard.NO_MSS_CLAMP);
+        byte[] error = new byte[1400];
+        error[0] = 1; // destination unreachable
+        byte[] echo = new byte[1400];
+        echo[0] = (byte) 128; // echo request: informational, answered
+        assertFalse(admit6(guard, Packets.ipv6(0, POD1_6, POD3_6, 58, error)));
+        assertFalse(admit6(guard, Packets.ipv6Udp("::", POD3_6, 1, 2, 1400)));
+        assertFalse(admit6(guard, Packets.ipv6Udp("ff02::1", POD3_6, 1, 2, 1400)));
+        assertTrue(replies.sent.isEmpty());
+        assertFalse(admit6(guard, Packets.ipv6(0, POD1_6, POD3_6, 58, echo)));
+        assertEquals(1, replies.sent.size());
+        assertEquals(4, counters.get(Counter.DROP_PATH_MTU));
+    }
+
+    @Test
+    void clampsAnIpv6SynToTheLimitLessSixtyBytes() {
+        pathMtu6.learn(PEER6_HI, PEER6_LO, 1400, System.nanoTime());
+        byte[] syn = Packets.ipv6Syn(POD1_6, POD3_6, 1440);
+        assertTrue(admit6(guard6(MtuGuard.AUTO_MSS), syn));
+        ByteBuf buf = Packets.buffer(0, syn);
+        try {
+            guard6(MtuGuard.AUTO_MSS).clampInbound(buf, 0, syn.length, PEER6_HI, PEER6_LO);
+            assertEquals(1270, buf.getUnsignedShort(62), "1400 - 70 - 40 (IPv6) - 20 (TCP)");
+            assertEquals(0, Packets.ipv6UpperChecksum(ByteBufUtil.getBytes(buf), 0), "TCP checksum updated");
+        } finally {
+            buf.release();
+        }
+        assertEquals(2, counters.get(Counter.MSS_CLAMPED));
+    }
+
     /** Keeps copies of what would have been written to the TUN device. */
     private static final class RecordingReplies implements TunReplies {
-        final ByteBuf buffer = Unpooled.directBuffer(600);
+        final ByteBuf buffer = Unpooled.directBuffer(10 + 1280);
         final List<byte[]> sent = new ArrayList<>();
 
         @Override

@@ -90,7 +90,7 @@ class OutboundPathFuzzTest {
         replies.sent.clear();
         try {
             change.mark();
-            int underlay = path.process(packet, tables.snapshot());
+            int underlay = OutboundPathTest.v4(path.process(packet, tables.snapshot()));
             Map<Counter, Long> counted = change.since();
             assertTrue(ALLOWED.containsAll(counted.keySet()), "counted " + counted);
             for (byte[] icmp : replies.sent) {
@@ -168,7 +168,7 @@ class OutboundPathFuzzTest {
     /** ICMP errors the guard writes back, copied out. */
     private static final class Replies implements TunReplies {
         /** Lives as long as the target (not drawn from the counted allocator). */
-        final ByteBuf buffer = Unpooled.directBuffer(REPLY_OFFSET + 512, REPLY_OFFSET + 512);
+        final ByteBuf buffer = Unpooled.directBuffer(REPLY_OFFSET + 1280, REPLY_OFFSET + 1280);
         final List<byte[]> sent = new ArrayList<>();
 
         @Override

@@ -10,8 +10,13 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.packet.Packets;
+import io.muslin.dataplane.packet.Ipv6;
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Tables;
+import io.muslin.dataplane.table.Underlay;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -33,6 +38,11 @@ class OutboundPathTest {
     private final OutboundPath ipip = OutboundPath.ipip(new IpipEncapsulator(LOCAL), counters, null);
     private final OutboundPath vxlan = OutboundPath.vxlan(new VxlanEncapsulator(LOCAL, MAC1, 1, 8472), counters, null);
 
+    /** The IPv4 address a path resolved, or 0 when it dropped the packet. */
+    static int v4(Underlay u) {
+        return u == null ? 0 : u.ipv4();
+    }
+
     private static ByteBuf packetTo(String dst) {
         return Packets.buffer(OutboundPath.HEADROOM, Packets.ipv4Udp(0, POD1, Ipv4Address.parse(dst), 1, 2, 100));
     }
@@ -40,7 +50,7 @@ class OutboundPathTest {
     private int send(OutboundPath path, String dst) {
         ByteBuf p = packetTo(dst);
         try {
-            return path.process(p, tables.snapshot());
+            return v4(path.process(p, tables.snapshot()));
         } finally {
             p.release();
         }
@@ -51,7 +61,7 @@ class OutboundPathTest {
         tables.update(b -> b.putRoute(S3, PEER3, Route.ENCAP));
         ByteBuf p = packetTo("10.244.3.2");
         try {
-            assertEquals(PEER3, ipip.process(p, tables.snapshot()));
+            assertEquals(PEER3, v4(ipip.process(p, tables.snapshot())));
             assertEquals(OutboundPath.HEADROOM - IpipEncapsulator.OVERHEAD, p.readerIndex());
             assertEquals(Ipv4.PROTO_IPIP, Ipv4.protocol(p, p.readerIndex()));
             assertEquals(PEER3, Ipv4.dst(p, p.readerIndex()));
@@ -68,7 +78,7 @@ class OutboundPathTest {
         tables.update(b -> b.putRoute(S3, vtep3).putArp(vtep3, MAC3).putFdb(MAC3, PEER3));
         ByteBuf p = packetTo("10.244.3.2");
         try {
-            assertEquals(PEER3, vxlan.process(p, tables.snapshot()));
+            assertEquals(PEER3, v4(vxlan.process(p, tables.snapshot())));
             assertEquals(OutboundPath.HEADROOM - VxlanEncapsulator.OVERHEAD, p.readerIndex());
             assertEquals(Ipv4.PROTO_UDP, Ipv4.protocol(p, p.readerIndex()));
             assertEquals(MacAddress.format(MAC3).replace(":", ""), hex(p, p.readerIndex() + 36, 6), "inner destination MAC");
@@ -96,8 +106,8 @@ class OutboundPathTest {
         ByteBuf v6 = Packets.buffer(OutboundPath.HEADROOM, Packets.ipv6Udp(0, 1, 2, 1, 2, 10));
         ByteBuf runt = Packets.buffer(OutboundPath.HEADROOM, new byte[10]);
         try {
-            assertEquals(0, ipip.process(v6, tables.snapshot()));
-            assertEquals(0, ipip.process(runt, tables.snapshot()));
+            assertEquals(0, v4(ipip.process(v6, tables.snapshot())));
+            assertEquals(0, v4(ipip.process(runt, tables.snapshot())));
         } finally {
             v6.release();
             runt.release();
@@ -112,8 +122,8 @@ class OutboundPathTest {
         ByteBuf superPacket = packetTo("10.244.3.2");
         ByteBuf slab = Unpooled.directBuffer(64);
         try {
-            int underlay = ipip.resolve(superPacket, tables.snapshot());
-            assertEquals(PEER3, underlay);
+            Underlay underlay = ipip.resolve(superPacket, tables.snapshot());
+            assertEquals(PEER3, underlay.ipv4());
             int reader = superPacket.readerIndex();
             assertTrue(ipip.writeOuterHeader(superPacket, 60, underlay, slab, 4));
             assertEquals(reader, superPacket.readerIndex(), "indices unchanged");
@@ -124,5 +134,91 @@ class OutboundPathTest {
             superPacket.release();
             slab.release();
         }
+    }
+
+    // --- dual stack: IPv4 pods over the IPv4 underlay, IPv6 pods over the IPv6 underlay ---
+
+    private static final String PUBLIC6 = "fd00:50::1";
+    private static final String PEER3_6 = "fd00:50::3";
+    private static final long MAC3_6 = MacAddress.parse("6e:75:73:00:06:03");
+
+    private final OutboundPath dual = new OutboundPath(
+        OutboundPath.Lane.vxlan(new VxlanEncapsulator(LOCAL, MAC1, 1, 8472), null),
+        OutboundPath.Lane.vxlan(new VxlanEncapsulator(Family.IPV6, Ipv6Text.hi(PUBLIC6), Ipv6Text.lo(PUBLIC6), MAC1, 1,
+            8472), null), counters);
+
+    /** Peer 3 as flannel programs it on flannel.1 and flannel-v6.1. */
+    private void dualStackPeer3() {
+        int vtep3 = S3.address();
+        long vtep3v6 = Ipv6Text.hi("fd00:10:244:3::");
+        tables.update(b -> b.putRoute(S3, vtep3).putArp(vtep3, MAC3).putFdb(MAC3, PEER3)
+            .putRoute6(Route6.parse("fd00:10:244:3::/64", "fd00:10:244:3::", Route.ENCAP))
+            .putNeighbor6(vtep3v6, 0, MAC3_6).putFdb6(MAC3_6, Ipv6Text.hi(PEER3_6), Ipv6Text.lo(PEER3_6)));
+    }
+
+    @Test
+    void eachFamilyRidesItsOwnUnderlay() {
+        dualStackPeer3();
+        ByteBuf p4 = packetTo("10.244.3.2");
+        ByteBuf p6 = Packets.buffer(OutboundPath.HEADROOM, Packets.ipv6Udp("fd00:10:244:1::2", "fd00:10:244:3::2", 1, 2, 100));
+        try {
+            Underlay to4 = dual.process(p4, tables.snapshot());
+            assertTrue(to4.is(Family.IPV4, Family.ipv4Key(PEER3), 0));
+            assertEquals(50, dual.overhead());
+            assertEquals(OutboundPath.HEADROOM - 50, p4.readerIndex());
+            assertEquals(4, Ipv4.version(p4, p4.readerIndex()));
+
+            Underlay to6 = dual.process(p6, tables.snapshot());
+            assertTrue(to6.is(Family.IPV6, Ipv6Text.hi(PEER3_6), Ipv6Text.lo(PEER3_6)), "to PublicIPv6: " + to6);
+            assertEquals(70, dual.overhead());
+            int outer = p6.readerIndex();
+            assertEquals(OutboundPath.HEADROOM - 70, outer);
+            assertEquals(6, Ipv6.version(p6, outer));
+            assertEquals(Ipv6Text.lo(PEER3_6), Ipv6.dstLo(p6, outer));
+            assertEquals(MacAddress.format(MAC3_6).replace(":", ""), hex(p6, outer + 56, 6), "the IPv6 VTEP's MAC");
+            assertEquals("86dd", hex(p6, outer + 68, 2));
+        } finally {
+            p4.release();
+            p6.release();
+        }
+    }
+
+    @Test
+    void anIpv6VtepMustLiveOnTheIpv6Underlay() {
+        long vtep = Ipv6Text.hi("fd00:10:244:3::");
+        tables.update(b -> b.putRoute6(Route6.parse("fd00:10:244:3::/64", "fd00:10:244:3::", Route.ENCAP))
+            .putNeighbor6(vtep, 0, MAC3).putFdb(MAC3, PEER3));
+        ByteBuf p6 = Packets.buffer(OutboundPath.HEADROOM, Packets.ipv6Udp("fd00:10:244:1::2", "fd00:10:244:3::2", 1, 2, 10));
+        try {
+            assertEquals(null, dual.process(p6, tables.snapshot()));
+        } finally {
+            p6.release();
+        }
+        assertEquals(1, counters.get(Counter.DROP_UNKNOWN_VTEP));
+    }
+
+    @Test
+    void anIpv6OnlyPathRefusesIpv4() {
+        dualStackPeer3();
+        OutboundPath v6only = new OutboundPath(null, OutboundPath.Lane.vxlan(new VxlanEncapsulator(Family.IPV6,
+            Ipv6Text.hi(PUBLIC6), Ipv6Text.lo(PUBLIC6), MAC1, 1, 8472), null), counters);
+        assertEquals(0, send(v6only, "10.244.3.2"));
+        assertEquals(1, counters.get(Counter.DROP_UNSUPPORTED_FAMILY));
+        assertEquals(70, v6only.overhead());
+    }
+
+    @Test
+    void ipv6RoutesMissingAndNeighborsMissingAreCounted() {
+        tables.update(b -> b.putRoute6(Route6.parse("fd00:10:244:3::/64", "fd00:10:244:3::", Route.ENCAP)));
+        for (String dst : new String[] {"fd00:10:244:9::1", "fd00:10:244:3::1"}) {
+            ByteBuf p6 = Packets.buffer(OutboundPath.HEADROOM, Packets.ipv6Udp("fd00:10:244:1::2", dst, 1, 2, 10));
+            try {
+                assertEquals(null, dual.process(p6, tables.snapshot()));
+            } finally {
+                p6.release();
+            }
+        }
+        assertEquals(1, counters.get(Counter.DROP_NO_ROUTE));
+        assertEquals(1, counters.get(Counter.DROP_NO_NEIGHBOR));
     }
 }

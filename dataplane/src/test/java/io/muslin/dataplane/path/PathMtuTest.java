@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.packet.Ipv6Text;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,6 +28,21 @@ class PathMtuTest {
         assertTrue(table.learn(PEER, 100, System.nanoTime()));
         assertEquals(PathMtu.MIN_PMTU, table.outerLimit(PEER), "raised to the minimum");
         assertEquals(1, table.entries().size());
+    }
+
+    /** RFC 8201 §4: an IPv6 estimate never goes below 1280; addresses differing only in the low word are apart. */
+    @Test
+    void ipv6KeysAreWholeAddressesAndTheFloorIs1280() {
+        PathMtu table = new PathMtu(Family.IPV6, 1500, Long.MAX_VALUE);
+        long hi = Ipv6Text.hi("fd00:50::3");
+        assertTrue(table.learn(hi, 3, 1400, System.nanoTime()));
+        assertEquals(1400, table.outerLimit(hi, 3));
+        assertEquals(1500, table.outerLimit(hi, 4), "fd00:50::4 has no estimate");
+        assertEquals(1500, table.outerLimit(0, 3));
+        assertTrue(table.learn(hi, 3, 600, System.nanoTime()));
+        assertEquals(1280, table.outerLimit(hi, 3), "raised to the IPv6 minimum MTU");
+        assertEquals(1280, table.minPmtu());
+        assertEquals("fd00:50::3", table.entries().getFirst().address());
     }
 
     @Test

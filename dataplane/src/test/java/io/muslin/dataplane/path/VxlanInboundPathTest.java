@@ -8,7 +8,10 @@ import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.packet.Packets;
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.muslin.dataplane.table.Route;
+import io.muslin.dataplane.table.Route6;
 import io.muslin.dataplane.table.Tables;
 import io.muslin.dataplane.vxlan.VxlanDecoder;
 import io.muslin.dataplane.vxlan.VxlanEncapsulator;
@@ -129,6 +132,58 @@ class VxlanInboundPathTest {
         assertEquals(1, counters.get(Counter.RX_CHECKSUMS_COMPLETED));
         Packets.putShort(partial, 26, (int) pseudo + 1);
         assertEquals(InboundPath.DROP, process(path, datagram(MAC2, partial), PEER2));
+        assertEquals(1, counters.get(Counter.DROP_BAD_CHECKSUM));
+    }
+
+    // --- over an IPv6 underlay, inner IPv6 (flannel-v6.1) ---
+
+    private static final String US6 = "fd00:50::1";
+    private static final String PEER2_6 = "fd00:50::2";
+    private static final long MAC2_6 = MacAddress.parse("6e:75:73:00:06:02");
+
+    private VxlanInboundPath path6() {
+        tables.update(b -> b.putNeighbor6(Ipv6Text.hi("fd00:10:246:2::"), 0, MAC2_6)
+            .putFdb6(MAC2_6, Ipv6Text.hi(PEER2_6), Ipv6Text.lo(PEER2_6))
+            .putRoute6(Route6.parse("fd00:10:246:2::/64", "fd00:10:246:2::", Route.ENCAP))
+            .putPeer(Family.IPV6, Ipv6Text.hi(PEER2_6), Ipv6Text.lo(PEER2_6)));
+        return new VxlanInboundPath(tables, SourceCheck.Mode.STRICT, () -> 1430, new VxlanDecoder(1, OUR_MAC),
+            new VxlanEncapsulator(Family.IPV6, Ipv6Text.hi(US6), Ipv6Text.lo(US6), OUR_MAC, 1, VxlanHeader.DEFAULT_PORT),
+            Ipv4Address.parse("10.246.1.0"), OUR_MAC, counters);
+    }
+
+    private static ByteBuf datagram6(long fromMac, byte[] inner) {
+        ByteBuf buf = datagram(fromMac, inner);
+        buf.setShort(VxlanHeader.LENGTH + Ethernet.TYPE_OFFSET, Ethernet.TYPE_IPV6);
+        return buf;
+    }
+
+    private int process6(VxlanInboundPath path, ByteBuf buf, String from) {
+        try {
+            return path.process(buf, Ipv6Text.hi(from), Ipv6Text.lo(from), Unpooled.EMPTY_BUFFER);
+        } finally {
+            assertTrue(buf.release());
+        }
+    }
+
+    @Test
+    void deliversIpv6FromAPeersIpv6SubnetAndDropsSpoofsAndStrangers() {
+        VxlanInboundPath path = path6();
+        byte[] own = Packets.ipv6Udp("fd00:10:246:2::5", "fd00:10:246:1::2", 1, 2, 40);
+        assertEquals(InboundPath.DELIVER, process6(path, datagram6(MAC2_6, own), PEER2_6));
+        byte[] spoofed = Packets.ipv6Udp("fd00:10:246:3::5", "fd00:10:246:1::2", 1, 2, 40);
+        assertEquals(InboundPath.DROP, process6(path, datagram6(MAC2_6, spoofed), PEER2_6));
+        assertEquals(1, counters.get(Counter.DROP_SPOOFED_SOURCE));
+        assertEquals(InboundPath.DROP, process6(path, datagram6(MAC2_6, own), "fd00:50::99"));
+        assertEquals(1, counters.get(Counter.DROP_UNKNOWN_SENDER));
+        assertEquals(0, counters.get(Counter.DROP_UNSUPPORTED_FAMILY));
+    }
+
+    @Test
+    void anIpv6InnerChecksumIsCheckedToo() {
+        VxlanInboundPath path = path6();
+        byte[] bad = Packets.ipv6Udp("fd00:10:246:2::5", "fd00:10:246:1::2", 1, 2, 40);
+        bad[47] ^= 1;
+        assertEquals(InboundPath.DROP, process6(path, datagram6(MAC2_6, bad), PEER2_6));
         assertEquals(1, counters.get(Counter.DROP_BAD_CHECKSUM));
     }
 }

@@ -1,5 +1,7 @@
 package io.muslin.dataplane.table;
 
+import io.muslin.dataplane.packet.Ipv6Text;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -292,7 +294,7 @@ class LpmTrieTest {
             long hi = gen.hi();
             long lo = gen.lo();
             RouteEntry expected = ref.lookup(hi, lo);
-            assertNextHop(expected, trie.lookup(hi, lo), Ipv6Text.formatKey(family, hi, lo));
+            assertNextHop(expected, trie.lookup(hi, lo), Underlay.format(family, hi, lo));
             if (i % 4 == 0) {
                 assertEquals(expected, trie.lookupRoute(hi, lo));
             }
@@ -300,7 +302,7 @@ class LpmTrieTest {
         for (RouteEntry r : near) {
             long[] k = gen.keyIn(r);
             RouteEntry expected = ref.lookup(k[0], k[1]);
-            assertNextHop(expected, trie.lookup(k[0], k[1]), Ipv6Text.formatKey(family, k[0], k[1]) + " in " + r);
+            assertNextHop(expected, trie.lookup(k[0], k[1]), Underlay.format(family, k[0], k[1]) + " in " + r);
             assertEquals(expected, trie.lookupRoute(k[0], k[1]));
             assertEquals(ref.get(r.keyHi(), r.keyLo(), r.length()), trie.get(r.keyHi(), r.keyLo(), r.length()));
         }

@@ -1,6 +1,9 @@
 package io.muslin.dataplane.table;
 
+import io.muslin.dataplane.packet.Ipv6Text;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,6 +45,59 @@ class TablesTest {
         assertNull(s.lookupRoute(Ipv4Address.parse("10.244.3.1")));
         assertNull(s.lookupNextHop(Ipv4Address.parse("10.244.3.1")));
         assertEquals(MacAddress.NONE, s.lookupArp(Ipv4Address.parse("10.244.3.0")));
+    }
+
+    /** As flannel programs flannel-v6.1: fd00:10:244:2:: lladdr M, FDB M → PublicIPv6, route /64 via fd00:10:244:2::. */
+    @Test
+    void anIpv6PeerResolvesThroughRouteNeighborAndFdb() {
+        long n2 = Ipv6Text.hi("fd00:10:244:2::");
+        long p2Hi = Ipv6Text.hi("fd00:50::2");
+        long p2Lo = Ipv6Text.lo("fd00:50::2");
+        tables.update(b -> b.putNeighbor6(n2, 0, M2B).putFdb6(M2B, p2Hi, p2Lo)
+            .putRoute6(Route6.parse("fd00:10:244:2::/64", "fd00:10:244:2::", Route.ENCAP))
+            .putPeer(Family.IPV6, p2Hi, p2Lo));
+        Tables.Snapshot s = tables.snapshot();
+        long dstHi = Ipv6Text.hi("fd00:10:244:2::77");
+        long dstLo = Ipv6Text.lo("fd00:10:244:2::77");
+        NextHop via = s.lookupNextHop(Family.IPV6, dstHi, dstLo);
+        assertEquals(Family.IPV6, via.family());
+        assertEquals(n2, via.hi());
+        assertEquals(M2B, s.lookupNeighbor(via));
+        FdbEntry vtep = s.lookupFdb(M2B);
+        assertTrue(vtep.is(Family.IPV6, p2Hi, p2Lo));
+        assertEquals("6e:75:73:00:00:22 dst fd00:50::2", vtep.toString());
+        assertTrue(s.isPeer(Family.IPV6, p2Hi, p2Lo));
+        assertFalse(s.isPeer(Family.IPV4, p2Hi, 0), "families do not mix");
+        assertNull(s.lookupNextHop(Family.IPV6, Ipv6Text.hi("fd00:10:244:3::1"), 1));
+        assertNull(s.lookupNextHop(Family.IPV4, Family.ipv4Key(Ipv4Address.parse("10.244.2.1")), 0), "no IPv4 route");
+        assertEquals(List.of(new NdEntry(n2, 0, M2B)), s.neighbors6());
+
+        tables.update(b -> b.removeNeighbor6(n2, 0).removePeer(Family.IPV6, p2Hi, p2Lo));
+        assertEquals(MacAddress.NONE, tables.snapshot().lookupNeighbor(via));
+        assertFalse(tables.snapshot().isPeer(Family.IPV6, p2Hi, p2Lo));
+    }
+
+    /** Two addresses whose words fold to one bucket key stay apart: the bucket compares whole addresses. */
+    @Test
+    void addressMapKeepsCollidingAddressesApart() {
+        long aHi = 0xfd00_0010_0244_0001L;
+        long aLo = 7;
+        long bLo = 9;
+        long bHi = AddressMap.fold(aHi, aLo) ^ Long.rotateLeft(bLo * 0x9E37_79B9_7F4A_7C15L, 31);
+        assertEquals(AddressMap.fold(aHi, aLo), AddressMap.fold(bHi, bLo), "a real collision");
+        AddressMap<NdEntry> m = AddressMap.<NdEntry>empty().put(new NdEntry(aHi, aLo, 1)).put(new NdEntry(bHi, bLo, 2));
+        assertEquals(2, m.size());
+        assertEquals(1, m.get(aHi, aLo).mac());
+        assertEquals(2, m.get(bHi, bLo).mac());
+        assertNull(m.get(aHi, bLo));
+        m = m.put(new NdEntry(bHi, bLo, 3));
+        assertEquals(2, m.size(), "replaced, not added");
+        assertEquals(3, m.get(bHi, bLo).mac());
+        m = m.remove(aHi, aLo);
+        assertNull(m.get(aHi, aLo));
+        assertEquals(3, m.get(bHi, bLo).mac());
+        assertSame(m, m.remove(aHi, aLo), "removing what is gone changes nothing");
+        assertEquals(0, m.remove(bHi, bLo).size());
     }
 
     @Test

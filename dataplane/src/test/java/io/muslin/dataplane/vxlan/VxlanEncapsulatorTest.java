@@ -21,6 +21,9 @@ import io.muslin.dataplane.packet.FlowHash;
 import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.MacAddress;
+import io.muslin.dataplane.packet.Packets;
+import io.muslin.dataplane.table.Family;
+import io.muslin.dataplane.packet.Ipv6Text;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -234,5 +237,90 @@ class VxlanEncapsulatorTest {
         assertEquals(50, VxlanEncapsulator.OVERHEAD);
         assertEquals(VNI, encapsulator.vni());
         assertEquals(8472, encapsulator.dstPort());
+    }
+
+    // --- over an IPv6 underlay (flannel-v6.1) ---
+
+    private static final String LOCAL6 = "fd00:50::1";
+    private static final String REMOTE6 = "fd00:50::2";
+    private static final int HEADROOM6 = 80;
+
+    private final VxlanEncapsulator encapsulator6 = new VxlanEncapsulator(Family.IPV6, Ipv6Text.hi(LOCAL6),
+        Ipv6Text.lo(LOCAL6), NODE_A_MAC, VNI, VxlanHeader.DEFAULT_PORT);
+
+    /**
+     * The outer IPv6 header and UDP header byte for byte (RFC 8200 §3, RFC 768), and the UDP
+     * checksum checked by a slow reference sum over the pseudo-header: IPv6 forbids a zero one.
+     */
+    @ParameterizedTest(name = "inner IPv{0}")
+    @CsvSource({"4", "6"})
+    void writesOuterIpv6WithAComputedUdpChecksum(int innerVersion) {
+        byte[] inner = innerVersion == 4 ? ipv4Udp(0xB8, POD_A, POD_B, 40000, 5201, 333)
+            : Packets.ipv6Udp("fd00:10:244:1::5", "fd00:10:244:2::7", 40000, 5201, 333);
+        ByteBuf buf = buffer(HEADROOM6, inner);
+        int hash = FlowHash.hash(buf, HEADROOM6);
+
+        encapsulator6.encapsulate(buf, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+
+        assertEquals(70, encapsulator6.overhead(), "Encapsulation.VXLAN.bytes(6)");
+        assertEquals(HEADROOM6 - 70, buf.readerIndex());
+        byte[] frame = ByteBufUtil.getBytes(buf);
+        int tos = innerVersion == 4 ? 0xB8 : 0;
+        String expected = squash(String.format("%08x", (6 << 28) | (tos << 20) | (hash & 0xFFFFF))
+            + String.format("%04x", 8 + 8 + 14 + inner.length) + "11" + "40"     // payload length, UDP, hop limit 64
+            + "fd000050000000000000000000000001" + "fd000050000000000000000000000002"
+            + String.format("%04x", FlowHash.sourcePort(hash)) + "2118"           // ports: flow hash, 8472
+            + String.format("%04x", 8 + 8 + 14 + inner.length));                   // UDP length
+        assertEquals(expected, ByteBufUtil.hexDump(frame, 0, 46));
+        assertEquals(0, Packets.ipv6UpperChecksum(frame, 0), "UDP checksum over pseudo-header, header and frame");
+        assertTrue(((frame[46] & 0xFF) << 8 | (frame[47] & 0xFF)) != 0, "never zero over IPv6");
+        assertEquals("0800000000000100", ByteBufUtil.hexDump(frame, 48, 8), "VXLAN: I flag, VNI 1");
+        assertEquals(MacAddress.format(NODE_B_MAC).replace(":", "") + MacAddress.format(NODE_A_MAC).replace(":", "")
+            + (innerVersion == 4 ? "0800" : "86dd"), ByteBufUtil.hexDump(frame, 56, 14));
+        assertEquals(ByteBufUtil.hexDump(inner), ByteBufUtil.hexDump(frame, 70, inner.length), "inner unchanged");
+        assertTrue(buf.release());
+    }
+
+    @Test
+    void everyPayloadLengthGetsAChecksumThatVerifies() {
+        for (int n = 0; n < 64; n++) {
+            byte[] inner = Packets.ipv6Udp("fd00:10:244:1::5", "fd00:10:244:2::7", 40000 + n, 5201, n);
+            ByteBuf buf = buffer(HEADROOM6, inner);
+            encapsulator6.encapsulate(buf, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+            assertEquals(0, Packets.ipv6UpperChecksum(ByteBufUtil.getBytes(buf), 0), "payload " + n);
+            assertTrue(buf.release());
+        }
+    }
+
+    @Test
+    void framesForUdpSocketsLeaveTheChecksumToTheKernelAndAreOtherwiseTheSame() {
+        VxlanEncapsulator forSockets = new VxlanEncapsulator(Family.IPV6, Ipv6Text.hi(LOCAL6), Ipv6Text.lo(LOCAL6),
+            NODE_A_MAC, VNI, VxlanHeader.DEFAULT_PORT, false);
+        byte[] inner = Packets.ipv6Udp("fd00:10:244:1::5", "fd00:10:244:2::7", 40000, 5201, 333);
+        ByteBuf a = buffer(HEADROOM6, inner);
+        ByteBuf b = buffer(HEADROOM6, inner);
+        encapsulator6.encapsulate(a, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+        forSockets.encapsulate(b, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC);
+        assertEquals(0, b.getUnsignedShort(b.readerIndex() + 46), "checksum left to the sending socket");
+        a.setShort(a.readerIndex() + 46, 0);
+        assertEquals(ByteBufUtil.hexDump(a), ByteBufUtil.hexDump(b), "every other byte the same");
+        assertTrue(a.release());
+        assertTrue(b.release());
+    }
+
+    @Test
+    void ipv6UnderlayNeedsSeventyBytesOfHeadroom() {
+        ByteBuf buf = buffer(69, ipv4Udp(0, POD_A, POD_B, 1, 2, 10));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> encapsulator6.encapsulate(buf, Ipv6Text.hi(REMOTE6), Ipv6Text.lo(REMOTE6), NODE_B_MAC));
+        assertEquals("VXLAN headroom too short: 69 bytes (expected: 70+)", e.getMessage());
+        assertEquals(69, buf.readerIndex(), "nothing moved");
+        assertTrue(buf.release());
+    }
+
+    @Test
+    void theLengthLimitIsTheOuterLengthFields() {
+        assertEquals(0xFFFF - 50, encapsulator.maxInnerLength(), "IPv4 total length counts the outer header");
+        assertEquals(0xFFFF - 30, encapsulator6.maxInnerLength(), "IPv6 payload length does not");
     }
 }

@@ -5,11 +5,15 @@ import io.muslin.control.bgp.speaker.BgpControlConfig;
 import io.muslin.control.hub.client.HubEndpoint;
 import io.muslin.control.json.JsonFieldException;
 import io.muslin.control.json.JsonFields;
+import io.muslin.control.lease.Ipv6Network;
 import io.muslin.control.lease.Lease;
 import io.muslin.control.lease.LeaseJson;
+import io.muslin.control.lease.NetworkConfig;
 import io.muslin.control.lease.SubnetAllocator;
 import io.muslin.dataplane.packet.Ipv4Address;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.muslin.dataplane.packet.Ipv6Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.dataplane.path.SourceCheck;
@@ -54,6 +58,8 @@ public final class ConfigLoader {
     static final String PUBLIC_IP = "PublicIP";
     static final String SUBNET = "Subnet";
     static final String VTEP_MAC = "VtepMAC";
+    /** The IPv6 VTEP's MAC (muslin's name; flannel keeps it in the lease's {@code BackendV6Data}). */
+    static final String VTEP_MAC_V6 = "VtepMACv6";
     static final String INTERFACE = "Interface";
     static final String CONTROL = "Control";
     static final String ENDPOINTS = "Endpoints";
@@ -131,7 +137,8 @@ public final class ConfigLoader {
      */
     private static NodeConfig read(JsonNode tree, String store) {
         JsonFields root = JsonFields.of(tree, "", NETWORK, SUBNET_LEN, SUBNET_MIN, SUBNET_MAX, BACKEND, NODE, PEERS,
-            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ, DATAPLANE);
+            CONTROL, METRICS, SOURCE_CHECK, IP_MASQ, DATAPLANE, NetworkConfig.ENABLE_IPV6, NetworkConfig.IPV6_NETWORK,
+            NetworkConfig.IPV6_SUBNET_LEN, NetworkConfig.IPV6_SUBNET_MIN, NetworkConfig.IPV6_SUBNET_MAX);
         List<String> controlFields = new ArrayList<>(List.of(TYPE, ENDPOINTS, PREFIX, Control.TTL.name(), CA_FILE, INSECURE,
             CERT_FILE, KEY_FILE));
         controlFields.addAll(BgpControlConfig.FIELDS);
@@ -153,8 +160,9 @@ public final class ConfigLoader {
         int subnetLen = network != null ? subnetLen(root, network) : root.optionalInt(SUBNET_LEN, 0, len.min(), len.max());
         Backend backend = backend(root.optionalObject(BACKEND, TYPE, Backend.VNI.name(), Backend.PORT.name(),
             Backend.MTU.name(), Backend.DIRECT_ROUTING, Backend.MSS_CLAMP));
-        Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE), network, subnetLen,
-            control);
+        Ipv6Network ipv6 = ipv6(root, tree, backend, control);
+        Node node = node(root.requiredObject(NODE, NAME, PUBLIC_IP, SUBNET, VTEP_MAC, INTERFACE, LeaseJson.IPV6_SUBNET,
+            LeaseJson.PUBLIC_IPV6, VTEP_MAC_V6), network, subnetLen, control, ipv6);
         if (control.isBgp()) {
             control.bgp().checkNotSelf(node.publicIp(), CONTROL, NODE + "." + PUBLIC_IP);
         }
@@ -177,7 +185,30 @@ public final class ConfigLoader {
         NodeConfig.Dataplane dataplane = dataplane(root.optionalObject(DATAPLANE, NodeConfig.Dataplane.THREADS.name(),
             NodeConfig.Dataplane.IDLE_SPIN_MICROS.name()));
         return new NodeConfig(network, subnetLen, backend, node, peers, control, min, max, metrics,
-            sourceCheck(root, backend), ipMasq, dataplane);
+            sourceCheck(root, backend), ipMasq, dataplane, ipv6);
+    }
+
+    /**
+     * The IPv6 half of net-conf.json ({@code EnableIPv6} and its fields, checked as flannel does),
+     * or null. Dual stack is wired for the vxlan backend with static peers: IP-in-IP carries IPv4
+     * only (RFC 2003), and neither host-gw's IPv6 routes nor dual-stack leases in etcd, a hub or
+     * BGP are programmed yet, so those are refused rather than half done.
+     */
+    private static Ipv6Network ipv6(JsonFields root, JsonNode tree, Backend backend, Control control) {
+        Ipv6Network ipv6 = NetworkConfig.ipv6(tree);
+        if (ipv6 == null) {
+            return null;
+        }
+        if (!backend.type().equals(Lease.VXLAN)) {
+            throw root.error(NetworkConfig.ENABLE_IPV6, "needs Backend.Type \"" + Lease.VXLAN + "\", not \"" + backend.type()
+                + "\"" + (backend.type().equals(Lease.IPIP) ? " (IP-in-IP carries IPv4 only, RFC 2003)"
+                    : " (IPv6 routes for host-gw are not programmed yet)"));
+        }
+        if (!control.type().equals(Control.STATIC)) {
+            throw root.error(NetworkConfig.ENABLE_IPV6, "not yet with Control.Type \"" + control.type()
+                + "\" (accepted: \"" + Control.STATIC + "\": dual-stack leases are programmed from Peers only so far)");
+        }
+        return ipv6;
     }
 
     /** {@code Dataplane}: {@code Threads} 1-64 (the number of cores by default), {@code IdleSpinMicros}. */
@@ -442,7 +473,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen, Control control) {
+    private static Node node(JsonFields n, Ipv4Prefix network, int subnetLen, Control control, Ipv6Network ipv6) {
         String name = n.requiredString(NAME, "the node's name, e.g. \"node1\"");
         if (name.isBlank()) {
             throw n.error(NAME, "empty (expected: the node's name, e.g. \"node1\")");
@@ -462,7 +493,33 @@ public final class ConfigLoader {
             throw n.error(INTERFACE, "\"" + iface + "\" is not a valid interface name (accepted: 1-"
                 + Node.MAX_INTERFACE_LEN + " characters from A-Z a-z 0-9 _ . -, not \".\" or \"..\")");
         }
-        return new Node(name, publicIp, subnet, vtepMac, iface);
+        if (ipv6 == null) {
+            for (String field : List.of(LeaseJson.IPV6_SUBNET, LeaseJson.PUBLIC_IPV6, VTEP_MAC_V6)) {
+                if (n.has(field)) {
+                    throw n.error(field, "needs \"" + NetworkConfig.ENABLE_IPV6 + "\": true and an "
+                        + NetworkConfig.IPV6_NETWORK + " (accepted: absent for an IPv4-only network)");
+                }
+            }
+            return new Node(name, publicIp, subnet, vtepMac, iface);
+        }
+        Ipv6Address publicIpv6 = n.required(LeaseJson.PUBLIC_IPV6, "an IPv6 address such as fd00:50::1 (the IPv6 "
+            + "underlay address, with EnableIPv6)", LeaseJson::parseUnicastIpv6);
+        Ipv6Prefix subnet6 = n.required(LeaseJson.IPV6_SUBNET, "a /" + ipv6.subnetLen() + " of "
+            + ipv6.network() + " such as " + ipv6.min(), Ipv6Prefix::parse);
+        if (subnet6.length() != ipv6.subnetLen() || !ipv6.network().contains(subnet6)) {
+            throw n.error(LeaseJson.IPV6_SUBNET, subnet6 + " is not a /" + ipv6.subnetLen() + " of IPv6Network "
+                + ipv6.network() + " (accepted: IPv6SubnetLen-long prefixes inside IPv6Network)");
+        }
+        if (ipv6.network().contains(publicIpv6.hi(), publicIpv6.lo())) {
+            throw n.error(LeaseJson.PUBLIC_IPV6, publicIpv6 + " is inside IPv6Network " + ipv6.network()
+                + " (expected: the node's underlay address, outside the pod network)");
+        }
+        long vtepMac6 = n.optional(VTEP_MAC_V6, MacAddress.NONE, "aa:bb:cc:dd:ee:ff", LeaseJson::parseVtepMac);
+        if (vtepMac6 != MacAddress.NONE && vtepMac6 == vtepMac) {
+            throw n.error(VTEP_MAC_V6, "equals Node.VtepMAC (expected: a MAC of its own: one FDB entry maps a MAC to "
+                + "one underlay address)");
+        }
+        return new Node(name, publicIp, subnet, vtepMac, iface, subnet6, publicIpv6, vtepMac6);
     }
 
     private static List<Lease> peers(JsonFields root, Ipv4Prefix network, int subnetLen, Node node) {

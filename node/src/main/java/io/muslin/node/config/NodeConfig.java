@@ -2,10 +2,13 @@ package io.muslin.node.config;
 
 import io.muslin.control.bgp.speaker.BgpControlConfig;
 import io.muslin.control.hub.client.HubEndpoint;
+import io.muslin.control.lease.Ipv6Network;
 import io.muslin.control.lease.Lease;
 import io.muslin.dataplane.Encapsulation;
 import io.muslin.dataplane.engine.DataplaneSettings;
 import io.muslin.dataplane.packet.Ipv4Prefix;
+import io.muslin.dataplane.packet.Ipv6Address;
+import io.muslin.dataplane.packet.Ipv6Prefix;
 import io.muslin.dataplane.packet.MacAddress;
 import io.muslin.dataplane.path.MtuGuard;
 import io.muslin.dataplane.path.SourceCheck;
@@ -36,10 +39,12 @@ import java.util.List;
  * @param ipMasq    {@code IPMasq} (flanneld's {@code --ip-masq}): masquerade traffic from pods
  *                  leaving the cluster network
  * @param dataplane the {@code Dataplane} section (muslin's own: how the packet path runs)
+ * @param ipv6      the IPv6 half of net-conf.json ({@code "EnableIPv6": true}, {@code IPv6Network},
+ *                  {@code IPv6SubnetLen}, ...), or null for an IPv4-only network
  */
 public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
                          Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Metrics metrics,
-                         SourceCheck.Mode sourceCheck, boolean ipMasq, Dataplane dataplane) {
+                         SourceCheck.Mode sourceCheck, boolean ipMasq, Dataplane dataplane, Ipv6Network ipv6) {
     public static final String SOURCE_CHECK_STRICT = "strict";
     public static final String SOURCE_CHECK_OFF = "off";
     /** {@code SubnetLen}; its lower bound is really {@code Network}'s length + 1. */
@@ -50,6 +55,19 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
 
     public NodeConfig {
         peers = List.copyOf(peers);
+    }
+
+    /** An IPv4-only network's configuration. */
+    public NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Node node, List<Lease> peers,
+                      Control control, Ipv4Prefix subnetMin, Ipv4Prefix subnetMax, Metrics metrics,
+                      SourceCheck.Mode sourceCheck, boolean ipMasq, Dataplane dataplane) {
+        this(network, subnetLen, backend, node, peers, control, subnetMin, subnetMax, metrics, sourceCheck, ipMasq,
+            dataplane, null);
+    }
+
+    /** True for a dual-stack network ({@code EnableIPv6}). */
+    public boolean hasIpv6() {
+        return ipv6 != null;
     }
 
     /**
@@ -201,16 +219,37 @@ public record NodeConfig(Ipv4Prefix network, int subnetLen, Backend backend, Nod
      *                      (etcd or hub only) to have one allocated and kept across restarts
      * @param vtepMac       VTEP MAC, or {@link MacAddress#NONE} to use the persisted generated one
      * @param interfaceName TUN device name
+     * @param ipv6Subnet    {@code IPv6Subnet} (with {@code EnableIPv6}): this node's IPv6 subnet, a
+     *                      {@code IPv6SubnetLen}-long prefix of {@code IPv6Network}; else null
+     * @param publicIpv6    {@code PublicIPv6} (flanneld's {@code --public-ipv6}): the IPv6 underlay
+     *                      address, required with {@code EnableIPv6}; else null
+     * @param vtepMac6      {@code VtepMACv6}: the MAC of the IPv6 VTEP ({@code BackendV6Data.VtepMAC}),
+     *                      or {@link MacAddress#NONE} to derive it from the IPv4 one
      */
-    public record Node(String name, int publicIp, Ipv4Prefix subnet, long vtepMac, String interfaceName) {
+    public record Node(String name, int publicIp, Ipv4Prefix subnet, long vtepMac, String interfaceName,
+                       Ipv6Prefix ipv6Subnet, Ipv6Address publicIpv6, long vtepMac6) {
         public static final String DEFAULT_INTERFACE = "muslin0";
         /** Linux IFNAMSIZ (16) less the terminating NUL. */
         public static final int MAX_INTERFACE_LEN = 15;
         /** What Linux accepts and a file name can hold safely (the name is used in state paths). */
         public static final String INTERFACE_PATTERN = "[A-Za-z0-9_.-]{1," + MAX_INTERFACE_LEN + "}";
 
+        /** A node of an IPv4-only network. */
+        public Node(String name, int publicIp, Ipv4Prefix subnet, long vtepMac, String interfaceName) {
+            this(name, publicIp, subnet, vtepMac, interfaceName, null, null, MacAddress.NONE);
+        }
+
         public boolean hasVtepMac() {
             return vtepMac != MacAddress.NONE;
+        }
+
+        /**
+         * The IPv6 VTEP's MAC: {@code VtepMACv6}, or else {@code vtepMac} (the IPv4 VTEP's) with
+         * bit 2 of its first octet flipped, so that it stays as stable as the IPv4 one, unicast and
+         * locally administered, and differs from it (one FDB entry maps a MAC to one underlay address).
+         */
+        public long vtepMac6(long ipv4VtepMac) {
+            return vtepMac6 != MacAddress.NONE ? vtepMac6 : ipv4VtepMac ^ (0x04L << 40);
         }
     }
 }

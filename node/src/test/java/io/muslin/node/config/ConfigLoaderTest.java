@@ -355,7 +355,7 @@ class ConfigLoaderTest {
         /Peers/0/BackendData/VtepMAC  | "zz"                  | Peers[0].BackendData.VtepMAC: not a MAC address: "zz" (expected: aa:bb:cc:dd:ee:ff) | Peers[0]
         /Peers/0/BackendData/VtepMAC  | "6e:75:73:00:00:01"   | Peers[0].BackendData.VtepMAC: 6e:75:73:00:00:01 is this node's Node.VtepMAC | peer's own MAC
         /Peers/0/BackendData/VNI      | 16777216              | Peers[0].BackendData.VNI: 16777216 is out of range | accepted: 0-16777215
-        /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, PublicIP
+        /Peers/0/Extra                | 1                     | Peers[0].Extra: unknown field                   | accepted: Subnet, IPv6Subnet, PublicIP
         /Metrics                      | 1                     | Metrics: not a JSON object                      | Metrics
         /Metrics                      | {"Listen":"127.0.0.1"} | Metrics.Listen: "127.0.0.1" is not address:port | such as "127.0.0.1:9465"
         /Metrics                      | {"Listen":"localhost:9465"} | Metrics.Listen: "localhost:9465" is not address:port | an IPv4 address and a port 1-65535
@@ -370,6 +370,66 @@ class ConfigLoaderTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json));
         assertTrue(e.getMessage().startsWith(messageStart), () -> "message was: " + e.getMessage());
         assertTrue(e.getMessage().contains(accepted), () -> "message was: " + e.getMessage());
+    }
+
+    private static final String DUAL_STACK = """
+        {"Network":"10.244.0.0/16","EnableIPv6":true,"IPv6Network":"fd00:10:244::/56",
+         "Node":{"Name":"n1","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","VtepMAC":"6e:75:73:00:00:01",
+                 "IPv6Subnet":"fd00:10:244:1::/64","PublicIPv6":"fd00:50::1"%s},
+         "Peers":[{"Subnet":"10.244.2.0/24","PublicIP":"192.168.50.2","BackendType":"vxlan",
+                   "BackendData":{"VNI":1,"VtepMAC":"6e:75:73:00:00:02"},
+                   "IPv6Subnet":"fd00:10:244:2::/64","PublicIPv6":"fd00:50::2",
+                   "BackendV6Data":{"VNI":1,"VtepMAC":"6e:75:76:00:00:02"}}]%s}
+        """;
+
+    @Test
+    void dualStackNodeAndPeers() throws Exception {
+        NodeConfig cfg = ConfigLoader.parse(DUAL_STACK.formatted("", ""));
+        assertTrue(cfg.hasIpv6());
+        assertEquals(io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244::/56"), cfg.ipv6().network());
+        assertEquals(64, cfg.ipv6().subnetLen());
+        assertEquals(io.muslin.dataplane.packet.Ipv6Prefix.parse("fd00:10:244:1::/64"), cfg.node().ipv6Subnet());
+        assertEquals(io.muslin.dataplane.packet.Ipv6Address.parse("fd00:50::1"), cfg.node().publicIpv6());
+        long mac = MacAddress.parse("6e:75:73:00:00:01");
+        assertEquals(MacAddress.parse("6a:75:73:00:00:01"), cfg.node().vtepMac6(mac), "derived: bit 2 of the first octet");
+        assertTrue(cfg.peers().get(0).hasIpv6());
+        assertEquals(MacAddress.parse("6e:75:76:00:00:02"), cfg.peers().get(0).vtepMac6());
+
+        NodeConfig given = ConfigLoader.parse(DUAL_STACK.formatted(",\"VtepMACv6\":\"6e:75:76:00:00:01\"", ""));
+        assertEquals(MacAddress.parse("6e:75:76:00:00:01"), given.node().vtepMac6(mac));
+        assertFalse(ConfigLoader.parse(ExampleConfig.text()).hasIpv6());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        ,"VtepMACv6":"6e:75:73:00:00:01" | ,"Backend":{"Type":"vxlan"}   | Node.VtepMACv6: equals Node.VtepMAC
+        ''                                | ,"Backend":{"Type":"ipip"}    | EnableIPv6: needs Backend.Type "vxlan", not "ipip" (IP-in-IP carries IPv4 only
+        ''                                | ,"Backend":{"Type":"host-gw"} | EnableIPv6: needs Backend.Type "vxlan", not "host-gw" (IPv6 routes for host-gw
+        """)
+    void dualStackErrorsNameTheField(String nodeExtra, String rootExtra, String messageStart) {
+        String json = DUAL_STACK.formatted(nodeExtra, rootExtra);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json));
+        assertTrue(e.getMessage().startsWith(messageStart), () -> "message was: " + e.getMessage());
+    }
+
+    @Test
+    void ipv6FieldsOfTheNodeNeedEnableIpv6() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16",
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","PublicIPv6":"fd00:50::1"}}
+            """));
+        assertTrue(e.getMessage().startsWith("Node.PublicIPv6: needs \"EnableIPv6\": true"), e::getMessage);
+        ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+            {"Network":"10.244.0.0/16","EnableIPv6":true,"IPv6Network":"fd00:10:244::/56",
+             "Node":{"Name":"n","PublicIP":"192.168.50.1","Subnet":"10.244.1.0/24","PublicIPv6":"fd00:50::1",
+                     "IPv6Subnet":"fd00:10:245:1::/64"}}
+            """));
+        assertTrue(missing.getMessage().startsWith("Node.IPv6Subnet: fd00:10:245:1::/64 is not a /64 of IPv6Network"),
+            missing::getMessage);
+        ConfigException inside = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+            DUAL_STACK.formatted("", "").replace("\"fd00:50::1\"", "\"fd00:10:244:9::1\"")));
+        assertTrue(inside.getMessage().startsWith("Node.PublicIPv6: fd00:10:244:9::1 is inside IPv6Network"),
+            inside::getMessage);
     }
 
     @Test

@@ -251,6 +251,16 @@ final class Lab implements AutoCloseable {
         return "10.244." + i + ".2";
     }
 
+    /** Pod {@code i}'s IPv6 address in a lab up with {@code --ipv6}: fd00:10:244:<i hex>::2. */
+    static String podIp6(int i) {
+        return String.format("fd00:10:244:%x::2", i);
+    }
+
+    /** Node {@code i}'s IPv6 underlay address in a lab up with {@code --ipv6}: fd00:50::<i hex>. */
+    static String nodeIp6(int i) {
+        return String.format("fd00:50::%x", i);
+    }
+
     String ulNs() {
         return prefix + "-ul";
     }
@@ -544,6 +554,18 @@ final class Lab implements AutoCloseable {
         fail("ping pod" + from + " -> " + to + " failed 3 times:\n" + last.output() + "\n" + diagnostics());
     }
 
+    /** {@code ping -6 -c 3 -W 2} from pod {@code from} to pod {@code to}'s {@link #podIp6}, up to three tries. */
+    void assertPing6(int from, int to) {
+        Result last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            last = exec(podNs(from), Duration.ofSeconds(30), "ping", "-6", "-n", "-c", "3", "-W", "2", podIp6(to));
+            if (last.exitCode() == 0) {
+                return;
+            }
+        }
+        fail("ping -6 pod" + from + " -> " + podIp6(to) + " failed 3 times:\n" + last.output() + "\n" + diagnostics());
+    }
+
     /** {@link #assertPing} between every ordered pair of the pods of nodes 1..{@code nodes}. */
     void assertAllPodsReachEachOther(int nodes) {
         for (int from = 1; from <= nodes; from++) {
@@ -572,6 +594,12 @@ final class Lab implements AutoCloseable {
         return transfer(from, to, port, timeout, "exec " + NETCAT + " -N " + podIp(to) + " " + port + " < '" + file + "'");
     }
 
+    /** {@link #transfer(Path, int, int, int, Duration)} over IPv6, to pod {@code to}'s {@link #podIp6}. */
+    Path transfer6(Path file, int from, int to, int port, Duration timeout) {
+        return transfer(from, to, port, timeout, "exec " + NETCAT + " -N " + podIp6(to) + " " + port + " < '" + file + "'",
+                "-6 ");
+    }
+
     /**
      * Like {@link #transfer}, but the sender stops for {@code pause} after the first
      * {@code pauseAfter} bytes (the connection stays open), and {@code during} runs while it waits.
@@ -594,10 +622,15 @@ final class Lab implements AutoCloseable {
 
     /** Receives with netcat in pod {@code to} while the shell command {@code client} sends from pod {@code from}. */
     private Path transfer(int from, int to, int port, Duration timeout, String client) {
+        return transfer(from, to, port, timeout, client, "");
+    }
+
+    /** @param listenFlags extra netcat options of the server, e.g. {@code "-6 "} */
+    private Path transfer(int from, int to, int port, Duration timeout, String client, String listenFlags) {
         Path received = dir.resolve("recv-" + from + "-" + to + "-" + port + ".bin");
         String name = "nc-" + from + "-" + to + "-" + port;
         Spawned server = spawn(name + "-server", null,
-                inNs(podNs(to), "sh", "-c", "exec " + NETCAT + " -l " + port + " > '" + received + "'"));
+                inNs(podNs(to), "sh", "-c", "exec " + NETCAT + " " + listenFlags + "-l " + port + " > '" + received + "'"));
         awaitListening(podNs(to), port);
         Result r = exec(podNs(from), timeout, "sh", "-c", client);
         if (r.exitCode() != 0) {

@@ -40,6 +40,12 @@ public final class Libc {
     public static final int IPPROTO_IPIP = 4;
     public static final int IPPROTO_UDP = 17;
     public static final int IPPROTO_RAW = 255;
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IPPROTO_ICMPV6 = 58;
+    public static final int IPV6_V6ONLY = 26;
+    public static final int IPV6_MTU_DISCOVER = 23;
+    public static final int IPV6_PMTUDISC_PROBE = 3;
+    public static final int IPV6_TCLASS = 67;
     public static final int SOL_SOCKET = 1;
     public static final int SO_REUSEADDR = 2;
     public static final int SO_REUSEPORT = 15;
@@ -359,6 +365,30 @@ public final class Libc {
         seg.set(NET_INT, offset + 4, ipv4);                                // network order
     }
 
+    /**
+     * A {@code struct sockaddr_in6} (28 bytes) for the address ({@code hi}, {@code lo}: its first
+     * and last eight bytes, big-endian) and {@code port}.
+     */
+    public static MemorySegment sockaddrIn6(Arena arena, long hi, long lo, int port) {
+        MemorySegment sa = arena.allocate(28);
+        writeSockaddrIn6(sa, 0, hi, lo, port);
+        return sa;
+    }
+
+    /**
+     * <pre>
+     *  struct sockaddr_in6 (28): family 2 (host order), port 2, flowinfo 4, addr 16, scope_id 4
+     * </pre>
+     */
+    public static void writeSockaddrIn6(MemorySegment seg, long offset, long hi, long lo, int port) {
+        seg.asSlice(offset, 28).fill((byte) 0);
+        seg.set(ValueLayout.JAVA_SHORT, offset, (short) AF_INET6);
+        seg.set(NET_SHORT, offset + 2, (short) port);
+        seg.set(NET_LONG, offset + 8, hi);
+        seg.set(NET_LONG, offset + 16, lo);
+    }
+
+    static final ValueLayout.OfLong NET_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt NET_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 }

@@ -151,11 +151,28 @@ public final class MessageBatch implements AutoCloseable {
     }
 
     /**
+     * Sets message {@code i}'s destination to an IPv6 address ({@code hi}, {@code lo}: its first
+     * and last eight bytes) and port (0 for a raw socket).
+     */
+    public void setDestination6(int i, long hi, long lo, int port) {
+        Libc.writeSockaddrIn6(addrs, (long) i * SOCKADDR, hi, lo, port);
+        msgs.set(ValueLayout.JAVA_INT, (long) i * MMSGHDR + NAMELEN, 28);
+    }
+
+    /**
      * Sets message {@code i}'s control messages for sending on a UDP socket: {@code UDP_SEGMENT}
      * (the datagram size the kernel cuts the message into, udp(7)) when {@code segmentSize > 0},
      * and the outer {@code IP_TOS} byte when {@code tos >= 0}. Needs a batch with control areas.
      */
     public void setControl(int i, int segmentSize, int tos) {
+        setControl(i, segmentSize, tos, false);
+    }
+
+    /**
+     * {@link #setControl(int, int, int)} for a socket of either family: with {@code ipv6} the
+     * byte is the outer traffic class ({@code IPV6_TCLASS}, ipv6(7)) rather than {@code IP_TOS}.
+     */
+    public void setControl(int i, int segmentSize, int tos, boolean ipv6) {
         requireControl();
         long c = (long) i * CONTROL_BYTES;
         long length = 0;
@@ -170,8 +187,8 @@ public final class MessageBatch implements AutoCloseable {
         if (tos >= 0) {
             long t = c + length;
             controls.set(ValueLayout.JAVA_LONG, t, CMSG_HEADER + 4);
-            controls.set(ValueLayout.JAVA_INT, t + 8, Libc.IPPROTO_IP);
-            controls.set(ValueLayout.JAVA_INT, t + 12, Libc.IP_TOS);
+            controls.set(ValueLayout.JAVA_INT, t + 8, ipv6 ? Libc.IPPROTO_IPV6 : Libc.IPPROTO_IP);
+            controls.set(ValueLayout.JAVA_INT, t + 12, ipv6 ? Libc.IPV6_TCLASS : Libc.IP_TOS);
             controls.set(ValueLayout.JAVA_LONG, t + CMSG_HEADER, 0L);
             controls.set(ValueLayout.JAVA_INT, t + CMSG_HEADER, tos & 0xFF);
             length += CMSG_SPACE_4;
@@ -237,6 +254,26 @@ public final class MessageBatch implements AutoCloseable {
             return 0;
         }
         return addrs.get(Libc.NET_INT, a + 4);
+    }
+
+    /**
+     * The source of a received message as two words: IPv4 {@code a.b.c.d} as
+     * {@code 0xaabbccdd_00000000L} (with {@link #sourceLo} 0), IPv6 as its first eight bytes
+     * (big-endian); 0 for any other family.
+     */
+    public long sourceHi(int i) {
+        long a = (long) i * SOCKADDR;
+        short family = addrs.get(ValueLayout.JAVA_SHORT, a);
+        if (family == Libc.AF_INET) {
+            return (addrs.get(Libc.NET_INT, a + 4) & 0xFFFF_FFFFL) << 32;
+        }
+        return family == Libc.AF_INET6 ? addrs.get(Libc.NET_LONG, a + 8) : 0;
+    }
+
+    /** The last eight bytes of an IPv6 source (see {@link #sourceHi}); 0 for IPv4. */
+    public long sourceLo(int i) {
+        long a = (long) i * SOCKADDR;
+        return addrs.get(ValueLayout.JAVA_SHORT, a) == Libc.AF_INET6 ? addrs.get(Libc.NET_LONG, a + 16) : 0;
     }
 
     public int sourcePort(int i) {

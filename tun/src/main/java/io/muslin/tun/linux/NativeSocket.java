@@ -56,6 +56,76 @@ public final class NativeSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * A UDP socket on {@code [::]:port} for IPv6 only ({@code IPV6_V6ONLY}, so an IPv4 socket may
+     * hold the same port beside it), with a receive buffer of {@code rcvbuf} bytes; with
+     * {@code reusePort} as {@link #udp(int, int, int, boolean)}.
+     */
+    public static NativeSocket udp6(int port, int rcvbuf, boolean reusePort) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
+        String what = "udp [::]:" + port;
+        try {
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1, what + " IPV6_V6ONLY");
+            if (reusePort) {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, what + " SO_REUSEPORT");
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                Libc.bind(fd, Libc.sockaddrIn6(arena, 0, 0, port), what);
+            }
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A raw IPv6 socket for sending whole IPv6 packets ({@code IPPROTO_RAW} implies
+     * {@code IPV6_HDRINCL} on Linux: the caller writes the IPv6 header, the kernel adds nothing
+     * and does not fragment), with a send buffer of {@code sndbuf} bytes. Destinations are
+     * {@code sockaddr_in6} with port 0 ({@link MessageBatch#setDestination6}).
+     */
+    public static NativeSocket rawIpv6(int sndbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_RAW);
+        try {
+            setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, "raw ipv6");
+            return new NativeSocket(fd, "raw ipv6");
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #udpSender(int, int, int, boolean, boolean)} over IPv6: bound to
+     * {@code [hi:lo]:port}, every datagram unfragmented and the kernel's path-MTU cache ignored
+     * ({@code IPV6_PMTUDISC_PROBE}: IPv6 routers never fragment, and muslin keeps its own path
+     * MTU per peer); the kernel computes each datagram's UDP checksum (RFC 8200 §8.1).
+     */
+    public static NativeSocket udp6Sender(long hi, long lo, int port, int sndbuf, boolean reusePort)
+        throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_DGRAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_UDP);
+        String what = "udp6 sender" + (port == 0 ? "" : " port " + port);
+        try {
+            setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF, sndbuf, what);
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1, what + " IPV6_V6ONLY");
+            if (reusePort) {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, what + " SO_REUSEPORT");
+            }
+            Libc.setsockoptInt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0, what + " UDP_SEGMENT");
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_MTU_DISCOVER, Libc.IPV6_PMTUDISC_PROBE,
+                what + " IPV6_MTU_DISCOVER");
+            try (Arena arena = Arena.ofConfined()) {
+                Libc.bind(fd, Libc.sockaddrIn6(arena, hi, lo, port), what);
+            }
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
     /** A raw IPv4 socket (IPPROTO_RAW: the caller writes the IP header) with a send buffer of {@code sndbuf} bytes. */
     public static NativeSocket rawIpv4(int sndbuf) throws LinuxException {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_RAW);
@@ -78,6 +148,23 @@ public final class NativeSocket implements AutoCloseable {
     public static NativeSocket rawIpv4Receiver(int protocol, int rcvbuf) throws LinuxException {
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, protocol);
         String what = "raw ipv4 protocol " + protocol;
+        try {
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
+            return new NativeSocket(fd, what);
+        } catch (LinuxException e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A raw ICMPv6 socket: every ICMPv6 message to this host, each without its IPv6 header (unlike
+     * IPv4's raw sockets), with a receive buffer of {@code rcvbuf} bytes; for Packet Too Big from
+     * routers on an IPv6 underlay.
+     */
+    public static NativeSocket rawIcmp6Receiver(int rcvbuf) throws LinuxException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, Libc.IPPROTO_ICMPV6);
+        String what = "raw icmpv6";
         try {
             setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF, rcvbuf, what);
             return new NativeSocket(fd, what);

@@ -47,6 +47,7 @@ public final class RouteNetlink implements AutoCloseable {
     static final short RTA_TABLE = 15;
     static final short IFA_ADDRESS = 1;
     static final short IFA_LOCAL = 2;
+    static final int IFA_F_NODAD = 0x02;
     /** rtm_protocol of the routes muslin installs ("proto 109" in {@code ip route}); static would be 4. */
     public static final int RTPROT_MUSLIN = 109;
     static final int EPROTO = 71;
@@ -74,6 +75,65 @@ public final class RouteNetlink implements AutoCloseable {
         len = attrIpv4(len, IFA_LOCAL, ipv4);
         len = attrIpv4(len, IFA_ADDRESS, ipv4);
         transact(len, "add address " + NativeSocket.formatIpv4(ipv4) + "/" + prefixLen);
+    }
+
+    /**
+     * Adds the IPv6 address ({@code hi}, {@code lo})/{@code prefixLen} to interface
+     * {@code ifindex} without duplicate address detection ({@code ip -6 addr add ... nodad}).
+     */
+    public void addAddress6(int ifindex, long hi, long lo, int prefixLen) throws LinuxException {
+        int len = header(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+        buf.set(ValueLayout.JAVA_BYTE, len, (byte) Libc.AF_INET6);
+        buf.set(ValueLayout.JAVA_BYTE, len + 1, (byte) prefixLen);
+        buf.set(ValueLayout.JAVA_BYTE, len + 2, (byte) IFA_F_NODAD);
+        buf.set(ValueLayout.JAVA_BYTE, len + 3, (byte) RT_SCOPE_UNIVERSE);
+        buf.set(ValueLayout.JAVA_INT, len + 4, ifindex);
+        len += 8;
+        len = attrIpv6(len, IFA_ADDRESS, hi, lo);
+        transact(len, "add address " + Long.toHexString(hi) + ":" + Long.toHexString(lo) + "/" + prefixLen);
+    }
+
+    /** Adds (or replaces) the IPv6 route ({@code hi}, {@code lo})/{@code dstLen} out of interface {@code ifindex}. */
+    public void addRoute6(long hi, long lo, int dstLen, int ifindex) throws LinuxException {
+        transact(route6Message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, hi, lo, dstLen, ifindex),
+            "add route " + describe6(hi, lo, dstLen, ifindex));
+    }
+
+    /** Deletes a route added by {@link #addRoute6}; a route that is already gone is not an error. */
+    public void deleteRoute6(long hi, long lo, int dstLen, int ifindex) throws LinuxException {
+        try {
+            transact(route6Message(RTM_DELROUTE, 0, hi, lo, dstLen, ifindex),
+                "delete route " + describe6(hi, lo, dstLen, ifindex));
+        } catch (LinuxException e) {
+            if (e.errno() != Libc.ESRCH && e.errno() != Libc.ENOENT) {
+                throw e;
+            }
+        }
+    }
+
+    private int route6Message(short type, int flags, long hi, long lo, int dstLen, int ifindex) {
+        int len = header(type, flags);
+        buf.set(ValueLayout.JAVA_BYTE, len, (byte) Libc.AF_INET6);
+        buf.set(ValueLayout.JAVA_BYTE, len + 1, (byte) dstLen);
+        buf.set(ValueLayout.JAVA_BYTE, len + 4, (byte) RT_TABLE_MAIN);
+        buf.set(ValueLayout.JAVA_BYTE, len + 5, (byte) RTPROT_MUSLIN);
+        buf.set(ValueLayout.JAVA_BYTE, len + 6, (byte) RT_SCOPE_UNIVERSE); // IPv6 routes are all universe scope
+        buf.set(ValueLayout.JAVA_BYTE, len + 7, (byte) RTN_UNICAST);
+        len += 12;
+        len = attrIpv6(len, RTA_DST, hi, lo);
+        return attrInt(len, RTA_OIF, ifindex);
+    }
+
+    private static String describe6(long hi, long lo, int dstLen, int ifindex) {
+        return String.format("%016x%016x/%d ifindex %d", hi, lo, dstLen, ifindex);
+    }
+
+    private int attrIpv6(int at, short type, long hi, long lo) {
+        buf.set(ValueLayout.JAVA_SHORT, at, (short) 20);
+        buf.set(ValueLayout.JAVA_SHORT, at + 2, type);
+        buf.set(Libc.NET_LONG, at + 4, hi);
+        buf.set(Libc.NET_LONG, at + 12, lo);
+        return at + 20;
     }
 
     /**

@@ -1,6 +1,5 @@
-package io.muslin.dataplane.table;
+package io.muslin.dataplane.packet;
 
-import io.muslin.dataplane.packet.Ipv4Address;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -36,10 +35,6 @@ public final class Ipv6Text {
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
-    }
-
-    static String formatKey(Family family, long hi, long lo) {
-        return family == Family.IPV4 ? Ipv4Address.format((int) (hi >>> 32)) : format(hi, lo);
     }
 
     private static byte[] bytes(String text) {
