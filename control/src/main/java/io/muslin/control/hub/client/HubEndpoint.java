@@ -1,6 +1,6 @@
 package io.muslin.control.hub.client;
 
-import io.muslin.dataplane.table.Ipv6Text;
+import io.muslin.dataplane.packet.Ipv6Text;
 import java.util.regex.Pattern;
 
 /**
