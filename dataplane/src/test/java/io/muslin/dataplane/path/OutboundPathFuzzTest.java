@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -69,6 +70,11 @@ class OutboundPathFuzzTest {
             .putArp(nextHop, PEER_MAC).putFdb(PEER_MAC, PEER)
             .putRoute(Ipv4Prefix.parse("10.244.2.0/24"), Ipv4Address.parse("192.168.50.2"), Route.DIRECT));
         pathMtu.learn(PEER, PATH_MTU, System.nanoTime());
+    }
+
+    @AfterEach
+    void releaseReplyBuffer() {
+        replies.buffer.release();
     }
 
     static Stream<byte[]> seeds() {

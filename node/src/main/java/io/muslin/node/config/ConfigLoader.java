@@ -398,7 +398,9 @@ public final class ConfigLoader {
         for (int i = 0; i < items.size(); i++) {
             JsonNode e = items.get(i);
             URI uri = e.isTextual() ? parseUri(e.textValue()) : null;
-            if (uri == null || uri.getHost() == null || !List.of("http", "https").contains(uri.getScheme())) {
+            // A scheme-relative "//host:port" has no scheme (and List.of(...).contains(null) throws).
+            if (uri == null || uri.getHost() == null || uri.getScheme() == null
+                || !List.of("http", "https").contains(uri.getScheme())) {
                 throw new JsonFieldException(c.pathOf(ENDPOINTS, i), JsonFields.describe(e)
                     + " is not an etcd client URL (expected: http://host:port or https://host:port)");
             }

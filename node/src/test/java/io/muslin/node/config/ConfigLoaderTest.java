@@ -149,6 +149,7 @@ class ConfigLoaderTest {
         /Control      | {"Type":"zk"}                                      | Control.Type: "zk" is not supported (accepted: static, etcd, hub, bgp)
         /Control      | {"Type":"etcd"}                                    | Control.Endpoints: missing (expected: etcd client URLs such as ["http://192.168.50.1:2379"])
         /Control      | {"Type":"etcd","Endpoints":["ftp://x:1"]}          | Control.Endpoints[0]: "ftp://x:1" is not an etcd client URL (expected: http://host:port or https://host:port)
+        /Control      | {"Type":"etcd","Endpoints":["//19:278"]}           | Control.Endpoints[0]: "//19:278" is not an etcd client URL (expected: http://host:port or https://host:port)
         /Control      | {"Type":"etcd","Endpoints":["http://a:1"],"Prefix":"x/"} | Control.Prefix: "x/" (expected: a key prefix that starts with / and does not end with /)
         /Control      | {"Type":"static","TTL":5}                          | Control.TTL: applies to Type "etcd" or "hub" only
         /Control      | {"Type":"hub","Insecure":true}                     | Control.Endpoints: missing (expected: hub addresses such as ["192.168.50.1:8473"])
