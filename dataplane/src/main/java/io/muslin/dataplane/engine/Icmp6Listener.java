@@ -5,14 +5,9 @@ import io.muslin.dataplane.packet.Ipv6;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.PathMtu;
-import io.muslin.tun.epoll.FdHandle;
-import io.muslin.tun.linux.Libc;
-import io.muslin.tun.linux.MessageBatch;
 import io.muslin.tun.linux.NativeSocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Learns each IPv6 peer's path MTU from the ICMPv6 Packet Too Big messages routers on an IPv6
@@ -30,25 +25,19 @@ import java.lang.foreign.MemorySegment;
  * <p>One listener (on the first dataplane thread) serves every thread through its
  * {@link Learner}. Single-threaded: the event loop's.
  */
-final class Icmp6Listener implements FdHandle.Listener, AutoCloseable {
+final class Icmp6Listener extends RawIcmpReader {
     /** Takes a learned path MTU of the IPv6 peer ({@code hi}, {@code lo}); true when it changed an estimate. */
     interface Learner {
         boolean learn(long hi, long lo, int mtu, long nowNanos);
     }
 
-    static final int BATCH = 16;
     static final int CAPACITY = Icmp6.MAX_MESSAGE;
 
-    private final NativeSocket socket;
     private final Learner pathMtu;
     private final Counters counters;
     private final long localHi;
     private final long localLo;
     private final int port;
-    private final ByteBuf[] buffers = new ByteBuf[BATCH];
-    private final MessageBatch batch = new MessageBatch(BATCH);
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
     /**
      * @param localHi our PublicIPv6 (first eight bytes)
@@ -57,31 +46,18 @@ final class Icmp6Listener implements FdHandle.Listener, AutoCloseable {
      */
     Icmp6Listener(NativeSocket socket, Learner pathMtu, Counters counters, long localHi, long localLo, int port,
                   ByteBufAllocator alloc) {
-        this.socket = socket;
+        super(socket, CAPACITY, alloc);
         this.pathMtu = pathMtu;
         this.counters = counters;
         this.localHi = localHi;
         this.localLo = localLo;
         this.port = port;
-        for (int i = 0; i < BATCH; i++) {
-            buffers[i] = alloc.directBuffer(CAPACITY, CAPACITY);
-        }
     }
 
     @Override
-    public void readable() {
-        for (int i = 0; i < BATCH; i++) {
-            batch.prepareReceive(i, buffers[i].memoryAddress(), CAPACITY);
-        }
-        int n = socket.receive(batch, BATCH, errno);
-        long now = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            ByteBuf buf = buffers[i];
-            int length = batch.length(i);
-            buf.setIndex(0, length);
-            if (!learn(buf, 0, length, now)) {
-                counters.inc(Counter.ICMP_IGNORED);
-            }
+    void message(ByteBuf buf, long now) {
+        if (!learn(buf, 0, buf.readableBytes(), now)) {
+            counters.inc(Counter.ICMP_IGNORED);
         }
     }
 
@@ -98,17 +74,5 @@ final class Icmp6Listener implements FdHandle.Listener, AutoCloseable {
             counters.inc(Counter.PMTU_LEARNED);
         }
         return true;
-    }
-
-    @Override
-    public void close() {
-        for (int i = 0; i < BATCH; i++) {
-            if (buffers[i] != null) {
-                buffers[i].release();
-                buffers[i] = null;
-            }
-        }
-        batch.close();
-        arena.close();
     }
 }

@@ -5,14 +5,9 @@ import io.muslin.dataplane.packet.Ipv4;
 import io.muslin.dataplane.path.Counter;
 import io.muslin.dataplane.path.Counters;
 import io.muslin.dataplane.path.PathMtu;
-import io.muslin.tun.epoll.FdHandle;
-import io.muslin.tun.linux.Libc;
-import io.muslin.tun.linux.MessageBatch;
 import io.muslin.tun.linux.NativeSocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Learns each peer's path MTU from the ICMP "fragmentation needed" messages routers on the
@@ -29,59 +24,41 @@ import java.lang.foreign.MemorySegment;
  * <p>One listener (on the first dataplane thread) serves every thread: what it learns goes to
  * a {@link Learner}, which keeps each thread's own {@link PathMtu} (single writer each).
  */
-final class IcmpListener implements FdHandle.Listener, AutoCloseable {
+final class IcmpListener extends RawIcmpReader {
     /** Takes a learned path MTU; true when it changed an estimate. Runs on the listener's loop. */
     interface Learner {
         boolean learn(int underlay, int mtu, long nowNanos);
     }
 
-    static final int BATCH = 16;
     static final int CAPACITY = 1500;
 
-    private final NativeSocket socket;
     private final Learner pathMtu;
     private final Counters counters;
     private final int publicIp;
     private final int protocol;
     private final int port;
-    private final ByteBuf[] buffers = new ByteBuf[BATCH];
-    private final MessageBatch batch = new MessageBatch(BATCH);
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment errno = Libc.newErrnoSegment(arena);
 
     /**
      * @param protocol {@link Ipv4#PROTO_UDP} (VXLAN, to {@code port}) or {@link Ipv4#PROTO_IPIP}
      */
     IcmpListener(NativeSocket socket, Learner pathMtu, Counters counters, int publicIp, int protocol, int port,
                  ByteBufAllocator alloc) {
-        this.socket = socket;
+        super(socket, CAPACITY, alloc);
         this.pathMtu = pathMtu;
         this.counters = counters;
         this.publicIp = publicIp;
         this.protocol = protocol;
         this.port = port;
-        for (int i = 0; i < BATCH; i++) {
-            buffers[i] = alloc.directBuffer(CAPACITY, CAPACITY);
-        }
     }
 
     @Override
-    public void readable() {
-        for (int i = 0; i < BATCH; i++) {
-            batch.prepareReceive(i, buffers[i].memoryAddress(), CAPACITY);
-        }
-        int n = socket.receive(batch, BATCH, errno);
-        long now = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            ByteBuf buf = buffers[i];
-            buf.setIndex(0, batch.length(i));
-            int peer = fragNeededPeer(buf, publicIp, protocol, port);
-            int mtu = peer == 0 ? 0 : Icmp.nextHopMtu(buf, Ipv4.headerLength(buf, 0));
-            if (peer == 0 || mtu == 0) {
-                counters.inc(Counter.ICMP_IGNORED);
-            } else if (pathMtu.learn(peer, mtu, now)) {
-                counters.inc(Counter.PMTU_LEARNED);
-            }
+    void message(ByteBuf buf, long now) {
+        int peer = fragNeededPeer(buf, publicIp, protocol, port);
+        int mtu = peer == 0 ? 0 : Icmp.nextHopMtu(buf, Ipv4.headerLength(buf, 0));
+        if (peer == 0 || mtu == 0) {
+            counters.inc(Counter.ICMP_IGNORED);
+        } else if (pathMtu.learn(peer, mtu, now)) {
+            counters.inc(Counter.PMTU_LEARNED);
         }
     }
 
@@ -111,17 +88,5 @@ final class IcmpListener implements FdHandle.Listener, AutoCloseable {
             }
         }
         return Ipv4.dst(buf, quoted);
-    }
-
-    @Override
-    public void close() {
-        for (int i = 0; i < BATCH; i++) {
-            if (buffers[i] != null) {
-                buffers[i].release();
-                buffers[i] = null;
-            }
-        }
-        batch.close();
-        arena.close();
     }
 }
